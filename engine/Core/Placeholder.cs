@@ -1,0 +1,1 @@
+namespace StyleAlign.Engine.Core; internal static class Placeholder { }

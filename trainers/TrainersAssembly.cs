@@ -1,0 +1,1 @@
+namespace StyleAlign.Trainers; internal static class TrainersAssembly { }
