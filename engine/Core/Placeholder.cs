@@ -1,1 +1,0 @@
-namespace StyleAlign.Engine.Core; internal static class Placeholder { }

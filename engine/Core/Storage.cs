@@ -1,0 +1,72 @@
+namespace StyleAlign.Engine.Core;
+
+/// <summary>
+/// Flat, untyped-by-shape element buffer shared by a tensor and its views. Reference-counted: the tensor that
+/// creates it holds one reference, each view retains another, and the last release frees it.
+/// </summary>
+public abstract class Storage
+{
+    private int _references = 1;
+
+    protected Storage(DType dtype, Device device, long count)
+    {
+        DType = dtype;
+        Device = device;
+        Count = count;
+    }
+
+    public DType DType { get; }
+
+    public Device Device { get; }
+
+    /// <summary>Number of elements.</summary>
+    public long Count { get; }
+
+    public long Bytes => Count * DType.SizeOf();
+
+    public bool IsFreed => Volatile.Read(ref _references) <= 0;
+
+    public void Retain()
+    {
+        if (Interlocked.Increment(ref _references) <= 1)
+            throw new ObjectDisposedException(nameof(Storage), "retained a storage that was already freed");
+    }
+
+    public void Release()
+    {
+        var left = Interlocked.Decrement(ref _references);
+        if (left == 0) Free();
+        else if (left < 0) throw new ObjectDisposedException(nameof(Storage), "released a storage more times than it was retained");
+    }
+
+    protected abstract void Free();
+}
+
+/// <summary>CPU storage: a managed array of the dtype's host type (bf16 as raw ushort bits, bool as byte).</summary>
+public sealed class CpuStorage : Storage
+{
+    private Array? _data;
+
+    public CpuStorage(DType dtype, long count)
+        : base(dtype, Device.Cpu, count)
+    {
+        if (count > Array.MaxLength) throw new OutOfMemoryException($"a CPU tensor of {count} elements exceeds the largest array");
+        _data = Array.CreateInstance(dtype.HostType(), (int)count);
+    }
+
+    public CpuStorage(DType dtype, Array data)
+        : base(dtype, Device.Cpu, data.LongLength)
+    {
+        if (data.GetType().GetElementType() != dtype.HostType())
+            throw new ArgumentException($"a {data.GetType().Name} cannot hold {dtype} elements (expected {dtype.HostType().Name}[])");
+        _data = data;
+    }
+
+    public Array Data => _data ?? throw new ObjectDisposedException(nameof(CpuStorage), "storage was freed");
+
+    public T[] As<T>() => Data as T[] ?? throw new InvalidOperationException($"storage holds {DType}, not {typeof(T).Name}");
+
+    public Span<T> Span<T>() => As<T>();
+
+    protected override void Free() => _data = null;
+}
