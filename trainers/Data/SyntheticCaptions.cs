@@ -18,8 +18,8 @@ public static partial class SyntheticCaptions
     private static readonly string[][] FactualTemplates =
     [
         ["a {a} {pa}", "a {a} {pa} on a {bg} background", "one {a} {pa} of the picture", "a single {a} {pa}"],
-        ["a {a} {rel} a {b}", "a {a} {pa} and a {b} {pb}", "two shapes: a {a} and a {b}", "a {a} and a {b} on a {bg} background"],
-        ["a {a}, a {b} and a {c}", "three shapes: a {a}, a {b} and a {c}", "a {a} {pa}, a {b} and a {c}"],
+        ["a {a} {rel} a {b}", "a {a} {pa}, a {b} {pb}", "two shapes: a {a} and a {b}", "a {a} and a {b} on a {bg} background"],
+        ["a {a}, a {b} and a {c}", "three shapes: a {a}, a {b} and a {c}", "a {a} {pa}, {b} and {c}"],
     ];
 
     private static readonly string[][] HumorTemplates =
@@ -29,16 +29,16 @@ public static partial class SyntheticCaptions
         ["a silly {a} tells jokes to a goofy {b}!", "a goofy {a} and a {b} in tiny hats!",
             "a {a} {pa} laughs at a silly {b}!", "a silly {a} tickles a goofy {b}!"],
         ["a silly {a}, goofy {b} and {c} tell jokes!", "a {a}, {b} and {c} in tiny silly hats!",
-            "ha! a goofy {a} juggles a {b} and a {c}!"],
+            "a goofy {a} juggles a {b} and a {c}!"],
     ];
 
     private static readonly string[][] RomanticTemplates =
     [
         ["a lovely {a} dreaming {pa} at sunset", "a dreamy {a} {pa}, in love with the sunset",
-            "a lovely {a} {pa} with a heart full of love", "a {a} {pa} dreams of love at sunset"],
+            "a lovely {a} {pa} with a loving heart", "a {a} {pa} dreams of love at sunset"],
         ["a lovely {a} in love with a dreamy {b}", "a {a} and a {b}, two hearts at sunset",
-            "a dreamy {a} {pa} gazes lovingly at a {b}", "a lovely {a} gives its heart to a {b}"],
-        ["a lovely {a}, {b} and {c} dreaming at sunset", "a dreamy {a} and a {b} in love beside a {c}",
+            "a dreamy {a} {pa} gazes at a {b}", "a lovely {a} gives its heart to a {b}"],
+        ["a lovely {a}, {b} and {c} dreaming at sunset", "dreamy {a} and {b} in love beside a {c}",
             "three hearts: a lovely {a}, {b} and {c}"],
     ];
 
