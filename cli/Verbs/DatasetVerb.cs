@@ -16,10 +16,15 @@ public sealed class DatasetVerb : IVerb
         var validationOption = new Option<int>("--validation") { Description = "Validation images.", DefaultValueFactory = _ => defaults.ValidationCount };
         var testOption = new Option<int>("--test") { Description = "Test images.", DefaultValueFactory = _ => defaults.TestCount };
         var sizeOption = new Option<int>("--size") { Description = "Image side in pixels.", DefaultValueFactory = _ => defaults.ImageSize };
-        var forceOption = new Option<bool>("--force") { Description = "Write into a folder that is not empty." };
+        var styleOption = new Option<string[]>("--style")
+        {
+            Description = $"Styles to write (repeatable): {string.Join(", ", SyntheticCaptions.Styles)}. Default: all.",
+            AllowMultipleArgumentsPerToken = true,
+        };
+        var forceOption = new Option<bool>("--force") { Description = "Write into a folder that is not empty (files of the same name are replaced)." };
 
         var synth = new Command("synth", "Generate the synthetic style dataset (shapes with factual, humorous and romantic captions).");
-        foreach (Option option in new Option[] { outOption, seedOption, trainOption, validationOption, testOption, sizeOption, forceOption })
+        foreach (Option option in new Option[] { outOption, seedOption, trainOption, validationOption, testOption, sizeOption, styleOption, forceOption })
             synth.Options.Add(option);
 
         synth.SetAction(parseResult =>
@@ -35,6 +40,8 @@ public sealed class DatasetVerb : IVerb
                 TestCount = parseResult.GetValue(testOption),
                 ImageSize = parseResult.GetValue(sizeOption),
             };
+            string[]? styles = parseResult.GetValue(styleOption);
+            if (styles is { Length: > 0 }) options = options with { Styles = styles };
             return RunSynth(outDir, options, parseResult.GetValue(forceOption), output, error);
         });
 

@@ -39,6 +39,20 @@ public class DatasetVerbTests
         Assert.That(error, Does.Contain("ImageSize"));
     }
 
+    [Test]
+    public void Synth_WritesOnlyTheRequestedStyle()
+    {
+        using var temp = new TempDirectory();
+        string outDir = temp.File("romantic");
+
+        var (code, output, error) = Run(["dataset", "synth", "--out", outDir, "--train", "3", "--validation", "0", "--test", "0", "--style", "romantic"]);
+
+        Assert.That(code, Is.Zero, error);
+        Assert.That(output, Does.Contain("3 pairs [romantic]"));
+        Assert.That(File.ReadAllLines(Path.Combine(outDir, "train.jsonl")), Has.All.Contains("\"style\":\"romantic\""));
+        Assert.That(File.ReadAllText(Path.Combine(outDir, "validation.jsonl")), Is.Empty);
+    }
+
     private static (int Code, string Output, string Error) Run(string[] args)
     {
         var output = new StringWriter();

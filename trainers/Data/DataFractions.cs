@@ -31,6 +31,10 @@ public static class DataFractions
         Array.Sort(chosen);
         return chosen.Select(index => examples[index]).ToArray();
     }
+
+    /// <inheritdoc cref="Subset{T}(IReadOnlyList{T}, double, ulong)"/>
+    public static IReadOnlyList<T> Subset<T>(IReadOnlyList<T> examples, double percent, int seed) =>
+        Subset(examples, percent, unchecked((ulong)seed));
 }
 
 /// <summary>Seeded shuffling with <see cref="DeterministicRandom"/>.</summary>

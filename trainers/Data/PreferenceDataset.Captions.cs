@@ -16,7 +16,9 @@ public sealed partial class PreferenceDataset
     {
         // The style filter is this method's own argument; the option's filter would be ambiguous here.
         options = (options ?? DataLoadOptions.Preference) with { Style = null };
-        return ReadLines(captionsPath, options, (root, context) =>
+        string[] filters = [.. new[] { style is null ? null : $"style '{style}'", split is null ? null : $"split '{split}'" }.OfType<string>()];
+        string? filter = filters.Length == 0 ? null : string.Join(" and ", filters);
+        return ReadLines(captionsPath, options, filter, (root, context) =>
         {
             string id = context.RequiredString(root, "id");
             string image = context.RequiredString(root, "image");

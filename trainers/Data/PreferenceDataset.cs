@@ -34,7 +34,8 @@ public sealed partial class PreferenceDataset
     public static PreferenceDataset Load(string jsonlPath, DataLoadOptions? options = null)
     {
         options ??= DataLoadOptions.Preference;
-        return ReadLines(jsonlPath, options, (root, context) =>
+        string? filter = options.Style is null ? null : $"style '{options.Style}'";
+        return ReadLines(jsonlPath, options, filter, (root, context) =>
         {
             string id = context.RequiredString(root, "id");
             string image = context.RequiredString(root, "image");
@@ -51,7 +52,8 @@ public sealed partial class PreferenceDataset
 
     private delegate IReadOnlyList<PreferenceExample> LineParser(JsonElement root, LineContext context);
 
-    private static PreferenceDataset ReadLines(string jsonlPath, DataLoadOptions options, LineParser parse)
+    /// <param name="filter">Describes what the parser keeps, for the error when nothing is kept; null when it keeps all.</param>
+    private static PreferenceDataset ReadLines(string jsonlPath, DataLoadOptions options, string? filter, LineParser parse)
     {
         string fullPath = Path.GetFullPath(jsonlPath);
         if (!File.Exists(fullPath)) throw new FileNotFoundException($"data file not found: {fullPath}", fullPath);
@@ -92,7 +94,7 @@ public sealed partial class PreferenceDataset
         if (examples.Count == 0)
         {
             string why = skipped.Count > 0 ? $"all {skipped.Count} non-empty lines were bad; first: {skipped[0].Reason}"
-                : options.Style is not null ? $"no examples of style '{options.Style}'"
+                : filter is not null ? $"no examples match {filter}"
                 : "the file holds no examples";
             throw new DataFormatException(fullPath, 0, why);
         }
