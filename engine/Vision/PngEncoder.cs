@@ -50,7 +50,7 @@ public static class PngEncoder
         string fullPath = Path.GetFullPath(path);
         string? directory = Path.GetDirectoryName(fullPath);
         if (!string.IsNullOrEmpty(directory)) Directory.CreateDirectory(directory);
-        string temporary = fullPath + ".tmp-" + Environment.ProcessId + "-" + Environment.CurrentManagedThreadId;
+        string temporary = $"{fullPath}.tmp-{Guid.NewGuid():N}";
         try
         {
             File.WriteAllBytes(temporary, png);
