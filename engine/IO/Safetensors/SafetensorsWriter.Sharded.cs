@@ -76,7 +76,7 @@ public static partial class SafetensorsWriter
 
     private static void WriteIndex(string indexPath, long totalBytes, SortedDictionary<string, string> weightMap)
     {
-        WriteAtomically(indexPath, stream =>
+        AtomicFile.Write(indexPath, stream =>
         {
             using var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true });
             json.WriteStartObject();

@@ -23,7 +23,7 @@ public static partial class SafetensorsWriter
         var ordered = tensors.OrderBy(t => t.Name, StringComparer.Ordinal).ToList();
         byte[] header = BuildHeader(fullPath, ordered, metadata ?? DefaultMetadata);
 
-        WriteAtomically(fullPath, stream =>
+        AtomicFile.Write(fullPath, stream =>
         {
             Span<byte> lengthPrefix = stackalloc byte[8];
             BinaryPrimitives.WriteUInt64LittleEndian(lengthPrefix, (ulong)header.Length);
@@ -116,26 +116,5 @@ public static partial class SafetensorsWriter
         if (expected != byteLength)
             throw new ArgumentException(
                 $"{path}: tensor '{name}' {dtype.ToHeaderName()} [{string.Join(", ", shape)}] needs {expected} bytes but {byteLength} were given");
-    }
-
-    internal static void WriteAtomically(string fullPath, Action<FileStream> writeContent)
-    {
-        string directory = Path.GetDirectoryName(fullPath) ?? ".";
-        Directory.CreateDirectory(directory);
-        string temporary = Path.Combine(directory, $".{Path.GetFileName(fullPath)}.{Guid.NewGuid():N}.tmp");
-        try
-        {
-            using (var stream = new FileStream(temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20))
-            {
-                writeContent(stream);
-                stream.Flush(flushToDisk: true);
-            }
-            File.Move(temporary, fullPath, overwrite: true);
-        }
-        catch
-        {
-            if (File.Exists(temporary)) File.Delete(temporary);
-            throw;
-        }
     }
 }
