@@ -123,6 +123,17 @@ public sealed class SafetensorsRoundTripTests
     }
 
     [Test]
+    public void ReadingAfterDisposeIsRefused()
+    {
+        string path = _folder.File("disposed.safetensors");
+        SafetensorsWriter.Write(path, [("x", [1], [1f])]);
+        var file = SafetensorsFile.Open(path);
+        file.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => file.GetBytes("x"));
+        Assert.DoesNotThrow(file.Dispose);
+    }
+
+    [Test]
     public void WriterRejectsDataOfTheWrongLengthNamingTheTensor()
     {
         string path = _folder.File("bad.safetensors");

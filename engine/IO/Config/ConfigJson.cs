@@ -52,7 +52,9 @@ internal sealed class ConfigJson
     }
 
     /// <summary>The first of the dotted paths that exists with a non-null value.</summary>
-    public JsonElement? Find(params string[] candidatePaths)
+    public JsonElement? Find(params string[] candidatePaths) => FindWithPath(candidatePaths)?.Value;
+
+    private (string Path, JsonElement Value)? FindWithPath(string[] candidatePaths)
     {
         foreach (string candidate in candidatePaths)
         {
@@ -66,45 +68,46 @@ internal sealed class ConfigJson
                     break;
                 }
             }
-            if (found && current.ValueKind != JsonValueKind.Null) return current;
+            if (found && current.ValueKind != JsonValueKind.Null) return (candidate, current);
         }
         return null;
     }
 
-    public int Int(params string[] candidatePaths) => Optional(candidatePaths, ReadInt) ?? Missing<int>(candidatePaths);
+    public int Int(params string[] candidatePaths) => Optional(candidatePaths, "an integer", ReadInt) ?? Missing<int>(candidatePaths);
 
-    public int IntOr(int fallback, params string[] candidatePaths) => Optional(candidatePaths, ReadInt) ?? fallback;
+    public int IntOr(int fallback, params string[] candidatePaths) => Optional(candidatePaths, "an integer", ReadInt) ?? fallback;
 
-    public double Double(params string[] candidatePaths) => Optional(candidatePaths, ReadDouble) ?? Missing<double>(candidatePaths);
+    public double Double(params string[] candidatePaths) => Optional(candidatePaths, "a number", ReadDouble) ?? Missing<double>(candidatePaths);
 
-    public double DoubleOr(double fallback, params string[] candidatePaths) => Optional(candidatePaths, ReadDouble) ?? fallback;
+    public double DoubleOr(double fallback, params string[] candidatePaths) => Optional(candidatePaths, "a number", ReadDouble) ?? fallback;
 
-    public bool Bool(params string[] candidatePaths) => Optional(candidatePaths, ReadBool) ?? Missing<bool>(candidatePaths);
+    public bool Bool(params string[] candidatePaths) => Optional(candidatePaths, "true or false", ReadBool) ?? Missing<bool>(candidatePaths);
 
     public string String(params string[] candidatePaths)
     {
-        JsonElement? element = Find(candidatePaths);
-        if (element is null) return Missing<string>(candidatePaths) ?? "";
-        if (element.Value.ValueKind == JsonValueKind.String) return element.Value.GetString()!;
-        Invalid(candidatePaths, "a string", element.Value);
+        var found = FindWithPath(candidatePaths);
+        if (found is null) return Missing<string>(candidatePaths) ?? "";
+        if (found.Value.Value.ValueKind == JsonValueKind.String) return found.Value.Value.GetString()!;
+        Invalid(found.Value.Path, "a string", found.Value.Value);
         return "";
     }
 
     public int[] IntArray(params string[] candidatePaths)
     {
-        JsonElement? element = Find(candidatePaths);
-        if (element is null) return Missing<int[]>(candidatePaths) ?? [];
-        if (element.Value.ValueKind != JsonValueKind.Array)
+        var found = FindWithPath(candidatePaths);
+        if (found is null) return Missing<int[]>(candidatePaths) ?? [];
+        var (path, element) = found.Value;
+        if (element.ValueKind != JsonValueKind.Array)
         {
-            Invalid(candidatePaths, "an array of integers", element.Value);
+            Invalid(path, "an array of integers", element);
             return [];
         }
         var values = new List<int>();
-        foreach (JsonElement item in element.Value.EnumerateArray())
+        foreach (JsonElement item in element.EnumerateArray())
         {
             if (item.ValueKind != JsonValueKind.Number || !item.TryGetInt32(out int value))
             {
-                Invalid(candidatePaths, "an array of integers", element.Value);
+                Invalid(path, "an array of integers", element);
                 return [];
             }
             values.Add(value);
@@ -127,14 +130,14 @@ internal sealed class ConfigJson
         throw new HfConfigException($"{SourcePath}: invalid {configKind} config: {string.Join("; ", lines)}");
     }
 
-    private T? Optional<T>(string[] candidatePaths, Func<JsonElement, T?> read) where T : struct
+    private T? Optional<T>(string[] candidatePaths, string expected, Func<JsonElement, T?> read) where T : struct
     {
-        JsonElement? element = Find(candidatePaths);
-        if (element is null) return null;
-        T? value = read(element.Value);
+        var found = FindWithPath(candidatePaths);
+        if (found is null) return null;
+        T? value = read(found.Value.Value);
         if (value is null)
         {
-            Invalid(candidatePaths, $"a {typeof(T).Name.ToLowerInvariant()}", element.Value);
+            Invalid(found.Value.Path, expected, found.Value.Value);
             return default(T);
         }
         return value;
@@ -155,6 +158,6 @@ internal sealed class ConfigJson
         return default;
     }
 
-    private void Invalid(string[] candidatePaths, string expected, JsonElement found) =>
-        _invalid.Add($"'{candidatePaths[0]}' must be {expected}, found {found.GetRawText()}");
+    private void Invalid(string path, string expected, JsonElement found) =>
+        _invalid.Add($"'{path}' must be {expected}, found {found.GetRawText()}");
 }
