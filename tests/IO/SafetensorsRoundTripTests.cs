@@ -123,6 +123,18 @@ public sealed class SafetensorsRoundTripTests
     }
 
     [Test]
+    public void ChunkedConversionMatchesWholeConversion()
+    {
+        ushort[] bf16 = Enumerable.Range(0, 1000).Select(i => (ushort)(0x3F80 + i)).ToArray();
+        string path = _folder.File("chunks.safetensors");
+        SafetensorsWriter.Write(path, [SafetensorsWriter.BFloat16("w", [10, 100], bf16)]);
+        using var file = SafetensorsFile.Open(path);
+        float[] expected = bf16.Select(b => BitConverter.UInt32BitsToSingle((uint)b << 16)).ToArray();
+        Assert.That(file.ReadAsFloat32("w", chunkElements: 7), Is.EqualTo(expected));
+        Assert.That(file.ReadAsFloat32("w"), Is.EqualTo(expected));
+    }
+
+    [Test]
     public void ReadingAfterDisposeIsRefused()
     {
         string path = _folder.File("disposed.safetensors");

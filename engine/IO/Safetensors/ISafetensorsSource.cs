@@ -10,9 +10,14 @@ public interface ISafetensorsSource : IDisposable
     /// <summary>The raw little-endian bytes of a tensor; valid only until the source is disposed.</summary>
     ReadOnlySpan<byte> GetBytes(string name);
 
+    /// <summary>Address of a tensor's first byte in the mapping, for bulk copies of any size; valid until disposed.</summary>
+    nint GetDataPointer(string name);
+
+    /// <summary>Any dtype widened to f32 (bf16 exactly, by a 16-bit shift).</summary>
     float[] ReadAsFloat32(string name);
 
     double[] ReadAsFloat64(string name);
 
+    /// <summary>Integer and BOOL tensors only.</summary>
     long[] ReadAsInt64(string name);
 }

@@ -145,6 +145,8 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
 
     public ReadOnlySpan<byte> GetBytes(string name) => FileOf(name).GetBytes(name);
 
+    public nint GetDataPointer(string name) => FileOf(name).GetDataPointer(name);
+
     public float[] ReadAsFloat32(string name) => FileOf(name).ReadAsFloat32(name);
 
     public double[] ReadAsFloat64(string name) => FileOf(name).ReadAsFloat64(name);

@@ -75,19 +75,51 @@ public sealed unsafe class SafetensorsFile : ISafetensorsSource
         throw new KeyNotFoundException($"{Path}: no tensor named '{name}'");
     }
 
+    /// <summary>The raw bytes of a tensor of at most 2 GiB; valid until this file is disposed.</summary>
     public ReadOnlySpan<byte> GetBytes(string name)
     {
         SafetensorsEntry entry = GetEntry(name);
         if (entry.Length > int.MaxValue)
-            throw new NotSupportedException($"{Path}: tensor '{name}' is {entry.Length} bytes, more than one span can address");
+            throw new NotSupportedException($"{Path}: tensor '{name}' is {entry.Length} bytes, more than one span can address; use GetDataPointer");
         return new ReadOnlySpan<byte>(_dataStart + entry.Offset, (int)entry.Length);
     }
 
-    public float[] ReadAsFloat32(string name) => SafetensorsConversion.ToFloat32(GetBytes(name), GetEntry(name).DType);
+    /// <summary>Address of a tensor's first byte inside the mapping (for bulk copies, e.g. to a device);
+    /// valid until this file is disposed.</summary>
+    public nint GetDataPointer(string name) => (nint)(_dataStart + GetEntry(name).Offset);
 
-    public double[] ReadAsFloat64(string name) => SafetensorsConversion.ToFloat64(GetBytes(name), GetEntry(name).DType);
+    public float[] ReadAsFloat32(string name) => ReadAsFloat32(name, DefaultChunkElements);
 
-    public long[] ReadAsInt64(string name) => SafetensorsConversion.ToInt64(GetBytes(name), GetEntry(name).DType, Path, name);
+    internal float[] ReadAsFloat32(string name, int chunkElements) =>
+        Convert<float>(name, static (bytes, dtype, destination, _, _) => SafetensorsConversion.ToFloat32(bytes, dtype, destination), chunkElements);
+
+    public double[] ReadAsFloat64(string name) =>
+        Convert<double>(name, static (bytes, dtype, destination, _, _) => SafetensorsConversion.ToFloat64(bytes, dtype, destination));
+
+    public long[] ReadAsInt64(string name) => Convert<long>(name, SafetensorsConversion.ToInt64);
+
+    private delegate void ChunkConverter<T>(ReadOnlySpan<byte> bytes, SafetensorsDType dtype, Span<T> destination,
+        string filePath, string tensor);
+
+    /// <summary>Elements per conversion step, so tensors past 2 GiB of source bytes never need one huge span.</summary>
+    private const int DefaultChunkElements = 1 << 26;
+
+    private T[] Convert<T>(string name, ChunkConverter<T> convert, int chunkElements = DefaultChunkElements)
+    {
+        SafetensorsEntry entry = GetEntry(name);
+        long count = entry.ElementCount;
+        if (count > Array.MaxLength)
+            throw new NotSupportedException($"{Path}: tensor '{name}' has {count} elements, more than one array can hold");
+        var result = new T[count];
+        int elementSize = entry.DType.ElementSize();
+        for (long start = 0; start < count; start += chunkElements)
+        {
+            int chunk = (int)Math.Min(chunkElements, count - start);
+            var source = new ReadOnlySpan<byte>(_dataStart + entry.Offset + start * elementSize, chunk * elementSize);
+            convert(source, entry.DType, result.AsSpan((int)start, chunk), Path, name);
+        }
+        return result;
+    }
 
     public void Dispose()
     {
