@@ -1,5 +1,5 @@
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.IO.Safetensors;
+using StyleAlign.Engine.IO;
 
 namespace StyleAlign.Engine.Models;
 

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.IO.Safetensors;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Tests.TestSupport;

@@ -1,7 +1,6 @@
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
-using StyleAlign.Engine.IO.Safetensors;
 using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Qwen25VL;
