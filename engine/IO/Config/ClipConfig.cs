@@ -1,0 +1,153 @@
+using System.Text;
+using System.Text.Json;
+
+namespace StyleAlign.Engine.IO.Config;
+
+/// <summary>The text tower of a CLIP config.json (<c>text_config</c>).</summary>
+public sealed record ClipTextConfig
+{
+    public required int VocabSize { get; init; }
+    public required int HiddenSize { get; init; }
+    public required int NumHiddenLayers { get; init; }
+    public required int NumAttentionHeads { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int MaxPositionEmbeddings { get; init; }
+    public required double LayerNormEps { get; init; }
+    public required string HiddenAct { get; init; }
+
+    /// <summary>The legacy hub value 2 makes transformers pool at the highest token id instead of at this id.</summary>
+    public required int EosTokenId { get; init; }
+
+    public required int BosTokenId { get; init; }
+    public required int PadTokenId { get; init; }
+
+    public int HeadDim => HiddenSize / NumAttentionHeads;
+}
+
+/// <summary>The vision tower of a CLIP config.json (<c>vision_config</c>).</summary>
+public sealed record ClipVisionConfig
+{
+    public required int HiddenSize { get; init; }
+    public required int NumHiddenLayers { get; init; }
+    public required int NumAttentionHeads { get; init; }
+    public required int IntermediateSize { get; init; }
+    public required int ImageSize { get; init; }
+    public required int PatchSize { get; init; }
+    public required int NumChannels { get; init; }
+    public required double LayerNormEps { get; init; }
+    public required string HiddenAct { get; init; }
+
+    public int HeadDim => HiddenSize / NumAttentionHeads;
+
+    /// <summary>Patches per image plus the class token.</summary>
+    public int NumPositions => (ImageSize / PatchSize) * (ImageSize / PatchSize) + 1;
+}
+
+/// <summary>A CLIPModel config.json.</summary>
+public sealed record ClipConfig(ClipTextConfig Text, ClipVisionConfig Vision, int ProjectionDim, double LogitScaleInitValue)
+{
+    public const string ModelType = "clip";
+
+    /// <summary>transformers' CLIPTextConfig defaults, used when a config omits them.</summary>
+    private const int DefaultBosTokenId = 49406;
+    private const int DefaultPadTokenId = 1;
+    private const double DefaultLogitScaleInitValue = 2.6592;
+
+    public static ClipConfig Load(string path)
+    {
+        string filePath = ConfigJson.ResolveConfigPath(path);
+        return Parse(File.ReadAllText(filePath), filePath);
+    }
+
+    public static ClipConfig Parse(string json, string sourcePath)
+    {
+        ConfigJson config = ConfigJson.Parse(json, sourcePath);
+        var text = new ClipTextConfig
+        {
+            VocabSize = config.Int("text_config.vocab_size"),
+            HiddenSize = config.Int("text_config.hidden_size"),
+            NumHiddenLayers = config.Int("text_config.num_hidden_layers"),
+            NumAttentionHeads = config.Int("text_config.num_attention_heads"),
+            IntermediateSize = config.Int("text_config.intermediate_size"),
+            MaxPositionEmbeddings = config.Int("text_config.max_position_embeddings"),
+            LayerNormEps = config.Double("text_config.layer_norm_eps"),
+            HiddenAct = config.String("text_config.hidden_act"),
+            EosTokenId = config.Int("text_config.eos_token_id"),
+            BosTokenId = config.IntOr(DefaultBosTokenId, "text_config.bos_token_id"),
+            PadTokenId = config.IntOr(DefaultPadTokenId, "text_config.pad_token_id"),
+        };
+        var vision = new ClipVisionConfig
+        {
+            HiddenSize = config.Int("vision_config.hidden_size"),
+            NumHiddenLayers = config.Int("vision_config.num_hidden_layers"),
+            NumAttentionHeads = config.Int("vision_config.num_attention_heads"),
+            IntermediateSize = config.Int("vision_config.intermediate_size"),
+            ImageSize = config.Int("vision_config.image_size"),
+            PatchSize = config.Int("vision_config.patch_size"),
+            NumChannels = config.Int("vision_config.num_channels"),
+            LayerNormEps = config.Double("vision_config.layer_norm_eps"),
+            HiddenAct = config.String("vision_config.hidden_act"),
+        };
+        int projectionDim = config.Int("projection_dim");
+        double logitScale = config.DoubleOr(DefaultLogitScaleInitValue, "logit_scale_init_value");
+
+        config.Check(text.NumAttentionHeads > 0 && text.HiddenSize % text.NumAttentionHeads == 0,
+            $"text_config.hidden_size {text.HiddenSize} must be a positive multiple of num_attention_heads {text.NumAttentionHeads}");
+        config.Check(vision.NumAttentionHeads > 0 && vision.HiddenSize % vision.NumAttentionHeads == 0,
+            $"vision_config.hidden_size {vision.HiddenSize} must be a positive multiple of num_attention_heads {vision.NumAttentionHeads}");
+        config.Check(vision.PatchSize > 0 && vision.ImageSize % vision.PatchSize == 0,
+            $"vision_config.image_size {vision.ImageSize} must be a positive multiple of patch_size {vision.PatchSize}");
+        config.ThrowIfProblems(ModelType);
+        return new ClipConfig(text, vision, projectionDim, logitScale);
+    }
+
+    /// <summary>The standard CLIPModel config.json layout.</summary>
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("architectures");
+            json.WriteStringValue("CLIPModel");
+            json.WriteEndArray();
+            json.WriteNumber("initializer_factor", 1.0);
+            json.WriteNumber("logit_scale_init_value", LogitScaleInitValue);
+            json.WriteString("model_type", ModelType);
+            json.WriteNumber("projection_dim", ProjectionDim);
+            json.WriteStartObject("text_config");
+            json.WriteNumber("bos_token_id", Text.BosTokenId);
+            json.WriteNumber("eos_token_id", Text.EosTokenId);
+            json.WriteString("hidden_act", Text.HiddenAct);
+            json.WriteNumber("hidden_size", Text.HiddenSize);
+            json.WriteNumber("intermediate_size", Text.IntermediateSize);
+            json.WriteNumber("layer_norm_eps", Text.LayerNormEps);
+            json.WriteNumber("max_position_embeddings", Text.MaxPositionEmbeddings);
+            json.WriteString("model_type", "clip_text_model");
+            json.WriteNumber("num_attention_heads", Text.NumAttentionHeads);
+            json.WriteNumber("num_hidden_layers", Text.NumHiddenLayers);
+            json.WriteNumber("pad_token_id", Text.PadTokenId);
+            json.WriteNumber("projection_dim", ProjectionDim);
+            json.WriteNumber("vocab_size", Text.VocabSize);
+            json.WriteEndObject();
+            json.WriteStartObject("vision_config");
+            json.WriteString("hidden_act", Vision.HiddenAct);
+            json.WriteNumber("hidden_size", Vision.HiddenSize);
+            json.WriteNumber("image_size", Vision.ImageSize);
+            json.WriteNumber("intermediate_size", Vision.IntermediateSize);
+            json.WriteNumber("layer_norm_eps", Vision.LayerNormEps);
+            json.WriteString("model_type", "clip_vision_model");
+            json.WriteNumber("num_attention_heads", Vision.NumAttentionHeads);
+            json.WriteNumber("num_channels", Vision.NumChannels);
+            json.WriteNumber("num_hidden_layers", Vision.NumHiddenLayers);
+            json.WriteNumber("patch_size", Vision.PatchSize);
+            json.WriteNumber("projection_dim", ProjectionDim);
+            json.WriteEndObject();
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Writes <see cref="ToJson"/> atomically; a folder gets config.json.</summary>
+    public void Save(string path) => AtomicFile.WriteAllText(HfConfig.ConfigFilePathForWrite(path), ToJson());
+}

@@ -1,0 +1,100 @@
+using System.Text;
+using System.Text.Json;
+
+namespace StyleAlign.Engine.IO.Config;
+
+/// <summary>
+/// A Qwen2.5-VL config.json. Reads the flat 2.5 hub form (text keys at the top level, <c>rope_scaling</c>), the
+/// 4.5x form (a <c>text_config</c> copy) and the v5 form (<c>text_config</c> with <c>rope_parameters</c>).
+/// </summary>
+public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfig Vision)
+{
+    public const string ModelType = "qwen2_5_vl";
+
+    /// <summary>A config.json file or a checkpoint folder holding one.</summary>
+    public static Qwen25VLConfig Load(string path)
+    {
+        string filePath = ConfigJson.ResolveConfigPath(path);
+        return Parse(File.ReadAllText(filePath), filePath);
+    }
+
+    public static Qwen25VLConfig Parse(string json, string sourcePath)
+    {
+        ConfigJson config = ConfigJson.Parse(json, sourcePath);
+        var text = Qwen25VLTextConfig.Read(config);
+        var vision = Qwen25VLVisionConfig.Read(config);
+        config.Check(vision.OutHiddenSize == text.HiddenSize,
+            $"vision_config.out_hidden_size {vision.OutHiddenSize} must equal the decoder hidden_size {text.HiddenSize}");
+        config.ThrowIfProblems(ModelType);
+        return new Qwen25VLConfig(text, vision);
+    }
+
+    /// <summary>The flat 2.5 form that transformers 4.49+ and v5 both read.</summary>
+    public string ToJson()
+    {
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("architectures");
+            json.WriteStringValue("Qwen2_5_VLForConditionalGeneration");
+            json.WriteEndArray();
+            json.WriteString("model_type", ModelType);
+            json.WriteNumber("attention_dropout", 0.0);
+            json.WriteNumber("bos_token_id", Text.BosTokenId);
+            json.WriteNumber("eos_token_id", Text.EosTokenId);
+            json.WriteString("hidden_act", Text.HiddenAct);
+            json.WriteNumber("hidden_size", Text.HiddenSize);
+            json.WriteNumber("image_token_id", Text.ImageTokenId);
+            json.WriteNumber("intermediate_size", Text.IntermediateSize);
+            json.WriteNumber("max_position_embeddings", Text.MaxPositionEmbeddings);
+            json.WriteNumber("max_window_layers", Text.NumHiddenLayers);
+            json.WriteNumber("num_attention_heads", Text.NumAttentionHeads);
+            json.WriteNumber("num_hidden_layers", Text.NumHiddenLayers);
+            json.WriteNumber("num_key_value_heads", Text.NumKeyValueHeads);
+            json.WriteNumber("rms_norm_eps", Text.RmsNormEps);
+            json.WriteStartObject("rope_scaling");
+            WriteIntArray(json, "mrope_section", Text.MropeSection);
+            json.WriteString("rope_type", "default");
+            json.WriteString("type", "default");
+            json.WriteEndObject();
+            json.WriteNumber("rope_theta", Text.RopeTheta);
+            json.WriteNumber("sliding_window", Text.MaxPositionEmbeddings);
+            json.WriteBoolean("tie_word_embeddings", Text.TieWordEmbeddings);
+            json.WriteBoolean("use_cache", true);
+            json.WriteBoolean("use_sliding_window", false);
+            json.WriteNumber("video_token_id", Text.VideoTokenId);
+            json.WriteStartObject("vision_config");
+            json.WriteNumber("depth", Vision.Depth);
+            WriteIntArray(json, "fullatt_block_indexes", Vision.FullattBlockIndexes);
+            json.WriteString("hidden_act", Vision.HiddenAct);
+            json.WriteNumber("hidden_size", Vision.HiddenSize);
+            json.WriteNumber("in_channels", Vision.InChans);
+            json.WriteNumber("intermediate_size", Vision.IntermediateSize);
+            json.WriteString("model_type", ModelType);
+            json.WriteNumber("num_heads", Vision.NumHeads);
+            json.WriteNumber("out_hidden_size", Vision.OutHiddenSize);
+            json.WriteNumber("patch_size", Vision.PatchSize);
+            json.WriteNumber("spatial_merge_size", Vision.SpatialMergeSize);
+            json.WriteNumber("temporal_patch_size", Vision.TemporalPatchSize);
+            json.WriteNumber("tokens_per_second", Vision.TokensPerSecond);
+            json.WriteNumber("window_size", Vision.WindowSize);
+            json.WriteEndObject();
+            json.WriteNumber("vision_end_token_id", Text.VisionEndTokenId);
+            json.WriteNumber("vision_start_token_id", Text.VisionStartTokenId);
+            json.WriteNumber("vocab_size", Text.VocabSize);
+            json.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>Writes <see cref="ToJson"/> atomically; a folder gets config.json.</summary>
+    public void Save(string path) => AtomicFile.WriteAllText(HfConfig.ConfigFilePathForWrite(path), ToJson());
+
+    internal static void WriteIntArray(Utf8JsonWriter json, string key, int[] values)
+    {
+        json.WriteStartArray(key);
+        foreach (int value in values) json.WriteNumberValue(value);
+        json.WriteEndArray();
+    }
+}
