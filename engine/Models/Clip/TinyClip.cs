@@ -54,12 +54,15 @@ public static class TinyClip
     {
         Directory.CreateDirectory(folder);
         Config.Save(folder);
-        var model = new ClipModel(Config, new TinyInitSource(new RandomParameterSource(seed)));
+        var model = Create(seed);
         SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"),
             model.Parameters.All.Select(p => (p.Key, p.Value.Shape.ToArray().Select(d => (long)d).ToArray(), p.Value.ToFloatArray())));
         TinyTokenizers.WriteClip(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), PreprocessorJson());
     }
+
+    /// <summary>The same model in memory, without writing anything.</summary>
+    public static ClipModel Create(ulong seed = 7) => new(Config, new TinyInitSource(new RandomParameterSource(seed)));
 
     private static string PreprocessorJson()
     {
