@@ -1,0 +1,69 @@
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Models.Qwen25VL;
+
+namespace StyleAlign.Trainers.Batching;
+
+/// <summary>
+/// One collated batch. Rows are [chosen 0..B−1 ; rejected 0..B−1] (or chosen only), right-padded to T.
+/// <see cref="TargetMask"/>[r, p] is true when token p of row r is a completion target (caption tokens and
+/// &lt;|im_end|&gt;); the logits that score it sit at position p − 1. Images are kept once per pair.
+/// </summary>
+public sealed record PreferenceBatch(
+    long[,] InputIds,
+    long[,] AttentionMask,
+    bool[,] TargetMask,
+    Tensor? PixelValues,
+    IReadOnlyList<(int T, int H, int W)> PairGrids,
+    IReadOnlyList<string> ExampleIds,
+    bool HasRejected)
+{
+    public int Pairs => ExampleIds.Count;
+
+    public int Rows => InputIds.GetLength(0);
+
+    public int Length => InputIds.GetLength(1);
+
+    /// <summary>Non-padding tokens in the batch (throughput accounting).</summary>
+    public long TokenCount
+    {
+        get
+        {
+            long n = 0;
+            foreach (var m in AttentionMask) n += m;
+            return n;
+        }
+    }
+
+    /// <summary>Completion targets of each row.</summary>
+    public double[] TargetCounts()
+    {
+        var counts = new double[Rows];
+        for (var r = 0; r < Rows; r++)
+            for (var p = 0; p < Length; p++)
+                if (TargetMask[r, p]) counts[r]++;
+        return counts;
+    }
+
+    /// <summary>The grids of every row in row order: each pair's image appears once per row that shows it.</summary>
+    public IReadOnlyList<(int T, int H, int W)> RowGrids => HasRejected ? [.. PairGrids, .. PairGrids] : PairGrids;
+
+    public Qwen25VLInputs ModelInputs() => new(InputIds, AttentionMask, null, PixelValues is null ? null : RowGrids);
+
+    /// <summary>The mask as a [R, T] float tensor for <c>CompletionGather.Select</c>.</summary>
+    public Tensor TargetMaskTensor(Device? device = null)
+    {
+        var values = new float[Rows * Length];
+        for (var r = 0; r < Rows; r++)
+            for (var p = 0; p < Length; p++)
+                values[r * Length + p] = TargetMask[r, p] ? 1 : 0;
+        return Tensor.FromFloats(values, new Shape(Rows, Length), device);
+    }
+
+    public Tensor InputIdsTensor(Device? device = null)
+    {
+        var flat = new long[Rows * Length];
+        Buffer.BlockCopy(InputIds, 0, flat, 0, flat.Length * sizeof(long));
+        var t = Tensor.FromArray(flat, Rows, Length);
+        return device is null ? t : t.To(device.Value);
+    }
+}

@@ -1,0 +1,78 @@
+using StyleAlign.Engine.Autograd;
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Models.Qwen25VL;
+
+namespace StyleAlign.Trainers.Training;
+
+/// <summary>
+/// Full fine-tuning: the model's own tensors are the leaves (the vision tower only with <c>trainVision</c>).
+/// A reference snapshot is kept only when asked for (on-policy negatives need reference log-probs mid-run).
+/// </summary>
+public sealed class FullParameters : ITrainableParameters
+{
+    private readonly List<(string Name, Tensor Parameter)> _named;
+    private readonly List<Tensor>? _reference;
+
+    public FullParameters(Qwen25VLModel model, bool trainVision, bool keepReference)
+    {
+        _named = model.Parameters.All
+            .Where(p => trainVision || !p.Key.StartsWith("visual.", StringComparison.Ordinal))
+            .Select(p => (p.Key, p.Value)).ToList();
+        foreach (var (_, p) in model.Parameters.All) p.RequiresGrad = false;
+        foreach (var (_, p) in _named) p.RequiresGrad = true;
+        if (keepReference) _reference = _named.Select(p => Tape.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
+    }
+
+    public IReadOnlyList<(string Name, Tensor Parameter)> Named => _named;
+
+    public bool Decays(string name, Tensor parameter) => parameter.Rank >= 2 && !name.EndsWith("norm.weight", StringComparison.Ordinal);
+
+    public void Install()
+    {
+    }
+
+    public void CollectGradients()
+    {
+    }
+
+    public IDisposable UseReference()
+    {
+        if (_reference is null) throw new InvalidOperationException("full fine-tuning was set up without a reference copy of the weights");
+        var current = _named.Select(p => Tape.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
+        for (var i = 0; i < _named.Count; i++) _named[i].Parameter.Backend.CopyInto(_named[i].Parameter, _reference[i]);
+        return new Swap(() =>
+        {
+            for (var i = 0; i < _named.Count; i++)
+            {
+                _named[i].Parameter.Backend.CopyInto(_named[i].Parameter, current[i]);
+                current[i].Dispose();
+            }
+        });
+    }
+
+    public void Save(string folder)
+    {
+        Directory.CreateDirectory(folder);
+        TensorFiles.Write(Path.Combine(folder, "model.safetensors"), _named);
+    }
+
+    public void Load(string folder) => TensorFiles.ReadInto(Path.Combine(folder, "model.safetensors"), _named);
+
+    public void Dispose()
+    {
+        if (_reference is null) return;
+        foreach (var t in _reference) t.Dispose();
+    }
+
+    private sealed class Swap(Action restore) : IDisposable
+    {
+        private bool _done;
+
+        public void Dispose()
+        {
+            if (_done) return;
+            _done = true;
+            restore();
+        }
+    }
+}

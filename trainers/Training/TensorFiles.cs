@@ -1,0 +1,75 @@
+using StyleAlign.Engine.Autograd;
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.IO;
+
+namespace StyleAlign.Trainers.Training;
+
+/// <summary>Named tensors to and from one safetensors file (F32, F64 and I64 kept exactly).</summary>
+public static class TensorFiles
+{
+    public static void Write(string path, IEnumerable<(string Name, Tensor Value)> tensors)
+    {
+        var entries = tensors.Select(t =>
+        {
+            var shape = Enumerable.Range(0, t.Value.Rank).Select(d => (long)t.Value.Shape[d]).ToArray();
+            return t.Value.DType switch
+            {
+                DType.I64 => SafetensorsWriter.Int64(t.Name, shape, t.Value.ToLongArray()),
+                DType.F64 => (t.Name, SafetensorsDType.F64, shape, (ReadOnlyMemory<byte>)ToBytes(t.Value.ToDoubleArray())),
+                _ => SafetensorsWriter.Float32(t.Name, shape, t.Value.ToFloatArray()),
+            };
+        }).ToList();
+        SafetensorsWriter.Write(path, entries);
+    }
+
+    /// <summary>Copies every named tensor of the file into the matching live tensor (shapes must agree; all names required).</summary>
+    public static void ReadInto(string path, IEnumerable<(string Name, Tensor Target)> targets)
+    {
+        using var file = SafetensorsFile.Open(path);
+        foreach (var (name, target) in targets)
+        {
+            if (!file.Contains(name)) throw new KeyNotFoundException($"'{path}' has no tensor '{name}'");
+            var loaded = Read(file, name, target.DType, target.Device);
+            if (loaded.Shape != target.Shape) throw new InvalidDataException($"'{path}': tensor '{name}' has shape {loaded.Shape}, expected {target.Shape}");
+            target.Backend.CopyInto(target, loaded);
+            loaded.Dispose();
+        }
+    }
+
+    /// <summary>Every tensor of a file, untracked.</summary>
+    public static Dictionary<string, Tensor> ReadAll(string path)
+    {
+        using var file = SafetensorsFile.Open(path);
+        var result = new Dictionary<string, Tensor>(StringComparer.Ordinal);
+        foreach (var (name, entry) in file.Entries)
+        {
+            var dtype = entry.DType switch
+            {
+                SafetensorsDType.I64 => DType.I64,
+                SafetensorsDType.F64 => DType.F64,
+                _ => DType.F32,
+            };
+            result[name] = Read(file, name, dtype, Device.Cpu);
+        }
+        return result;
+    }
+
+    private static Tensor Read(SafetensorsFile file, string name, DType dtype, Device device)
+    {
+        var entry = file.GetEntry(name);
+        var shape = new Shape(entry.Shape.Select(d => (int)d).ToArray());
+        return Tape.Untracked(() => dtype switch
+        {
+            DType.I64 => Tensor.FromArray(file.ReadAsInt64(name), shape.ToArray()),
+            DType.F64 => Tensor.FromDoubles(file.ReadAsFloat64(name), shape, DType.F64, device),
+            _ => Tensor.FromFloats(file.ReadAsFloat32(name), shape, device),
+        });
+    }
+
+    private static byte[] ToBytes(double[] values)
+    {
+        var bytes = new byte[values.Length * sizeof(double)];
+        Buffer.BlockCopy(values, 0, bytes, 0, bytes.Length);
+        return bytes;
+    }
+}
