@@ -1,0 +1,115 @@
+using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Engine.Vision;
+using StyleAlign.Trainers.Batching;
+using StyleAlign.Trainers.Data;
+using StyleAlign.Trainers.Lora;
+using StyleAlign.Trainers.Objectives;
+
+namespace StyleAlign.Trainers.Training;
+
+public enum TrainingMethod
+{
+    Sft,
+    Dpo,
+    SimPo,
+    CwDpo,
+}
+
+/// <summary>Which CW-DPO stages a run performs.</summary>
+public enum CoolingStage
+{
+    Both,
+    GentleSft,
+    CoolingDpo,
+}
+
+/// <summary>
+/// Everything one training command needs: where the model and data are, the objective and its constants, LoRA or full
+/// fine-tuning, and the loop settings. <see cref="Run"/> loads, trains and returns the result.
+/// </summary>
+public sealed record TrainingRecipe
+{
+    public required TrainingMethod Method { get; init; }
+    /// <summary>A Qwen2.5-VL folder with config.json, safetensors, tokenizer files and preprocessor_config.json.</summary>
+    public required string WeightsPath { get; init; }
+    public required string DataPath { get; init; }
+    public string? EvalDataPath { get; init; }
+    public bool SkipBad { get; init; }
+    public bool Full { get; init; }
+    public bool TrainVision { get; init; }
+    public LoraOptions Lora { get; init; } = new();
+    public TrainerOptions Trainer { get; init; } = new();
+    public CollatorOptions Collator { get; init; } = new();
+    /// <summary>β; null takes the method's default (DPO/CW-DPO 0.1, SimPO 2.0).</summary>
+    public double? Beta { get; init; }
+    public DpoLossType DpoLoss { get; init; } = DpoLossType.Sigmoid;
+    public double LabelSmoothing { get; init; }
+    public double GammaBetaRatio { get; init; } = 0.5;
+    public double SftWeight { get; init; }
+    public CoolingOptions Cooling { get; init; } = new();
+    public double GentleNegativeWeight { get; init; } = 0.1;
+    public double GentleLabelSmoothing { get; init; } = 0.1;
+    public CoolingStage Stage { get; init; } = CoolingStage.Both;
+    /// <summary>Stage-1 optimizer steps when both stages run (0: one epoch).</summary>
+    public int Stage1Steps { get; init; }
+    /// <summary>Trains on these examples instead of reading <see cref="DataPath"/> (data-fraction sweeps).</summary>
+    public IReadOnlyList<PreferenceExample>? TrainExamples { get; init; }
+
+    /// <summary>
+    /// Peak learning rates. Full fine-tuning follows alignment spec §2.7 (SFT 2e-5, DPO 1e-6, SimPO 1e-6 — the top of
+    /// the SimPO grid, since small models move slowly); LoRA uses 10× those (spec §1(a)), as adapters start at zero
+    /// and their updates are scaled by α/r.
+    /// </summary>
+    public static double DefaultLearningRate(TrainingMethod method, bool full)
+    {
+        var fullRate = method switch
+        {
+            TrainingMethod.Sft => 2e-5,
+            _ => 1e-6,
+        };
+        return full ? fullRate : fullRate * 10;
+    }
+
+    public TrainingResult Run()
+    {
+        var tokenizer = QwenTokenizer.Load(WeightsPath);
+        var processor = QwenImageProcessor.Load(WeightsPath);
+        var collator = new PreferenceCollator(tokenizer, processor, Collator);
+        var needsRejected = Method != TrainingMethod.Sft;
+        var loadOptions = (needsRejected ? DataLoadOptions.Preference : DataLoadOptions.Sft) with { SkipBad = SkipBad };
+        var train = TrainExamples ?? PreferenceDataset.Load(DataPath, loadOptions).Examples;
+        var eval = EvalDataPath is null ? null : PreferenceDataset.Load(EvalDataPath, DataLoadOptions.Preference with { SkipBad = SkipBad }).Examples;
+        var model = Qwen25VLModel.Load(WeightsPath);
+        if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval);
+        using var trainables = Trainables(model, keepReference: Method == TrainingMethod.CwDpo && Trainer.OnPolicy is not null);
+        return new Trainer(model, trainables, Objective(Method == TrainingMethod.CwDpo && Stage == CoolingStage.GentleSft), collator, Trainer).Train(train, eval);
+    }
+
+    /// <summary>Stage 1 into out/stage1, its adapter merged into the weights in memory, then stage 2 into out/stage2
+    /// with that model as the reference.</summary>
+    private TrainingResult RunBothStages(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample>? eval)
+    {
+        var root = Trainer.OutputDirectory;
+        TrainingResult first;
+        var stage1Options = Trainer with { OutputDirectory = Path.Combine(root, "stage1"), MaxSteps = Stage1Steps, Epochs = Stage1Steps > 0 ? Trainer.Epochs : 1, OnPolicy = null, EarlyStop = null };
+        using (var stage1 = Trainables(model, keepReference: false))
+            first = new Trainer(model, stage1, Objective(gentle: true), collator, stage1Options).Train(train, eval);
+        // Disposing the stage-1 trainables leaves W₀ + (α/r)·B·A in the model: the new base and reference.
+        using var stage2 = Trainables(model, keepReference: Trainer.OnPolicy is not null);
+        var second = new Trainer(model, stage2, Objective(gentle: false), collator, Trainer with { OutputDirectory = Path.Combine(root, "stage2") }).Train(train, eval);
+        return second with { EvalWinRateBefore = first.EvalWinRateBefore ?? second.EvalWinRateBefore, Seconds = first.Seconds + second.Seconds, Steps = first.Steps + second.Steps };
+    }
+
+    private ITrainableParameters Trainables(Qwen25VLModel model, bool keepReference) =>
+        Full ? new FullParameters(model, TrainVision, keepReference) : new LoraAdapters(model, Lora);
+
+    public IObjective Objective(bool gentle = false) => Method switch
+    {
+        TrainingMethod.Sft => new SftObjective(LabelSmoothing),
+        TrainingMethod.Dpo => new DpoObjective(Beta ?? 0.1, DpoLoss, LabelSmoothing),
+        TrainingMethod.SimPo => new SimPoObjective(Beta ?? 2.0, GammaBetaRatio, LabelSmoothing, SftWeight),
+        TrainingMethod.CwDpo when gentle => new GentleNegativeSftObjective(GentleLabelSmoothing, GentleNegativeWeight),
+        _ => new CoolingDpoObjective(Beta is { } beta ? Cooling with { Beta = beta } : Cooling),
+    };
+}
