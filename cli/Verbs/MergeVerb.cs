@@ -1,0 +1,34 @@
+using System.CommandLine;
+using StyleAlign.Trainers.Lora;
+
+namespace StyleAlign.Cli.Verbs;
+
+/// <summary><c>engine-cli merge</c>: a full checkpoint with a run's LoRA adapters merged into the base weights.</summary>
+public sealed class MergeVerb : IVerb
+{
+    public Command Build()
+    {
+        var weights = new Option<string>("--weights") { Description = "Base Qwen2.5-VL folder the adapters were trained on.", Required = true };
+        var adapter = new Option<string>("--adapter") { Description = "Run folder (or adapter/checkpoint folder) with adapter_model.safetensors and adapter_config.json.", Required = true };
+        var output = new Option<string>("--out") { Description = "New checkpoint folder (must be empty or absent).", Required = true };
+        var command = new Command("merge", "Write a full Hugging Face checkpoint with LoRA adapters merged: W = W₀ + (α/r)·B·A.");
+        command.Options.Add(weights);
+        command.Options.Add(adapter);
+        command.Options.Add(output);
+        command.SetAction(parse =>
+        {
+            try
+            {
+                LoraMerge.Merge(parse.GetValue(weights)!, parse.GetValue(adapter)!, parse.GetValue(output)!);
+                parse.InvocationConfiguration.Output.WriteLine($"merged '{LoraMerge.AdapterFolder(parse.GetValue(adapter)!)}' into '{parse.GetValue(output)}'");
+                return 0;
+            }
+            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or KeyNotFoundException)
+            {
+                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
+                return 1;
+            }
+        });
+        return command;
+    }
+}
