@@ -21,7 +21,7 @@ public class TrainerTests
     {
         _temp = new TempDirectory();
         _model = TinyTraining.WriteModelFolder(Path.Combine(_temp.Path, "model"));
-        var (train, eval) = TinyTraining.WriteData(Path.Combine(_temp.Path, "data"), 24, 16);
+        var (train, eval) = TinyTraining.WriteData(Path.Combine(_temp.Path, "data"), 16, 8);
         _train = PreferenceDataset.Load(train).Examples;
         _eval = PreferenceDataset.Load(eval).Examples;
     }
@@ -29,17 +29,17 @@ public class TrainerTests
     [OneTimeTearDown]
     public void Clean() => _temp.Dispose();
 
-    private TrainingResult Run(IObjective objective, string name, TrainerOptions options, IReadOnlyList<PreferenceExample>? eval = null, string? file = null)
+    private TrainingResult Run(IObjective objective, string name, TrainerOptions options, IReadOnlyList<PreferenceExample>? eval = null, int trainCount = 4)
     {
         var model = TinyTraining.Model(_model);
         using var lora = new LoraAdapters(model, TinyLora);
-        var trainer = new Trainer(model, lora, objective, TinyTraining.Collator(_model), options with { OutputDirectory = Path.Combine(_temp.Path, name), WritePlot = false });
-        return trainer.Train(_train, eval);
+        var trainer = new Trainer(model, lora, objective, TinyTraining.Collator(_model, maxCaptionTokens: 24), options with { OutputDirectory = Path.Combine(_temp.Path, name), WritePlot = eval is not null });
+        return trainer.Train(_train.Take(trainCount).ToList(), eval);
     }
 
     private static readonly LoraOptions TinyLora = new() { Rank = 8, Alpha = 16 };
 
-    private static TrainerOptions Tiny(int steps) => new() { MaxSteps = steps, BatchSize = 4, LearningRate = 2e-3, WarmupRatio = 0, Quiet = true };
+    private static TrainerOptions Tiny(int steps, int batch = 2) => new() { MaxSteps = steps, BatchSize = batch, LearningRate = 3e-3, WarmupRatio = 0, Quiet = true };
 
     private static List<Dictionary<string, double>> Metrics(string runDir) =>
         File.ReadAllLines(Path.Combine(runDir, MetricsLog.FileName)).Select(l => System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(l)!).ToList();
@@ -58,23 +58,24 @@ public class TrainerTests
     [Test]
     public void Simpo_raises_wr_logp_on_held_out_pairs()
     {
-        var result = Run(new SimPoObjective(beta: 2.0, gammaBetaRatio: 0.5), "simpo", Tiny(18) with { EvalEvery = 6 }, _eval);
+        var result = Run(new SimPoObjective(beta: 2.0, gammaBetaRatio: 0.5), "simpo", Tiny(8, batch: 4) with { EvalEvery = 4 }, _eval, trainCount: 16);
         TestContext.Out.WriteLine($"WR-LogP {result.EvalWinRateBefore:F1} % → {result.EvalWinRateAfter:F1} % in {result.Seconds:F1} s ({result.Seconds / result.Steps:F2} s/step), final loss {result.FinalLoss:F4}");
         Assert.That(result.EvalWinRateAfter, Is.GreaterThan(result.EvalWinRateBefore!.Value + 20));
         Assert.That(File.Exists(Path.Combine(result.RunDirectory, "adapter_model.safetensors")));
         Assert.That(File.Exists(Path.Combine(result.RunDirectory, "adapter_config.json")));
+        Assert.That(File.Exists(Path.Combine(result.RunDirectory, MetricsLog.PlotFileName)));
     }
 
     [Test]
     public void A_resumed_run_equals_an_uninterrupted_one_bit_for_bit()
     {
-        var options = Tiny(6) with { SaveEvery = 3, GradientAccumulation = 2, BatchSize = 2 };
+        var options = Tiny(4) with { SaveEvery = 2, GradientAccumulation = 2, BatchSize = 1 };
         var whole = Run(new SimPoObjective(), "whole", options);
-        var first = Run(new SimPoObjective(), "split", options with { StopAfterSteps = 3 });
-        Assert.That(first.Steps, Is.EqualTo(3));
+        var first = Run(new SimPoObjective(), "split", options with { StopAfterSteps = 2 });
+        Assert.That(first.Steps, Is.EqualTo(2));
         Assert.That(File.Exists(Path.Combine(first.RunDirectory, "adapter_model.safetensors")), Is.False, "an interrupted run writes no final adapter");
         var resumed = Run(new SimPoObjective(), "split", options with { Resume = true });
-        Assert.That(resumed.Steps, Is.EqualTo(6));
+        Assert.That(resumed.Steps, Is.EqualTo(4));
         var expected = TensorFiles.ReadAll(Path.Combine(whole.RunDirectory, "adapter_model.safetensors"));
         var actual = TensorFiles.ReadAll(Path.Combine(resumed.RunDirectory, "adapter_model.safetensors"));
         Assert.That(actual.Keys, Is.EquivalentTo(expected.Keys));
@@ -89,11 +90,11 @@ public class TrainerTests
     [Test]
     public void A_crash_while_writing_a_checkpoint_leaves_the_previous_one_intact()
     {
-        var options = Tiny(4) with { SaveEvery = 2 };
+        var options = Tiny(2, batch: 1) with { SaveEvery = 1 };
         var crashAt = "";
         CheckpointStore.AfterTemporaryWrite = folder =>
         {
-            if (folder.Contains(".checkpoint-4.tmp")) { crashAt = folder; throw new IOException("simulated crash after the temporary write"); }
+            if (folder.Contains(".checkpoint-2.tmp")) { crashAt = folder; throw new IOException("simulated crash after the temporary write"); }
         };
         try
         {
@@ -105,14 +106,14 @@ public class TrainerTests
         }
         var dir = Path.Combine(_temp.Path, "crash");
         Assert.That(crashAt, Is.Not.Empty);
-        Assert.That(CheckpointStore.Latest(dir), Is.EqualTo(Path.Combine(dir, "checkpoint-2")));
-        Assert.That(Directory.Exists(Path.Combine(dir, "checkpoint-4")), Is.False);
+        Assert.That(CheckpointStore.Latest(dir), Is.EqualTo(Path.Combine(dir, "checkpoint-1")));
+        Assert.That(Directory.Exists(Path.Combine(dir, "checkpoint-2")), Is.False);
         Assert.That(Directory.EnumerateDirectories(dir, ".*"), Is.Empty, "the temporary folder is cleaned up");
-        var state = CheckpointStore.ReadState(Path.Combine(dir, "checkpoint-2"));
-        Assert.That((int)state["step"]!, Is.EqualTo(2));
-        Assert.That(File.Exists(Path.Combine(dir, "checkpoint-2", "adapter_model.safetensors")));
+        var state = CheckpointStore.ReadState(Path.Combine(dir, "checkpoint-1"));
+        Assert.That((int)state["step"]!, Is.EqualTo(1));
+        Assert.That(File.Exists(Path.Combine(dir, "checkpoint-1", "adapter_model.safetensors")));
         var resumed = Run(new SimPoObjective(), "crash", options with { Resume = true });
-        Assert.That(resumed.Steps, Is.EqualTo(4));
+        Assert.That(resumed.Steps, Is.EqualTo(2));
     }
 
     [Test]
@@ -120,7 +121,7 @@ public class TrainerTests
     {
         var error = Assert.Throws<TrainingDivergedException>(() => Run(new PoisonedObjective(poisonAtCall: 2), "nan", Tiny(3)));
         Assert.That(error!.Step, Is.EqualTo(2));
-        Assert.That(error.ExampleIds, Has.Count.EqualTo(4));
+        Assert.That(error.ExampleIds, Has.Count.EqualTo(2));
         Assert.That(error.Message, Does.Contain("step 2").And.Contain(error.ExampleIds[0]));
     }
 
