@@ -70,7 +70,9 @@ internal sealed class OnPolicyNegatives(OnPolicyOptions options, ulong seed)
             Seed = seed ^ sampleSeed,
             StopTokens = [collator.Tokenizer.ImEndId],
         });
-        return generated.Select(ids => collator.Tokenizer.Decode(ids.Select(id => (int)id), skipSpecial: true)).ToArray();
+        // The LM head is padded past the tokenizer (Qwen: 151936 rows for 151665 ids); those rows decode to nothing.
+        var vocab = collator.Tokenizer.VocabSize;
+        return generated.Select(ids => collator.Tokenizer.Decode(ids.Where(id => id < vocab).Select(id => (int)id), skipSpecial: true)).ToArray();
     }
 
     public JsonObject ToJson()
