@@ -13,10 +13,12 @@ public sealed class KernelsVerb : IVerb
         var compileAll = new Option<bool>("--compile-all") { Description = "Compile every embedded kernel family to CUBIN and report sizes, times, registers and spills." };
         var arch = new Option<string>("--arch") { Description = "Target architecture, sm_XY (e.g. sm_80, sm_90).", DefaultValueFactory = _ => "sm_80" };
         var json = new Option<bool>("--json") { Description = "Print one JSON object instead of a table." };
+        var only = new Option<string?>("--family") { Description = "Compile only this family (default: all)." };
         var command = new Command("kernels", "Inspect and compile the CUDA kernels (NVRTC only; no GPU needed).");
         command.Options.Add(compileAll);
         command.Options.Add(arch);
         command.Options.Add(json);
+        command.Options.Add(only);
         command.SetAction(parse =>
         {
             if (!parse.GetValue(compileAll))
@@ -24,12 +26,13 @@ public sealed class KernelsVerb : IVerb
                 foreach (var family in KernelSources.Families) Console.WriteLine(family);
                 return 0;
             }
-            return CompileAll(parse.GetValue(arch)!, parse.GetValue(json));
+            IReadOnlyList<string> families = parse.GetValue(only) is { } one ? [one] : KernelSources.Families;
+            return CompileAll(families, parse.GetValue(arch)!, parse.GetValue(json));
         });
         return command;
     }
 
-    private static int CompileAll(string architecture, bool asJson)
+    private static int CompileAll(IReadOnlyList<string> families, string architecture, bool asJson)
     {
         try { KernelCompiler.ValidateArchitecture(architecture); }
         catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
@@ -42,7 +45,7 @@ public sealed class KernelsVerb : IVerb
         var nvrtc = Nvrtc.TryGetVersion()!.ToString();
         var results = new List<object>();
         var failed = 0;
-        foreach (var family in KernelSources.Families)
+        foreach (var family in families)
         {
             try
             {
@@ -61,7 +64,7 @@ public sealed class KernelsVerb : IVerb
                 });
                 if (!asJson) PrintFamily(compilation);
             }
-            catch (CudaException e)
+            catch (Exception e) when (e is CudaException or ArgumentException)
             {
                 failed++;
                 results.Add(new { family, ok = false, error = e.Message });
@@ -70,12 +73,12 @@ public sealed class KernelsVerb : IVerb
         }
         if (asJson)
         {
-            var report = new { arch = architecture, families = KernelSources.Families.Count, failed, nvrtc, results };
+            var report = new { arch = architecture, families = families.Count, failed, nvrtc, results };
             Console.WriteLine(JsonSerializer.Serialize(report, new JsonSerializerOptions { WriteIndented = true }));
         }
         else
         {
-            Console.WriteLine($"{KernelSources.Families.Count} families, {failed} failed, {architecture}, NVRTC {nvrtc}");
+            Console.WriteLine($"{families.Count} families, {failed} failed, {architecture}, NVRTC {nvrtc}");
         }
         return failed == 0 ? 0 : 1;
     }

@@ -19,8 +19,14 @@ public sealed record KernelCompilation(
 /// </summary>
 public static unsafe partial class KernelCompiler
 {
-    /// <summary>Options besides the architecture; part of the cache key.</summary>
-    public static IReadOnlyList<string> DefaultOptions { get; } = ["--std=c++17", "-default-device", "-lineinfo"];
+    /// <summary>
+    /// Options besides the architecture; part of the cache key. Line info (for profilers) only from NVRTC 12:
+    /// NVRTC 11.8's ptxas crashes (segmentation fault) on some sm_90 kernels compiled with -lineinfo.
+    /// </summary>
+    public static IReadOnlyList<string> DefaultOptions => LazyDefaultOptions.Value;
+
+    private static readonly Lazy<IReadOnlyList<string>> LazyDefaultOptions = new(() =>
+        Nvrtc.TryGetVersion() is { Major: >= 12 } ? ["--std=c++17", "-default-device", "-lineinfo"] : ["--std=c++17", "-default-device"]);
 
     private const string VerbosePtxas = "--ptxas-options=-v";
 
@@ -85,10 +91,27 @@ public static unsafe partial class KernelCompiler
         return program;
     }
 
+    // NVRTC and its embedded ptxas use deep native stacks; thread-pool and test-runner threads have small ones (1.5 MiB),
+    // so compilation always runs on its own thread with a generous stack.
+    private const int CompilerStackBytes = 64 * 1024 * 1024;
+
     private static int CompileProgram(IntPtr program, IReadOnlyList<string> options)
     {
-        using var pinned = new Utf8Strings(options);
-        return Nvrtc.nvrtcCompileProgram(program, options.Count, pinned.Pointers);
+        var result = 0;
+        Exception? failure = null;
+        var thread = new Thread(() =>
+        {
+            try
+            {
+                using var pinned = new Utf8Strings(options);
+                result = Nvrtc.nvrtcCompileProgram(program, options.Count, pinned.Pointers);
+            }
+            catch (Exception e) { failure = e; }
+        }, CompilerStackBytes) { IsBackground = true, Name = "nvrtc" };
+        thread.Start();
+        thread.Join();
+        if (failure is not null) throw failure;
+        return result;
     }
 
     private static string ReadLog(IntPtr program)
