@@ -1,5 +1,3 @@
-using StyleAlign.Engine.Cuda.Interop;
-
 namespace StyleAlign.Engine.Cuda;
 
 /// <summary>Quick end-to-end checks of a device (used by `engine-cli doctor`): one NVRTC kernel and one cuBLAS GEMM, each compared with the CPU.</summary>
@@ -36,8 +34,7 @@ public static unsafe class CudaSelfTest
 
     public static bool RunGemm(CudaContext context, TextWriter output)
     {
-        // Row-major C[M,N] = A[M,K]·B[K,N] is column-major Cᵀ = Bᵀ·Aᵀ, so B goes first.
-        const int m = 64, n = 48, k = 32;
+                const int m = 64, n = 48, k = 32;
         var a = new float[m * k];
         var b = new float[k * n];
         for (var i = 0; i < a.Length; i++) a[i] = (i % 7 - 3) * 0.25f;
@@ -47,10 +44,7 @@ public static unsafe class CudaSelfTest
         using var dc = context.Allocate(m * n * 4L);
         context.CopyToDevice<float>(a, da);
         context.CopyToDevice<float>(b, db);
-        float alpha = 1, beta = 0;
-        CudaCheck.Cublas(Cublas.cublasGemmEx(context.CublasHandle, Cublas.OpN, Cublas.OpN, n, m, k, &alpha,
-            db.Pointer, Cublas.DataR32F, n, da.Pointer, Cublas.DataR32F, k, &beta, dc.Pointer, Cublas.DataR32F, n,
-            Cublas.Compute32F, Cublas.GemmDefault));
+        CudaGemm.RowMajor(context, GemmElementType.F32, transposeA: false, transposeB: false, m, n, k, da.Pointer, db.Pointer, dc.Pointer);
         var c = new float[m * n];
         context.CopyToHost<float>(dc, c);
         var maxError = 0.0;
@@ -62,7 +56,7 @@ public static unsafe class CudaSelfTest
             maxError = Math.Max(maxError, Math.Abs(c[i * n + j] - expected));
         }
         var ok = maxError < 1e-4;
-        output.WriteLine($"cuBLAS check   : cublasGemmEx f32 {m}x{n}x{k}, max error {maxError:E1} → {(ok ? "OK" : "WRONG")}");
+        output.WriteLine($"cuBLAS check   : row-major f32 GEMM {m}x{n}x{k}, max error {maxError:E1} → {(ok ? "OK" : "WRONG")}");
         return ok;
     }
 }

@@ -15,7 +15,8 @@ public sealed class DeviceBuffer : IDisposable
         Pointer = pointer;
         Bytes = bytes;
 #if DEBUG
-        _allocatedAt = new StackTrace(2, false).ToString();
+        // Capturing a stack per allocation is slow, so the allocation site is recorded only on request.
+        if (TraceAllocationSites) _allocatedAt = new StackTrace(2, false).ToString();
 #endif
     }
 
@@ -45,7 +46,8 @@ public sealed class DeviceBuffer : IDisposable
     }
 
 #if DEBUG
-    private readonly string _allocatedAt;
+    private static readonly bool TraceAllocationSites = Environment.GetEnvironmentVariable("STYLEALIGN_TRACE_LEAKS") == "1";
+    private readonly string _allocatedAt = "(set STYLEALIGN_TRACE_LEAKS=1 to record allocation sites)";
 #endif
 
     ~DeviceBuffer()
