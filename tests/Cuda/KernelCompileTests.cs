@@ -6,6 +6,7 @@ namespace StyleAlign.Tests.Cuda;
 
 [TestFixture]
 [Category("KernelCompile")]
+[Parallelizable(ParallelScope.Children)] // NVRTC is single-threaded; two compilations at once halve the wall time
 public sealed partial class KernelCompileTests
 {
     private static IEnumerable<TestCaseData> FamiliesAndArchitectures() =>
