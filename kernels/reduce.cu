@@ -5,7 +5,8 @@
 // Any other dim is reduced by first gathering a permuted view with elementwise_copy_strided_* so the reduced
 // dim is last. Accumulation: fp32; each thread sums a fixed strided subset of the row, then a fixed-shape tree
 // (warp shuffles, then one warp over the warp partials). No atomics, so results are bit-identical run to run.
-// Launch: grid = R, block = 256 (any multiple of 32 up to 1024).
+// Launch: grid = R, block = 256 (any multiple of 32 up to 1024). A long single row (a global gradient norm) is
+// reduced in two launches — view [N] as [R, N/R], reduce rows, then reduce the R partials — still deterministic.
 #include "common.cuh"
 
 enum ReduceOp { R_SUM = 0, R_MEAN = 1, R_MAX = 2, R_MIN = 3, R_LOGSUMEXP = 4, R_SUMSQ = 5 };
