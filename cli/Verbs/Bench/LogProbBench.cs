@@ -67,6 +67,10 @@ public sealed class LogProbBench : IBenchSubverb
             ["max_abs_err_grad_weight"] = MaxAbsDiff(fused.GradWeight, naive.GradWeight),
             ["fused_logits_bytes"] = (long)chunkRows * o.Vocab * 4,
             ["naive_logits_bytes"] = (long)o.Tokens * o.Vocab * 4,
+            // What each path holds at its worst moment, counted from its buffers: the fused chunk, the saved lse and one
+            // fp64-sized row buffer per worker; the naive log_softmax, its scattered gradient and the logits gradient.
+            ["fused_peak_bytes_accounted"] = (long)chunkRows * o.Vocab * 4 + 4L * o.Tokens + (long)Environment.ProcessorCount * o.Vocab * 8,
+            ["naive_peak_bytes_accounted"] = 3L * o.Tokens * o.Vocab * 4,
         };
         foreach (var r in new[] { fused, naive })
             foreach (var t in new[] { r.LogProbs, r.GradHidden, r.GradWeight }) t.Dispose();
