@@ -126,9 +126,9 @@ public sealed partial class CpuLogProbKernels : ILogProbBackend
             var rowLse = lse[lseOff + start + i];
             if (gEnt is null || gEnt[gEntOff + start + i] == T.Zero)
             {
-                TensorPrimitives.Subtract(row, rowLse, p);
-                TensorPrimitives.Exp(p, p);
-                TensorPrimitives.Multiply(p, -gRow, row);
+                TensorPrimitives.Subtract(row, rowLse, row);
+                TensorPrimitives.Exp(row, row);
+                TensorPrimitives.Multiply(row, -gRow, row);
             }
             else
             {
