@@ -32,6 +32,19 @@ public sealed class LogProbBench : IBenchSubverb
                 Console.Error.WriteLine("bench logprob: --tokens, --hidden and --vocab must be positive");
                 return 2;
             }
+            if (!options.Device.IsCpu)
+            {
+                try
+                {
+                    LogProbBackends.For(options.Device);
+                    Backends.For(options.Device);
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine($"bench logprob: {e.Message}");
+                    return 2;
+                }
+            }
             var report = Run(options);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
             else foreach (var (key, value) in report) Console.WriteLine($"{key,-26} {value}");
