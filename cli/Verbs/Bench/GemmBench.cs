@@ -13,17 +13,20 @@ public sealed class GemmBench : IBenchSubverb
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
         var size = new Option<int>("--size") { Description = "N of the N×N×N product", DefaultValueFactory = _ => 1024 };
         var repeat = new Option<int>("--repeat") { Description = "timed calls; the best one is reported", DefaultValueFactory = _ => 5 };
+        var shape = new Option<string?>("--shape") { Description = "M,N,K of a rectangular product (overrides --size)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
-        var command = new Command("gemm", "Time C = A·B for N×N float matrices.");
+        var command = new Command("gemm", "Time C = A·B for float matrices (N×N×N, or M×K times K×N with --shape).");
         command.Options.Add(device);
         command.Options.Add(size);
         command.Options.Add(repeat);
+        command.Options.Add(shape);
         command.Options.Add(json);
-        command.SetAction(parse => Run(parse.GetValue(device) ?? "cpu", parse.GetValue(size), parse.GetValue(repeat), parse.GetValue(json)));
+        command.SetAction(parse => Run(parse.GetValue(device) ?? "cpu", parse.GetValue(size), parse.GetValue(shape),
+            parse.GetValue(repeat), parse.GetValue(json)));
         return command;
     }
 
-    private static int Run(string device, int size, int repeat, bool json)
+    private static int Run(string device, int size, string? shapeText, int repeat, bool json)
     {
         if (device == "cuda")
         {
@@ -35,39 +38,57 @@ public sealed class GemmBench : IBenchSubverb
             Console.Error.WriteLine($"bench gemm: unknown device '{device}', expected cpu or cuda.");
             return 2;
         }
-        if (size < 1 || repeat < 1)
+        int m = size, n = size, k = size;
+        if (shapeText is not null)
         {
-            Console.Error.WriteLine($"bench gemm: --size and --repeat must be positive, got {size} and {repeat}.");
+            var parts = shapeText.Split(',');
+            if (parts.Length != 3 || !int.TryParse(parts[0], out m) || !int.TryParse(parts[1], out n) || !int.TryParse(parts[2], out k))
+            {
+                Console.Error.WriteLine($"bench gemm: --shape must be M,N,K (three integers), got '{shapeText}'.");
+                return 2;
+            }
+        }
+        if (m < 1 || n < 1 || k < 1 || repeat < 1)
+        {
+            Console.Error.WriteLine($"bench gemm: sizes and --repeat must be positive, got {m}×{n}×{k} and {repeat}.");
             return 2;
         }
 
-        var (seconds, gflops) = Measure(size, repeat);
+        var (seconds, gflops) = Measure(m, n, k, repeat);
         var inv = CultureInfo.InvariantCulture;
+        bool square = m == n && n == k;
         if (json)
-            Console.WriteLine(string.Create(inv, $"{{\"gflops\": {gflops:F3}, \"seconds\": {seconds:G6}, \"size\": {size}, \"device\": \"cpu\"}}"));
+        {
+            string sizeField = square ? $"\"size\": {m}, " : "";
+            Console.WriteLine(string.Create(inv,
+                $"{{\"gflops\": {gflops:F3}, \"seconds\": {seconds:G6}, {sizeField}\"m\": {m}, \"n\": {n}, \"k\": {k}, \"device\": \"cpu\"}}"));
+        }
         else
-            Console.WriteLine(string.Create(inv, $"sgemm {size}³ on cpu: {gflops:F2} GFLOP/s, best {seconds * 1e3:F3} ms of {repeat}"));
+        {
+            Console.WriteLine(string.Create(inv, $"sgemm {m}x{n}x{k} on cpu: {gflops:F2} GFLOP/s, best {seconds * 1e3:F3} ms of {repeat}"));
+        }
         return 0;
     }
 
     /// <summary>Best per-call time over the repeats, after one warm-up call that also JIT-compiles the kernels.</summary>
-    internal static (double Seconds, double Gflops) Measure(int size, int repeat)
+    internal static (double Seconds, double Gflops) Measure(int m, int n, int k, int repeat)
     {
         var random = new Random(1234);
-        var a = new float[size * size];
-        var b = new float[size * size];
-        var c = new float[size * size];
-        for (int i = 0; i < a.Length; i++) { a[i] = random.NextSingle() - 0.5f; b[i] = random.NextSingle() - 0.5f; }
+        var a = new float[(long)m * k];
+        var b = new float[(long)k * n];
+        var c = new float[(long)m * n];
+        for (int i = 0; i < a.Length; i++) a[i] = random.NextSingle() - 0.5f;
+        for (int i = 0; i < b.Length; i++) b[i] = random.NextSingle() - 0.5f;
 
-        CpuGemm.Sgemm(false, false, size, size, size, 1f, a, size, b, size, 0f, c, size);
+        CpuGemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
         double best = double.MaxValue;
         for (int r = 0; r < repeat; r++)
         {
             long start = Stopwatch.GetTimestamp();
-            CpuGemm.Sgemm(false, false, size, size, size, 1f, a, size, b, size, 0f, c, size);
+            CpuGemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
             best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
         }
-        double flops = 2.0 * size * size * (double)size;
+        double flops = 2.0 * m * n * (double)k;
         return (best, flops / best / 1e9);
     }
 }
