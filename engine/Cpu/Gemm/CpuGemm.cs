@@ -87,7 +87,7 @@ public static unsafe partial class CpuGemm
     }
 
     private static void Validate(bool transA, bool transB, int m, int n, int k,
-        int aLength, int lda, int bLength, int ldb, int cLength, int ldc)
+        long aLength, int lda, long bLength, int ldb, long cLength, int ldc)
     {
         if (m < 0 || n < 0 || k < 0)
             throw new ArgumentOutOfRangeException(nameof(m), $"GEMM dimensions must be non-negative, got m={m}, n={n}, k={k}.");

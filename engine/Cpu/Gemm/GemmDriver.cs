@@ -4,6 +4,12 @@ using System.Runtime.Intrinsics;
 
 namespace StyleAlign.Engine.Cpu;
 
+internal static class Tune
+{
+    static int Env(string n, int d) => int.TryParse(Environment.GetEnvironmentVariable(n), out var v) ? v : d;
+    public static readonly int Mr = Env("G_MR", 6), Mc = Env("G_MC", 144), Kc = Env("G_KC", 0), Nc = Env("G_NC", 4096);
+}
+
 /// <summary>Micro-tile shape, cache-block sizes and the kernel that goes with them.</summary>
 internal readonly unsafe struct GemmPlan<T> where T : unmanaged, INumber<T>
 {
@@ -31,8 +37,8 @@ internal readonly unsafe struct GemmPlan<T> where T : unmanaged, INumber<T>
         {
             GemmKernelKind.Vector512 => new GemmPlan<T>
             {
-                Mr = GemmKernels.VectorRows, Nr = 2 * Vector512<T>.Count, Mc = 144, Kc = kc, Nc = 4096,
-                Kernel = &GemmKernels.Kernel512<T>,
+                Mr = Tune.Mr, Nr = 2 * Vector512<T>.Count, Mc = Tune.Mc, Kc = Tune.Kc > 0 ? Tune.Kc : kc, Nc = Tune.Nc,
+                Kernel = Tune.Mr == 12 ? &GemmKernels.Kernel512x12<T> : Tune.Mr == 14 ? &GemmKernels.Kernel512x14<T> : &GemmKernels.Kernel512<T>,
             },
             GemmKernelKind.Vector256 => new GemmPlan<T>
             {

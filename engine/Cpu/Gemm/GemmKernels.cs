@@ -81,6 +81,95 @@ internal static unsafe class GemmKernels
         AddRow(c, w, c50, c51);
     }
 
+    /// <summary>12 × (2·Vector512&lt;T&gt;.Count) tile: 12×32 floats or 12×16 doubles in 24 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512x12<T>(int kc, T* a, T* b, T* c, nint ldc) where T : unmanaged
+    {
+        nint w = Vector512<T>.Count;
+        Vector512<T> c0L = default, c0R = default, c1L = default, c1R = default, c2L = default, c2R = default;
+        Vector512<T> c3L = default, c3R = default, c4L = default, c4R = default, c5L = default, c5R = default;
+        Vector512<T> c6L = default, c6R = default, c7L = default, c7R = default, c8L = default, c8R = default;
+        Vector512<T> c9L = default, c9R = default, c10L = default, c10R = default, c11L = default, c11R = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.LoadAligned(b);
+            var b1 = Vector512.LoadAligned(b + w);
+            var av = Vector512.Create(a[0]); c0L = Fma(av, b0, c0L); c0R = Fma(av, b1, c0R);
+            av = Vector512.Create(a[1]); c1L = Fma(av, b0, c1L); c1R = Fma(av, b1, c1R);
+            av = Vector512.Create(a[2]); c2L = Fma(av, b0, c2L); c2R = Fma(av, b1, c2R);
+            av = Vector512.Create(a[3]); c3L = Fma(av, b0, c3L); c3R = Fma(av, b1, c3R);
+            av = Vector512.Create(a[4]); c4L = Fma(av, b0, c4L); c4R = Fma(av, b1, c4R);
+            av = Vector512.Create(a[5]); c5L = Fma(av, b0, c5L); c5R = Fma(av, b1, c5R);
+            av = Vector512.Create(a[6]); c6L = Fma(av, b0, c6L); c6R = Fma(av, b1, c6R);
+            av = Vector512.Create(a[7]); c7L = Fma(av, b0, c7L); c7R = Fma(av, b1, c7R);
+            av = Vector512.Create(a[8]); c8L = Fma(av, b0, c8L); c8R = Fma(av, b1, c8R);
+            av = Vector512.Create(a[9]); c9L = Fma(av, b0, c9L); c9R = Fma(av, b1, c9R);
+            av = Vector512.Create(a[10]); c10L = Fma(av, b0, c10L); c10R = Fma(av, b1, c10R);
+            av = Vector512.Create(a[11]); c11L = Fma(av, b0, c11L); c11R = Fma(av, b1, c11R);
+            a += 12;
+            b += 2 * w;
+        }
+        AddRow(c, w, c0L, c0R); c += ldc;
+        AddRow(c, w, c1L, c1R); c += ldc;
+        AddRow(c, w, c2L, c2R); c += ldc;
+        AddRow(c, w, c3L, c3R); c += ldc;
+        AddRow(c, w, c4L, c4R); c += ldc;
+        AddRow(c, w, c5L, c5R); c += ldc;
+        AddRow(c, w, c6L, c6R); c += ldc;
+        AddRow(c, w, c7L, c7R); c += ldc;
+        AddRow(c, w, c8L, c8R); c += ldc;
+        AddRow(c, w, c9L, c9R); c += ldc;
+        AddRow(c, w, c10L, c10R); c += ldc;
+        AddRow(c, w, c11L, c11R);
+    }
+
+    /// <summary>14 × (2·Vector512&lt;T&gt;.Count) tile: 14×32 floats or 14×16 doubles in 28 accumulators.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    public static void Kernel512x14<T>(int kc, T* a, T* b, T* c, nint ldc) where T : unmanaged
+    {
+        nint w = Vector512<T>.Count;
+        Vector512<T> c0L = default, c0R = default, c1L = default, c1R = default, c2L = default, c2R = default;
+        Vector512<T> c3L = default, c3R = default, c4L = default, c4R = default, c5L = default, c5R = default;
+        Vector512<T> c6L = default, c6R = default, c7L = default, c7R = default, c8L = default, c8R = default;
+        Vector512<T> c9L = default, c9R = default, c10L = default, c10R = default, c11L = default, c11R = default;
+        Vector512<T> c12L = default, c12R = default, c13L = default, c13R = default;
+        for (int p = 0; p < kc; p++)
+        {
+            var b0 = Vector512.LoadAligned(b);
+            var b1 = Vector512.LoadAligned(b + w);
+            var av = Vector512.Create(a[0]); c0L = Fma(av, b0, c0L); c0R = Fma(av, b1, c0R);
+            av = Vector512.Create(a[1]); c1L = Fma(av, b0, c1L); c1R = Fma(av, b1, c1R);
+            av = Vector512.Create(a[2]); c2L = Fma(av, b0, c2L); c2R = Fma(av, b1, c2R);
+            av = Vector512.Create(a[3]); c3L = Fma(av, b0, c3L); c3R = Fma(av, b1, c3R);
+            av = Vector512.Create(a[4]); c4L = Fma(av, b0, c4L); c4R = Fma(av, b1, c4R);
+            av = Vector512.Create(a[5]); c5L = Fma(av, b0, c5L); c5R = Fma(av, b1, c5R);
+            av = Vector512.Create(a[6]); c6L = Fma(av, b0, c6L); c6R = Fma(av, b1, c6R);
+            av = Vector512.Create(a[7]); c7L = Fma(av, b0, c7L); c7R = Fma(av, b1, c7R);
+            av = Vector512.Create(a[8]); c8L = Fma(av, b0, c8L); c8R = Fma(av, b1, c8R);
+            av = Vector512.Create(a[9]); c9L = Fma(av, b0, c9L); c9R = Fma(av, b1, c9R);
+            av = Vector512.Create(a[10]); c10L = Fma(av, b0, c10L); c10R = Fma(av, b1, c10R);
+            av = Vector512.Create(a[11]); c11L = Fma(av, b0, c11L); c11R = Fma(av, b1, c11R);
+            av = Vector512.Create(a[12]); c12L = Fma(av, b0, c12L); c12R = Fma(av, b1, c12R);
+            av = Vector512.Create(a[13]); c13L = Fma(av, b0, c13L); c13R = Fma(av, b1, c13R);
+            a += 14;
+            b += 2 * w;
+        }
+        AddRow(c, w, c0L, c0R); c += ldc;
+        AddRow(c, w, c1L, c1R); c += ldc;
+        AddRow(c, w, c2L, c2R); c += ldc;
+        AddRow(c, w, c3L, c3R); c += ldc;
+        AddRow(c, w, c4L, c4R); c += ldc;
+        AddRow(c, w, c5L, c5R); c += ldc;
+        AddRow(c, w, c6L, c6R); c += ldc;
+        AddRow(c, w, c7L, c7R); c += ldc;
+        AddRow(c, w, c8L, c8R); c += ldc;
+        AddRow(c, w, c9L, c9R); c += ldc;
+        AddRow(c, w, c10L, c10R); c += ldc;
+        AddRow(c, w, c11L, c11R); c += ldc;
+        AddRow(c, w, c12L, c12R); c += ldc;
+        AddRow(c, w, c13L, c13R);
+    }
+
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void AddRow<T>(T* c, nint w, Vector512<T> left, Vector512<T> right) where T : unmanaged
     {
