@@ -20,9 +20,13 @@ internal enum GemmKernelKind
 /// </summary>
 internal static unsafe class GemmKernels
 {
-    /// <summary>Rows of C per micro-tile for the vector kernels: 6 rows × 2 vectors = 12 accumulators,
-    /// leaving registers for the two B vectors and the A broadcast even with 16 AVX2 registers.</summary>
-    public const int VectorRows = 6;
+    /// <summary>Rows of C per AVX-512 micro-tile: 12 rows × 2 vectors = 24 accumulators of the 32 vector
+    /// registers, so each B load feeds 12 FMAs; measured a few percent faster than 6 or 14 rows.</summary>
+    public const int Vector512Rows = 12;
+
+    /// <summary>Rows of C per 256-bit micro-tile: 6 × 2 = 12 accumulators fit the 16 AVX2 registers with
+    /// room for the two B vectors and the A broadcast.</summary>
+    public const int Vector256Rows = 6;
 
     public const int ScalarRows = 4;
     public const int ScalarColumns = 4;
@@ -47,43 +51,9 @@ internal static unsafe class GemmKernels
         return a * b + addend;
     }
 
-    /// <summary>6 × (2·Vector512&lt;T&gt;.Count) tile: 6×32 floats or 6×16 doubles.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel512<T>(int kc, T* a, T* b, T* c, nint ldc) where T : unmanaged
-    {
-        nint w = Vector512<T>.Count;
-        Vector512<T> c00 = default, c01 = default, c10 = default, c11 = default, c20 = default, c21 = default;
-        Vector512<T> c30 = default, c31 = default, c40 = default, c41 = default, c50 = default, c51 = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.LoadAligned(b);
-            var b1 = Vector512.LoadAligned(b + w);
-            var av = Vector512.Create(a[0]);
-            c00 = Fma(av, b0, c00); c01 = Fma(av, b1, c01);
-            av = Vector512.Create(a[1]);
-            c10 = Fma(av, b0, c10); c11 = Fma(av, b1, c11);
-            av = Vector512.Create(a[2]);
-            c20 = Fma(av, b0, c20); c21 = Fma(av, b1, c21);
-            av = Vector512.Create(a[3]);
-            c30 = Fma(av, b0, c30); c31 = Fma(av, b1, c31);
-            av = Vector512.Create(a[4]);
-            c40 = Fma(av, b0, c40); c41 = Fma(av, b1, c41);
-            av = Vector512.Create(a[5]);
-            c50 = Fma(av, b0, c50); c51 = Fma(av, b1, c51);
-            a += VectorRows;
-            b += 2 * w;
-        }
-        AddRow(c, w, c00, c01); c += ldc;
-        AddRow(c, w, c10, c11); c += ldc;
-        AddRow(c, w, c20, c21); c += ldc;
-        AddRow(c, w, c30, c31); c += ldc;
-        AddRow(c, w, c40, c41); c += ldc;
-        AddRow(c, w, c50, c51);
-    }
-
     /// <summary>12 × (2·Vector512&lt;T&gt;.Count) tile: 12×32 floats or 12×16 doubles in 24 accumulators.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel512x12<T>(int kc, T* a, T* b, T* c, nint ldc) where T : unmanaged
+    public static void Kernel512<T>(int kc, T* a, T* b, T* c, nint ldc) where T : unmanaged
     {
         nint w = Vector512<T>.Count;
         Vector512<T> c0L = default, c0R = default, c1L = default, c1R = default, c2L = default, c2R = default;
@@ -106,7 +76,7 @@ internal static unsafe class GemmKernels
             av = Vector512.Create(a[9]); c9L = Fma(av, b0, c9L); c9R = Fma(av, b1, c9R);
             av = Vector512.Create(a[10]); c10L = Fma(av, b0, c10L); c10R = Fma(av, b1, c10R);
             av = Vector512.Create(a[11]); c11L = Fma(av, b0, c11L); c11R = Fma(av, b1, c11R);
-            a += 12;
+            a += Vector512Rows;
             b += 2 * w;
         }
         AddRow(c, w, c0L, c0R); c += ldc;
@@ -121,53 +91,6 @@ internal static unsafe class GemmKernels
         AddRow(c, w, c9L, c9R); c += ldc;
         AddRow(c, w, c10L, c10R); c += ldc;
         AddRow(c, w, c11L, c11R);
-    }
-
-    /// <summary>14 × (2·Vector512&lt;T&gt;.Count) tile: 14×32 floats or 14×16 doubles in 28 accumulators.</summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    public static void Kernel512x14<T>(int kc, T* a, T* b, T* c, nint ldc) where T : unmanaged
-    {
-        nint w = Vector512<T>.Count;
-        Vector512<T> c0L = default, c0R = default, c1L = default, c1R = default, c2L = default, c2R = default;
-        Vector512<T> c3L = default, c3R = default, c4L = default, c4R = default, c5L = default, c5R = default;
-        Vector512<T> c6L = default, c6R = default, c7L = default, c7R = default, c8L = default, c8R = default;
-        Vector512<T> c9L = default, c9R = default, c10L = default, c10R = default, c11L = default, c11R = default;
-        Vector512<T> c12L = default, c12R = default, c13L = default, c13R = default;
-        for (int p = 0; p < kc; p++)
-        {
-            var b0 = Vector512.LoadAligned(b);
-            var b1 = Vector512.LoadAligned(b + w);
-            var av = Vector512.Create(a[0]); c0L = Fma(av, b0, c0L); c0R = Fma(av, b1, c0R);
-            av = Vector512.Create(a[1]); c1L = Fma(av, b0, c1L); c1R = Fma(av, b1, c1R);
-            av = Vector512.Create(a[2]); c2L = Fma(av, b0, c2L); c2R = Fma(av, b1, c2R);
-            av = Vector512.Create(a[3]); c3L = Fma(av, b0, c3L); c3R = Fma(av, b1, c3R);
-            av = Vector512.Create(a[4]); c4L = Fma(av, b0, c4L); c4R = Fma(av, b1, c4R);
-            av = Vector512.Create(a[5]); c5L = Fma(av, b0, c5L); c5R = Fma(av, b1, c5R);
-            av = Vector512.Create(a[6]); c6L = Fma(av, b0, c6L); c6R = Fma(av, b1, c6R);
-            av = Vector512.Create(a[7]); c7L = Fma(av, b0, c7L); c7R = Fma(av, b1, c7R);
-            av = Vector512.Create(a[8]); c8L = Fma(av, b0, c8L); c8R = Fma(av, b1, c8R);
-            av = Vector512.Create(a[9]); c9L = Fma(av, b0, c9L); c9R = Fma(av, b1, c9R);
-            av = Vector512.Create(a[10]); c10L = Fma(av, b0, c10L); c10R = Fma(av, b1, c10R);
-            av = Vector512.Create(a[11]); c11L = Fma(av, b0, c11L); c11R = Fma(av, b1, c11R);
-            av = Vector512.Create(a[12]); c12L = Fma(av, b0, c12L); c12R = Fma(av, b1, c12R);
-            av = Vector512.Create(a[13]); c13L = Fma(av, b0, c13L); c13R = Fma(av, b1, c13R);
-            a += 14;
-            b += 2 * w;
-        }
-        AddRow(c, w, c0L, c0R); c += ldc;
-        AddRow(c, w, c1L, c1R); c += ldc;
-        AddRow(c, w, c2L, c2R); c += ldc;
-        AddRow(c, w, c3L, c3R); c += ldc;
-        AddRow(c, w, c4L, c4R); c += ldc;
-        AddRow(c, w, c5L, c5R); c += ldc;
-        AddRow(c, w, c6L, c6R); c += ldc;
-        AddRow(c, w, c7L, c7R); c += ldc;
-        AddRow(c, w, c8L, c8R); c += ldc;
-        AddRow(c, w, c9L, c9R); c += ldc;
-        AddRow(c, w, c10L, c10R); c += ldc;
-        AddRow(c, w, c11L, c11R); c += ldc;
-        AddRow(c, w, c12L, c12R); c += ldc;
-        AddRow(c, w, c13L, c13R);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -200,7 +123,7 @@ internal static unsafe class GemmKernels
             c40 = Fma(av, b0, c40); c41 = Fma(av, b1, c41);
             av = Vector256.Create(a[5]);
             c50 = Fma(av, b0, c50); c51 = Fma(av, b1, c51);
-            a += VectorRows;
+            a += Vector256Rows;
             b += 2 * w;
         }
         AddRow(c, w, c00, c01); c += ldc;
