@@ -65,11 +65,10 @@ internal static unsafe class GemmDriver
         var plan = GemmPlan<T>.For(kind);
         int mr = plan.Mr, nr = plan.Nr;
 
-        // Row blocks: an even share per thread, each a whole number of micro-panels and at most ~MC rows.
-        int rowBlocks = CeilDiv(m, plan.Mc);
-        if (threads > 1) rowBlocks = CeilDiv(rowBlocks, threads) * threads;
-        int mc = RoundUp(CeilDiv(m, rowBlocks), mr);
-        rowBlocks = CeilDiv(m, mc);
+        int[] rowStarts = PartitionRows(m, mr, plan.Mc, threads);
+        int rowBlocks = rowStarts.Length - 1;
+        int mc = 0;
+        for (int i = 0; i < rowBlocks; i++) mc = Math.Max(mc, rowStarts[i + 1] - rowStarts[i]);
 
         int ncMax = Math.Min(RoundUp(n, nr), plan.Nc);
         int kcMax = Math.Min(k, plan.Kc);
@@ -91,7 +90,7 @@ internal static unsafe class GemmDriver
                     var block = new BlockJob<T>
                     {
                         Plan = plan, A = a, PackedB = packedB, C = c, Ldc = ldc, Alpha = alpha,
-                        M = m, Mc = mc, Kc = kc, Pc = pc, Jc = jc, Nc = nc, PanelsB = panelsB, ColumnSplit = columnSplit,
+                        RowStarts = rowStarts, Kc = kc, Pc = pc, Jc = jc, Nc = nc, PanelsB = panelsB, ColumnSplit = columnSplit,
                     };
                     int jobs = rowBlocks * columnSplit;
                     if (threads <= 1 || jobs == 1)
@@ -141,6 +140,28 @@ internal static unsafe class GemmDriver
         });
     }
 
+    /// <summary>
+    /// Splits the m rows into blocks of whole micro-panels, at most about MC rows each, such that every thread
+    /// gets the same number of blocks and nearly the same number of panels (dynamic scheduling alone would
+    /// leave e.g. 6 blocks against 5 for 11 blocks on two threads). Returns block starts plus m at the end.
+    /// </summary>
+    internal static int[] PartitionRows(int m, int mr, int mc, int threads)
+    {
+        int panels = CeilDiv(m, mr);
+        int shares = Math.Max(1, Math.Min(threads, panels));
+        int panelsPerBlock = Math.Max(1, mc / mr);
+        var starts = new List<int>();
+        for (int share = 0; share < shares; share++)
+        {
+            int first = (int)((long)panels * share / shares), last = (int)((long)panels * (share + 1) / shares);
+            int blocks = CeilDiv(last - first, panelsPerBlock);
+            for (int block = 0; block < blocks; block++)
+                starts.Add((first + (int)((long)(last - first) * block / blocks)) * mr);
+        }
+        starts.Add(m);
+        return starts.ToArray();
+    }
+
     internal static int CeilDiv(int x, int y) => (x + y - 1) / y;
 
     internal static int RoundUp(int x, int multiple) => CeilDiv(x, multiple) * multiple;
@@ -154,14 +175,14 @@ internal static unsafe class GemmDriver
         public T* C;
         public nint Ldc;
         public T Alpha;
-        public int M, Mc, Kc, Pc, Jc, Nc, PanelsB, ColumnSplit;
+        public int[] RowStarts;
+        public int Kc, Pc, Jc, Nc, PanelsB, ColumnSplit;
 
         public readonly void Run(int job, T* packedA)
         {
             int rowBlock = job / ColumnSplit, split = job % ColumnSplit;
-            int ic = rowBlock * Mc;
-            if (ic >= M) return;
-            int mc = Math.Min(Mc, M - ic);
+            int ic = RowStarts[rowBlock];
+            int mc = RowStarts[rowBlock + 1] - ic;
             int panelsPerSplit = CeilDiv(PanelsB, ColumnSplit);
             int firstPanel = split * panelsPerSplit;
             int lastPanel = Math.Min(PanelsB, firstPanel + panelsPerSplit);
