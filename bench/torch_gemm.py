@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Times PyTorch CPU float32 matmul for the GEMM shapes the engine benchmarks and prints GFLOP/s.
 
-Usage: torch_gemm.py [--threads 2] [--repeat 10] [--json] [M,N,K | N ...]
+Usage: torch_gemm.py [--threads 2] [--repeat 10] [--json] [--info] [M,N,K | N ...]
 Without shapes it runs the square sizes 256..2048 and the projections of a 2048-wide decoder layer.
-Each line (or JSON object) reports the best per-call time, like `engine-cli bench gemm`.
+Each line (or JSON object) reports the best per-call time, like `engine-cli bench gemm`, and the throughput
+per CPU-second of the process (cpu_gflops), which other load on the same cores skews much less.
 """
 import argparse
 import json
@@ -38,11 +39,14 @@ def time_matmul(m, n, k, repeat):
     c = torch.empty(m, n, dtype=torch.float32)
     torch.matmul(a, b, out=c)  # warm-up: thread pool start, page faults
     best = float("inf")
+    cpu_start = time.process_time()
     for _ in range(repeat):
         start = time.perf_counter()
         torch.matmul(a, b, out=c)
         best = min(best, time.perf_counter() - start)
-    return best, 2.0 * m * n * k / best / 1e9
+    cpu_seconds = (time.process_time() - cpu_start) / repeat
+    flops = 2.0 * m * n * k
+    return best, flops / best / 1e9, flops / cpu_seconds / 1e9
 
 
 def main():
@@ -51,18 +55,24 @@ def main():
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=10)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--info", action="store_true", help="print torch version, threads and BLAS library, then exit")
     args = parser.parse_args()
 
     torch.set_num_threads(args.threads)
+    if args.info:
+        torch.matmul(torch.ones(64, 64), torch.ones(64, 64))  # loads the BLAS library lazily
+        print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS: {blas_library()}")
+        return
     shapes = [parse_shape(s) for s in args.shapes] or [(s, s, s) for s in SQUARE] + DECODER
     if not args.json:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS: {blas_library()}")
     for m, n, k in shapes:
-        seconds, gflops = time_matmul(m, n, k, args.repeat)
+        seconds, gflops, cpu_gflops = time_matmul(m, n, k, args.repeat)
         if args.json:
-            print(json.dumps({"gflops": round(gflops, 3), "seconds": seconds, "m": m, "n": n, "k": k, "device": "cpu"}))
+            print(json.dumps({"gflops": round(gflops, 3), "seconds": seconds, "cpu_gflops": round(cpu_gflops, 3),
+                              "m": m, "n": n, "k": k, "device": "cpu"}))
         else:
-            print(f"{m}x{n}x{k}: {gflops:8.2f} GFLOP/s  best {seconds * 1e3:.3f} ms")
+            print(f"{m}x{n}x{k}: {gflops:8.2f} GFLOP/s  best {seconds * 1e3:.3f} ms  {cpu_gflops:8.2f} GFLOP per CPU-second")
 
 
 if __name__ == "__main__":
