@@ -54,7 +54,8 @@ for shape in "${shapes[@]}"; do
 import json, sys
 shape = sys.argv[1]
 def best(text, key):
-    return max(json.loads(line)[key] for line in text.replace("} {", "}\n{").splitlines())
+    values = [json.loads(line)[key] for line in text.replace("} {", "}\n{").splitlines()]
+    return max((v for v in values if v is not None), default=float("nan"))
 ours, theirs = best(sys.argv[2], "gflops"), best(sys.argv[3], "gflops")
 ours_cpu, theirs_cpu = best(sys.argv[2], "cpu_gflops"), best(sys.argv[3], "cpu_gflops")
 print(f"{shape.replace(',', ' x '):<18} {ours:14.2f} {theirs:14.2f} {ours / theirs:8.2f} {ours_cpu / theirs_cpu:18.2f}")

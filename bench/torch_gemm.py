@@ -46,7 +46,8 @@ def time_matmul(m, n, k, repeat):
         best = min(best, time.perf_counter() - start)
     cpu_seconds = (time.process_time() - cpu_start) / repeat
     flops = 2.0 * m * n * k
-    return best, flops / best / 1e9, flops / cpu_seconds / 1e9
+    # A product can finish inside one tick of the CPU-time clock; there is no rate to report then.
+    return best, flops / best / 1e9, (flops / cpu_seconds / 1e9 if cpu_seconds > 0 else None)
 
 
 def main():
@@ -69,10 +70,11 @@ def main():
     for m, n, k in shapes:
         seconds, gflops, cpu_gflops = time_matmul(m, n, k, args.repeat)
         if args.json:
-            print(json.dumps({"gflops": round(gflops, 3), "seconds": seconds, "cpu_gflops": round(cpu_gflops, 3),
+            print(json.dumps({"gflops": round(gflops, 3), "seconds": seconds,
+                              "cpu_gflops": None if cpu_gflops is None else round(cpu_gflops, 3),
                               "m": m, "n": n, "k": k, "device": "cpu"}))
         else:
-            print(f"{m}x{n}x{k}: {gflops:8.2f} GFLOP/s  best {seconds * 1e3:.3f} ms  {cpu_gflops:8.2f} GFLOP per CPU-second")
+            print(f"{m}x{n}x{k}: {gflops:8.2f} GFLOP/s  best {seconds * 1e3:.3f} ms  {cpu_gflops or float('nan'):8.2f} GFLOP per CPU-second")
 
 
 if __name__ == "__main__":

@@ -61,7 +61,7 @@ public sealed class GemmBench : IBenchSubverb
         {
             string sizeField = square ? $"\"size\": {m}, " : "";
             Console.WriteLine(string.Create(inv,
-                $"{{\"gflops\": {gflops:F3}, \"seconds\": {seconds:G6}, \"cpu_gflops\": {cpuGflops:F3}, {sizeField}\"m\": {m}, \"n\": {n}, \"k\": {k}, \"device\": \"cpu\"}}"));
+                $"{{\"gflops\": {gflops:F3}, \"seconds\": {seconds:G6}, \"cpu_gflops\": {JsonNumber(cpuGflops)}, {sizeField}\"m\": {m}, \"n\": {n}, \"k\": {k}, \"device\": \"cpu\"}}"));
         }
         else
         {
@@ -69,6 +69,9 @@ public sealed class GemmBench : IBenchSubverb
         }
         return 0;
     }
+
+    private static string JsonNumber(double value)
+        => double.IsFinite(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "null";
 
     /// <summary>
     /// Best per-call time over the repeats, after one warm-up call that also JIT-compiles the kernels. Also the
@@ -94,6 +97,8 @@ public sealed class GemmBench : IBenchSubverb
         }
         double cpuSeconds = (Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds / repeat;
         double flops = 2.0 * m * n * (double)k;
-        return (best, flops / best / 1e9, flops / cpuSeconds / 1e9);
+        // Tiny products can finish inside one tick of the CPU-time clock; there is no rate to report then.
+        double cpuGflops = cpuSeconds > 0 ? flops / cpuSeconds / 1e9 : double.NaN;
+        return (best, flops / best / 1e9, cpuGflops);
     }
 }
