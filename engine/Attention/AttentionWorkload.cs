@@ -62,7 +62,7 @@ public sealed class AttentionWorkload
         {
             const int elementBytes = sizeof(float);
             var logSumExp = (long)Q.Shape[1] * Q.Shape[0] * elementBytes;
-            return logSumExp + Math.Max(CpuFusedAttention.ForwardScratchBytes(Q.Shape[2], elementBytes), CpuFusedAttention.BackwardScratchBytes(Segments.MaxLengthQ, elementBytes));
+            return logSumExp + Math.Max(CpuFusedAttention.ForwardScratchBytes(Q.Shape[2], elementBytes), CpuFusedAttention.BackwardScratchBytes(Segments.MaxLengthQ, Q.Shape[2], elementBytes));
         }
     }
 

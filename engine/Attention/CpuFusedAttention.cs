@@ -28,11 +28,11 @@ public sealed partial class CpuFusedAttention : IFusedAttentionBackend
 
     /// <summary>Bytes the forward holds beyond its inputs and outputs, for the given geometry (one tile set per worker).</summary>
     public static long ForwardScratchBytes(int headDim, int elementBytes) =>
-        (long)Environment.ProcessorCount * (QueryBlock * (KeyBlock + headDim + 2)) * elementBytes;
+        (long)Environment.ProcessorCount * (QueryBlock * (KeyBlock + headDim + 2) + headDim * KeyBlock) * elementBytes;
 
-    /// <summary>Bytes the backward holds beyond its inputs and gradients: one row-dot vector per worker.</summary>
-    public static long BackwardScratchBytes(int maxSegmentLength, int elementBytes) =>
-        (long)Environment.ProcessorCount * maxSegmentLength * elementBytes;
+    /// <summary>Bytes the backward holds beyond its inputs and gradients: Kᵀ, Vᵀ, P and dP tiles and one row-dot vector per worker.</summary>
+    public static long BackwardScratchBytes(int maxSegmentLength, int headDim, int elementBytes) =>
+        (long)Environment.ProcessorCount * (2 * headDim * KeyBlock + 2 * QueryBlock * KeyBlock + maxSegmentLength) * elementBytes;
 
     public (Tensor Output, Tensor LogSumExp) Forward(Tensor q, Tensor k, Tensor v, AttentionSegments segments, AttentionOptions options)
     {
@@ -89,10 +89,11 @@ public sealed partial class CpuFusedAttention : IFusedAttentionBackend
         return (CpuBackend.Wrap(output, q.Shape, dtype), CpuBackend.Wrap(lse, new Shape(g.HeadsQ, g.TotalQ), dtype));
     }
 
-    /// <summary>Scratch of one forward worker: a block of scores, accumulators and the running max and sum.</summary>
+    /// <summary>Scratch of one forward worker: Kᵀ of a key tile, a block of scores, accumulators, running max and sum.</summary>
     private sealed class ForwardTile<T>(int headDim)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        public readonly T[] KeysTransposed = new T[headDim * KeyBlock];
         public readonly T[] Scores = new T[QueryBlock * KeyBlock];
         public readonly T[] Accumulator = new T[QueryBlock * headDim];
         public readonly T[] RunningMax = new T[QueryBlock];
@@ -104,6 +105,7 @@ public sealed partial class CpuFusedAttention : IFusedAttentionBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var d = g.HeadDim;
+        var (queryStride, keyStride) = (g.HeadsQ * d, g.HeadsKv * d);
         var q0 = segments.CuSeqlensQ[s];
         var k0 = segments.CuSeqlensK[s];
         var lengthQ = segments.CuSeqlensQ[s + 1] - q0;
@@ -116,42 +118,37 @@ public sealed partial class CpuFusedAttention : IFusedAttentionBackend
             Array.Fill(tile.RunningMax, T.NegativeInfinity);
             Array.Clear(tile.RunningSum);
             Array.Clear(tile.Accumulator);
+            var queries = q.AsSpan(g.QueryIndex(q0 + qb, h));
             var keyEnd = causal ? Math.Clamp(qb + rows + diagonal, 0, lengthK) : lengthK;
             for (var kb = 0; kb < keyEnd; kb += KeyBlock)
             {
                 var cols = Math.Min(KeyBlock, keyEnd - kb);
+                TileGemm.Transpose<T>(k.AsSpan(g.KeyIndex(k0 + kb, kvHead)), cols, d, keyStride, tile.KeysTransposed, KeyBlock);
+                Array.Clear(tile.Scores);
+                TileGemm.MultiplyAdd<T>(rows, cols, d, queries, queryStride, 1, tile.KeysTransposed, KeyBlock, tile.Scores, KeyBlock);
                 for (var r = 0; r < rows; r++)
                 {
-                    var visible = causal ? Math.Min(cols, qb + r + diagonal + 1 - kb) : cols;
-                    if (visible <= 0) continue;
-                    var queryRow = q.AsSpan(g.QueryIndex(q0 + qb + r, h), d);
-                    var scores = tile.Scores.AsSpan(r * KeyBlock, visible);
-                    var rowMax = T.NegativeInfinity;
-                    for (var c = 0; c < visible; c++)
-                    {
-                        var score = TensorPrimitives.Dot<T>(queryRow, k.AsSpan(g.KeyIndex(k0 + kb + c, kvHead), d)) * scale;
-                        scores[c] = score;
-                        rowMax = T.Max(rowMax, score);
-                    }
+                    var visible = causal ? Math.Clamp(qb + r + diagonal + 1 - kb, 0, cols) : cols;
+                    var scores = tile.Scores.AsSpan(r * KeyBlock, cols);
+                    scores[visible..].Clear();
+                    if (visible == 0) continue;
+                    var live = scores[..visible];
+                    TensorPrimitives.Multiply<T>(live, scale, live);
                     var previousMax = tile.RunningMax[r];
-                    var newMax = T.Max(previousMax, rowMax);
-                    var accumulator = tile.Accumulator.AsSpan(r * d, d);
+                    var newMax = T.Max(previousMax, TensorPrimitives.Max<T>(live));
                     if (previousMax != newMax && !T.IsNegativeInfinity(previousMax))
                     {
                         var correction = T.Exp(previousMax - newMax);
+                        var accumulator = tile.Accumulator.AsSpan(r * d, d);
                         TensorPrimitives.Multiply(accumulator, correction, accumulator);
                         tile.RunningSum[r] *= correction;
                     }
-                    var sum = T.Zero;
-                    for (var c = 0; c < visible; c++)
-                    {
-                        var p = T.Exp(scores[c] - newMax);
-                        sum += p;
-                        TensorPrimitives.MultiplyAdd(v.AsSpan(g.KeyIndex(k0 + kb + c, kvHead), d), p, accumulator, accumulator);
-                    }
-                    tile.RunningSum[r] += sum;
+                    TensorPrimitives.Subtract(live, newMax, live);
+                    TensorPrimitives.Exp<T>(live, live);
+                    tile.RunningSum[r] += TensorPrimitives.Sum<T>(live);
                     tile.RunningMax[r] = newMax;
                 }
+                TileGemm.MultiplyAdd<T>(rows, d, cols, tile.Scores, KeyBlock, 1, v.AsSpan(g.KeyIndex(k0 + kb, kvHead)), keyStride, tile.Accumulator, d);
             }
             for (var r = 0; r < rows; r++)
             {
