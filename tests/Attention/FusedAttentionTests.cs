@@ -153,6 +153,21 @@ public class FusedAttentionTests
     }
 
     [Test]
+    public void ForwardAndBackwardAllocateNothingOfSizeTByT()
+    {
+        const int tokens = 1024;
+        var workload = new AttentionWorkload(tokens, headsQ: 1, headsKv: 1, headDim: 8, causal: true);
+        workload.Run(fused: true);
+        workload.Run(fused: true);
+        var before = GC.GetTotalAllocatedBytes(precise: true);
+        workload.Run(fused: true);
+        var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
+        // One T×T fp32 score matrix is 4 MiB (the composite makes five); outputs, gradients and tiles are far less.
+        TestContext.Out.WriteLine($"fused forward+backward allocated {allocated} bytes");
+        Assert.That(allocated, Is.LessThan(tokens * tokens * sizeof(float) / 2), $"fused attention allocated {allocated} bytes");
+    }
+
+    [Test]
     public void BadShapesGiveClearErrors()
     {
         var cu = Cumulative(4);
