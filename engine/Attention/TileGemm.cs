@@ -1,5 +1,7 @@
 using System.Numerics;
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using System.Runtime.Intrinsics;
 
 namespace StyleAlign.Engine.Attention;
 
@@ -9,11 +11,19 @@ namespace StyleAlign.Engine.Attention;
 /// ldc). The kernel keeps 4 rows × 2 vectors of C in registers and broadcasts A, the outer-product form that
 /// needs no horizontal sums.
 /// </summary>
-internal static class TileGemm
+internal static partial class TileGemm
 {
     public static void MultiplyAdd<T>(int m, int n, int k, ReadOnlySpan<T> a, int aRowStride, int aColStride, ReadOnlySpan<T> b, int ldb, Span<T> c, int ldc)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        if (typeof(T) == typeof(float) && Vector512.IsHardwareAccelerated && n >= Lanes512)
+        {
+            var covered = MultiplyAddFloat512(m, n, k, MemoryMarshal.Cast<T, float>(a), aRowStride, aColStride, MemoryMarshal.Cast<T, float>(b), ldb, MemoryMarshal.Cast<T, float>(c), ldc);
+            if (covered == n) return;
+            b = b[covered..];
+            c = c[covered..];
+            n -= covered;
+        }
         var width = Vector<T>.Count;
         var i = 0;
         for (; i + 4 <= m; i += 4)
