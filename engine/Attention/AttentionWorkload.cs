@@ -9,7 +9,7 @@ namespace StyleAlign.Engine.Attention;
 /// </summary>
 public sealed class AttentionWorkload
 {
-    public AttentionWorkload(int tokens, int headsQ, int headsKv, int headDim, bool causal, int window = 0, ulong seed = 1)
+    public AttentionWorkload(int tokens, int headsQ, int headsKv, int headDim, bool causal, int window = 0, ulong seed = 1, Device? device = null)
     {
         if (tokens < 1 || headsQ < 1 || headsKv < 1 || headDim < 1)
             throw new ArgumentException($"attention workload: sizes must be positive (T={tokens}, H={headsQ}, Hkv={headsKv}, D={headDim})");
@@ -18,7 +18,7 @@ public sealed class AttentionWorkload
         Causal = causal;
         Scale = 1.0 / Math.Sqrt(headDim);
         var rng = new RandomGenerator(seed);
-        Tensor Make(int heads) => Tape.Untracked(() => Tensor.RandN(new Shape(tokens, heads, headDim), rng));
+        Tensor Make(int heads) => Tape.Untracked(() => Tensor.RandN(new Shape(tokens, heads, headDim), rng).To(device ?? Device.Cpu));
         Q = Make(headsQ);
         K = Make(headsKv);
         V = Make(headsKv);

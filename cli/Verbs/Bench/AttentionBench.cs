@@ -52,15 +52,10 @@ public sealed class AttentionBench : IBenchSubverb
             Console.Error.WriteLine($"bench attention: {e.Message}");
             return 2;
         }
-        if (!device.IsCpu)
-        {
-            Console.Error.WriteLine("bench attention: the benchmark drives the CPU tensors; a CUDA run needs the CUDA backend's tensors on this branch.");
-            return 2;
-        }
         AttentionWorkload workload;
         try
         {
-            workload = new AttentionWorkload(s.Tokens, s.Heads, s.KvHeads, s.HeadDim, s.Causal, s.Window);
+            workload = new AttentionWorkload(s.Tokens, s.Heads, s.KvHeads, s.HeadDim, s.Causal, s.Window, device: device);
         }
         catch (ArgumentException e)
         {
