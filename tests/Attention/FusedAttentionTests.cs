@@ -168,6 +168,13 @@ public class FusedAttentionTests
     }
 
     [Test]
+    public void DevicesWithoutAnImplementationGiveAClearError()
+    {
+        Assert.That(FusedAttentionBackends.For(Device.Cpu), Is.SameAs(CpuFusedAttention.Instance));
+        Assert.That(() => FusedAttentionBackends.For(Device.Cuda()), Throws.InvalidOperationException.With.Message.Contains("no CUDA implementation is registered"));
+    }
+
+    [Test]
     public void BadShapesGiveClearErrors()
     {
         var cu = Cumulative(4);
