@@ -39,6 +39,7 @@ struct LpState
 
 __device__ __forceinline__ void lp_push(LpState& st, float z)
 {
+    if (z == lp_neg_inf()) return; // a masked-out logit adds nothing (and would give exp(−inf − −inf))
     if (z > st.m)
     {
         float scale = expf(st.m - z); // 0 while m is still −inf

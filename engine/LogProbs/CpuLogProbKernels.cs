@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
 using System.Runtime.InteropServices;
@@ -126,9 +127,9 @@ public sealed partial class CpuLogProbKernels : ILogProbBackend
             var rowLse = lse[lseOff + start + i];
             if (gEnt is null || gEnt[gEntOff + start + i] == T.Zero)
             {
-                TensorPrimitives.Subtract(row, rowLse, p);
-                TensorPrimitives.Exp(p, p);
-                TensorPrimitives.Multiply(p, -gRow, row);
+                TensorPrimitives.Subtract(row, rowLse, row);
+                TensorPrimitives.Exp(row, row);
+                TensorPrimitives.Multiply(row, -gRow, row);
             }
             else
             {
@@ -172,24 +173,30 @@ public sealed partial class CpuLogProbKernels : ILogProbBackend
         }
     }
 
-    /// <summary>Runs body(row, buffer) over the rows on every core; each worker owns one row-sized byte buffer.</summary>
+    /// <summary>
+    /// Runs body(row, buffer) over the rows on every core; each worker borrows one row-sized byte buffer from the
+    /// shared pool, so repeated chunks reuse the same few buffers instead of leaving garbage behind.
+    /// </summary>
     private static void ForEachRow(int count, int vocab, Action<int, byte[]> body)
     {
         var rowBytes = vocab * sizeof(double);
         var workers = Math.Min(Environment.ProcessorCount, count);
-        if (workers <= 1)
+        var perWorker = workers <= 1 ? count : (count + workers - 1) / workers;
+        void Work(int worker)
         {
-            var buffer = new byte[rowBytes];
-            for (var i = 0; i < count; i++) body(i, buffer);
-            return;
+            var buffer = ArrayPool<byte>.Shared.Rent(rowBytes);
+            try
+            {
+                var end = Math.Min(count, (worker + 1) * perWorker);
+                for (var i = worker * perWorker; i < end; i++) body(i, buffer);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
-        var perWorker = (count + workers - 1) / workers;
-        Parallel.For(0, workers, wkr =>
-        {
-            var buffer = new byte[rowBytes];
-            var end = Math.Min(count, (wkr + 1) * perWorker);
-            for (var i = wkr * perWorker; i < end; i++) body(i, buffer);
-        });
+        if (workers <= 1) Work(0);
+        else Parallel.For(0, workers, Work);
     }
 
     private static void Gemm<T>(bool transA, bool transB, int m, int n, int k, T[] a, int aOff, int lda, T[] b, int bOff, int ldb, bool accumulate, T[] c, int cOff, int ldc)

@@ -50,19 +50,26 @@ public sealed class CheckpointParameterSource : IParameterSource
         return Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
     }
 
-    /// <summary>Throws one error listing every problem; names for which <paramref name="ignorable"/> is true may stay unused.</summary>
-    public void Finish(Func<string, bool>? ignorable = null)
+    /// <summary>What did not match: missing (name and expected shape), unexpected stored names, shape mismatches.</summary>
+    public (IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected, IReadOnlyList<string> Mismatched) Report(Func<string, bool>? ignorable = null)
     {
         var unexpected = _canonicalToStored
             .Where(kv => !_used.Contains(kv.Key) && !(ignorable?.Invoke(kv.Key) ?? false))
             .Select(kv => kv.Value)
             .Order(StringComparer.Ordinal)
             .ToList();
-        if (_missing.Count == 0 && unexpected.Count == 0 && _mismatched.Count == 0) return;
+        return (_missing, unexpected, _mismatched);
+    }
+
+    /// <summary>Throws one error listing every problem; names for which <paramref name="ignorable"/> is true may stay unused.</summary>
+    public void Finish(Func<string, bool>? ignorable = null)
+    {
+        var (missing, unexpected, mismatched) = Report(ignorable);
+        if (missing.Count == 0 && unexpected.Count == 0 && mismatched.Count == 0) return;
         var lines = new List<string> { $"{_description} does not match the model:" };
-        if (_missing.Count > 0) lines.Add($"  missing ({_missing.Count}): {string.Join(", ", _missing.Take(20))}{More(_missing.Count)}");
+        if (missing.Count > 0) lines.Add($"  missing ({missing.Count}): {string.Join(", ", missing.Take(20))}{More(missing.Count)}");
         if (unexpected.Count > 0) lines.Add($"  unexpected ({unexpected.Count}): {string.Join(", ", unexpected.Take(20))}{More(unexpected.Count)}");
-        if (_mismatched.Count > 0) lines.Add($"  shape mismatch ({_mismatched.Count}): {string.Join("; ", _mismatched.Take(20))}{More(_mismatched.Count)}");
+        if (mismatched.Count > 0) lines.Add($"  shape mismatch ({mismatched.Count}): {string.Join("; ", mismatched.Take(20))}{More(mismatched.Count)}");
         throw new InvalidDataException(string.Join(Environment.NewLine, lines));
     }
 

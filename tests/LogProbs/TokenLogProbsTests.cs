@@ -125,6 +125,20 @@ public class TokenLogProbsTests
     }
 
     [Test]
+    public void BenchmarkPathsAgree()
+    {
+        var data = LogProbTestData.Create(6, 8, 1000, DType.F64, 11);
+        var grad = Tensor.RandN(new Shape(6), new RandomGenerator(12), dtype: DType.F64);
+        using var tape = Tape.Begin();
+        var fused = LogProbPaths.Fused(data.Hidden, data.Weight, data.TargetTensor, grad, chunkRows: 4);
+        var naive = LogProbPaths.Naive(data.Hidden, data.Weight, data.TargetTensor, grad, collectFreed: true);
+        AssertClose(fused.LogProbs.ToDoubleArray(), naive.LogProbs.ToDoubleArray(), 1e-12, "log-probs");
+        AssertClose(fused.GradHidden.ToDoubleArray(), naive.GradHidden.ToDoubleArray(), 1e-12, "dH");
+        AssertClose(fused.GradWeight.ToDoubleArray(), naive.GradWeight.ToDoubleArray(), 1e-12, "dW");
+        Assert.That(data.Hidden.Grad, Is.Null, "the benchmark paths must not accumulate into leaves");
+    }
+
+    [Test]
     public void DefaultChunkFollowsTheByteBudget()
     {
         var kernels = CpuLogProbKernels.Instance;

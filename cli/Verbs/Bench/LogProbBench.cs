@@ -32,6 +32,19 @@ public sealed class LogProbBench : IBenchSubverb
                 Console.Error.WriteLine("bench logprob: --tokens, --hidden and --vocab must be positive");
                 return 2;
             }
+            if (!options.Device.IsCpu)
+            {
+                try
+                {
+                    LogProbBackends.For(options.Device);
+                    Backends.For(options.Device);
+                }
+                catch (InvalidOperationException e)
+                {
+                    Console.Error.WriteLine($"bench logprob: {e.Message}");
+                    return 2;
+                }
+            }
             var report = Run(options);
             if (parse.GetValue(json)) Console.WriteLine(JsonSerializer.Serialize(report));
             else foreach (var (key, value) in report) Console.WriteLine($"{key,-26} {value}");
@@ -50,8 +63,8 @@ public sealed class LogProbBench : IBenchSubverb
         var inputs = LogProbBenchInputs.Create(o.Tokens, o.Hidden, o.Vocab, o.Device, 7);
         var chunkRows = Math.Min(o.ChunkRows ?? LogProbBackends.For(o.Device).DefaultChunkRows(o.Vocab, DType.F32), o.Tokens);
 
-        var (fusedMs, fused) = Timed(() => LogProbPaths.Fused(inputs.Hidden, inputs.Weight, inputs.Targets, inputs.Grad, chunkRows));
-        var (naiveMs, naive) = Timed(() => LogProbPaths.Naive(inputs.Hidden, inputs.Weight, inputs.Targets, inputs.Grad));
+        var (fusedMs, fusedCpuMs, fused) = Timed(() => LogProbPaths.Fused(inputs.Hidden, inputs.Weight, inputs.Targets, inputs.Grad, chunkRows));
+        var (naiveMs, naiveCpuMs, naive) = Timed(() => LogProbPaths.Naive(inputs.Hidden, inputs.Weight, inputs.Targets, inputs.Grad));
         var report = new Dictionary<string, object>
         {
             ["device"] = o.Device.ToString(),
@@ -62,11 +75,19 @@ public sealed class LogProbBench : IBenchSubverb
             ["fused_ms"] = Math.Round(fusedMs, 1),
             ["naive_ms"] = Math.Round(naiveMs, 1),
             ["time_ratio"] = Math.Round(fusedMs / naiveMs, 3),
+            // Process CPU time (all threads, GC included): steadier than wall time when the machine is shared.
+            ["fused_cpu_ms"] = Math.Round(fusedCpuMs, 1),
+            ["naive_cpu_ms"] = Math.Round(naiveCpuMs, 1),
+            ["cpu_time_ratio"] = Math.Round(fusedCpuMs / naiveCpuMs, 3),
             ["max_abs_err"] = MaxAbsDiff(fused.LogProbs, naive.LogProbs),
             ["max_abs_err_grad_hidden"] = MaxAbsDiff(fused.GradHidden, naive.GradHidden),
             ["max_abs_err_grad_weight"] = MaxAbsDiff(fused.GradWeight, naive.GradWeight),
             ["fused_logits_bytes"] = (long)chunkRows * o.Vocab * 4,
             ["naive_logits_bytes"] = (long)o.Tokens * o.Vocab * 4,
+            // What each path holds at its worst moment, counted from its buffers: the fused chunk, the saved lse and one
+            // fp64-sized row buffer per worker; the naive log_softmax, its scattered gradient and the logits gradient.
+            ["fused_peak_bytes_accounted"] = (long)chunkRows * o.Vocab * 4 + 4L * o.Tokens + (long)Environment.ProcessorCount * o.Vocab * 8,
+            ["naive_peak_bytes_accounted"] = 3L * o.Tokens * o.Vocab * 4,
         };
         foreach (var r in new[] { fused, naive })
             foreach (var t in new[] { r.LogProbs, r.GradHidden, r.GradWeight }) t.Dispose();
@@ -84,15 +105,19 @@ public sealed class LogProbBench : IBenchSubverb
         return report;
     }
 
-    private static (double Ms, LogProbGradients Result) Timed(Func<LogProbGradients> run)
+    private static (double WallMs, double CpuMs, LogProbGradients Result) Timed(Func<LogProbGradients> run)
     {
         GC.Collect();
         GC.WaitForPendingFinalizers();
+        var process = Process.GetCurrentProcess();
+        var cpuBefore = process.TotalProcessorTime;
         var sw = Stopwatch.StartNew();
         var result = run();
         // Reading the log-probs back waits for the device (a no-op on the CPU).
         result.LogProbs.ToDoubleArray();
-        return (sw.Elapsed.TotalMilliseconds, result);
+        var wall = sw.Elapsed.TotalMilliseconds;
+        process.Refresh();
+        return (wall, (process.TotalProcessorTime - cpuBefore).TotalMilliseconds, result);
     }
 
     private static long PeakExtraBytes(Func<LogProbGradients> run, long outputBytes)

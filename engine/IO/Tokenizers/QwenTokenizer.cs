@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace StyleAlign.Engine.IO.Tokenizers;

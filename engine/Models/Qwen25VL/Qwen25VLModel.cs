@@ -47,15 +47,26 @@ public sealed class Qwen25VLModel
     /// <summary>Loads a checkpoint folder (or one .safetensors file with config.json beside it), strictly.</summary>
     public static Qwen25VLModel Load(string weightsPath, Device? device = null)
     {
-        var configPath = Directory.Exists(weightsPath) ? weightsPath : Path.GetDirectoryName(Path.GetFullPath(weightsPath))!;
-        var config = Qwen25VLConfig.Load(configPath);
-        using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
-        var source = new CheckpointParameterSource(checkpoint, $"checkpoint '{weightsPath}'", WeightNames.NormalizeQwen, device);
-        var model = new Qwen25VLModel(config, source);
-        // A tied checkpoint may still carry lm_head.weight; the reference ignores it.
-        source.Finish(name => config.Text.TieWordEmbeddings && name == "lm_head.weight");
+        var (model, source) = Open(weightsPath, device);
+        source.Finish(model.IsIgnorable);
         return model;
     }
+
+    /// <summary>Builds the model from a checkpoint without validating it; the source reports what did not match.</summary>
+    public static (Qwen25VLModel Model, CheckpointParameterSource Source) Open(string weightsPath, Device? device = null)
+    {
+        var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
+        using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
+        var source = new CheckpointParameterSource(checkpoint, $"checkpoint '{weightsPath}'", WeightNames.NormalizeQwen, device);
+        return (new Qwen25VLModel(config, source), source);
+    }
+
+    /// <summary>The folder holding config.json: the weights folder itself, or the folder of a weights file.</summary>
+    public static string ConfigFolder(string weightsPath) =>
+        Directory.Exists(weightsPath) ? weightsPath : Path.GetDirectoryName(Path.GetFullPath(weightsPath))!;
+
+    /// <summary>A tied checkpoint may still carry lm_head.weight; the reference ignores it.</summary>
+    public bool IsIgnorable(string name) => Config.Text.TieWordEmbeddings && name == "lm_head.weight";
 
     /// <summary>[ΣP/4, hidden] image embeddings for the images of a batch, in input order.</summary>
     public Tensor EncodeImages(Tensor pixelValues, IReadOnlyList<(int T, int H, int W)> grids, VisionTower.Trace? trace = null) =>
@@ -104,17 +115,12 @@ public sealed class Qwen25VLModel
         var x = Embed(inputs.InputIds, imageEmbeds);
         var (positions, _) = PositionIds(inputs);
         var (cos, sin) = RopeTables(positions, inputs.Batch, inputs.Length);
-        var mask = ScaledDotProductAttention.CausalMask(inputs.Batch, inputs.Length, inputs.AttentionMask);
-        return Decoder.Forward(x, cos, sin, mask, hiddenStates);
+        return Decoder.Forward(x, cos, sin, DecoderMask.FromAttentionMask(inputs.AttentionMask), hiddenStates);
     }
 
-    /// <summary>cos/sin [B, 1, T, D] for position ids [3, B, T].</summary>
-    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length)
-    {
-        var ids = Tensor.FromArray(positions, 3, batch, length);
-        var (cos, sin) = Functional.MRopeCosSin(ids, Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
-        return (cos.Unsqueeze(1), sin.Unsqueeze(1));
-    }
+    /// <summary>cos/sin [B, T, D] for position ids [3, B, T].</summary>
+    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length) =>
+        Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
 
     /// <summary>hidden [.., hidden] → logits [.., V].</summary>
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, LmHead, null);
