@@ -1,3 +1,4 @@
+using System.Text.Json.Serialization;
 using StyleAlign.Trainers.Data;
 
 namespace StyleAlign.Trainers.Evaluation;
@@ -24,11 +25,11 @@ public interface ICaptionStyleJudge
 public sealed record StyleEvaluationRecord(
     string Id,
     string? Style,
-    double? StylizedMeanLogProb,
-    double? StylizedSumLogProb,
+    [property: JsonPropertyName("stylized_mean_logp")] double? StylizedMeanLogProb,
+    [property: JsonPropertyName("stylized_sum_logp")] double? StylizedSumLogProb,
     int? StylizedTokens,
-    double? FactualMeanLogProb,
-    double? FactualSumLogProb,
+    [property: JsonPropertyName("factual_mean_logp")] double? FactualMeanLogProb,
+    [property: JsonPropertyName("factual_sum_logp")] double? FactualSumLogProb,
     int? FactualTokens,
     bool? StylizedWins,
     string? GeneratedCaption,
@@ -37,7 +38,11 @@ public sealed record StyleEvaluationRecord(
     double? FactualReferenceProbability);
 
 /// <summary>The summary: percentages, null for metrics that were not asked for.</summary>
-public sealed record StyleEvaluationSummary(int N, double? WrLogP, double? StyleAcc, double? ClassifierCeiling);
+public sealed record StyleEvaluationSummary(
+    [property: JsonPropertyName("n")] int N,
+    [property: JsonPropertyName("wr_logp")] double? WrLogP,
+    [property: JsonPropertyName("style_acc")] double? StyleAcc,
+    [property: JsonPropertyName("classifier_ceiling")] double? ClassifierCeiling);
 
 public sealed record StyleEvaluationResult(IReadOnlyList<StyleEvaluationRecord> Records, StyleEvaluationSummary Summary);
 
