@@ -67,6 +67,14 @@ public sealed class ClipModelTests
         var direct = inMemory.EncodeTextsNoGrad(ids, mask).ToFloatArray();
         Assert.That(loaded.SelectMany(e => e).ToArray(), Is.EqualTo(direct));
         Assert.That(loaded[0], Is.Not.EqualTo(loaded[1]), "different captions give different embeddings");
+
+        // Batches are cut to their longest caption; the causal mask makes that equal to padding to the full length.
+        Assert.That(ids.Shape[1], Is.LessThan(TinyClip.Config.Text.MaxPositionEmbeddings));
+        var padded = captions.Select(c => pipeline.Tokenizer.Encode(c, TinyClip.Config.Text.MaxPositionEmbeddings, padToMaxLength: true)).ToList();
+        var paddedIds = Tensor.FromArray(padded.SelectMany(e => e.Ids.Select(i => (long)i)).ToArray(), 2, TinyClip.Config.Text.MaxPositionEmbeddings);
+        var paddedMask = Tensor.FromArray(padded.SelectMany(e => e.AttentionMask.Select(i => (long)i)).ToArray(), 2, TinyClip.Config.Text.MaxPositionEmbeddings);
+        var fullLength = inMemory.EncodeTextsNoGrad(paddedIds, paddedMask).ToDoubleArray();
+        Assert.That(fullLength, Is.EqualTo(direct.Select(v => (double)v).ToArray()).Within(1e-6));
         Assert.That(loaded[0].Sum(v => (double)v * v), Is.EqualTo(1).Within(1e-5), "embeddings are L2-normalized");
 
         var image = new RgbImage(Enumerable.Range(0, 40 * 48 * 3).Select(i => (byte)(i * 7 % 251)).ToArray(), 40, 48);

@@ -49,21 +49,25 @@ public sealed class ClipModel
         return model;
     }
 
-    /// <summary>Tokenizes captions for this model: ids and mask [B, L] with L = min(77, max_position_embeddings).</summary>
+    /// <summary>
+    /// Tokenizes captions for this model: ids and mask [B, L]. Captions are cut at min(77, max_position_embeddings)
+    /// tokens, and L is the longest caption of the batch: with a causal mask, padding after EOS changes nothing
+    /// at or before the pooled position, so the embeddings equal those of the fully padded input.
+    /// </summary>
     public (Tensor InputIds, Tensor AttentionMask) Tokenize(ClipTokenizer tokenizer, IReadOnlyList<string> captions)
     {
-        var length = Math.Min(ClipTokenizer.DefaultMaxLength, Config.Text.MaxPositionEmbeddings);
+        if (captions.Count == 0) throw new ArgumentException("no captions to tokenize");
+        var maxLength = Math.Min(ClipTokenizer.DefaultMaxLength, Config.Text.MaxPositionEmbeddings);
+        var encodings = captions.Select(c => tokenizer.Encode(c, maxLength, padToMaxLength: true)).ToList();
+        var length = encodings.Max(e => e.AttentionMask.Count(m => m == 1));
         var ids = new long[captions.Count * length];
         var mask = new long[captions.Count * length];
         for (var r = 0; r < captions.Count; r++)
-        {
-            var encoding = tokenizer.Encode(captions[r], length, padToMaxLength: true);
             for (var i = 0; i < length; i++)
             {
-                ids[r * length + i] = encoding.Ids[i];
-                mask[r * length + i] = encoding.AttentionMask[i];
+                ids[r * length + i] = encodings[r].Ids[i];
+                mask[r * length + i] = encodings[r].AttentionMask[i];
             }
-        }
         return (Tensor.FromArray(ids, captions.Count, length), Tensor.FromArray(mask, captions.Count, length));
     }
 
