@@ -23,6 +23,7 @@ public static class CliApp
             .Select(t => (IVerb)Activator.CreateInstance(t)!)
             .Select(v => v.Build())
             .OrderBy(c => c.Name, StringComparer.Ordinal);
+        root.Options.Add(VerbSupport.Verbose);
         foreach (var command in verbs) root.Subcommands.Add(command);
         return root;
     }

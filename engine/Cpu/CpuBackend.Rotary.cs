@@ -1,4 +1,5 @@
 using System.Numerics;
+using System.Numerics.Tensors;
 using StyleAlign.Engine.Core;
 using Tensor = StyleAlign.Engine.Core.Tensor;
 
@@ -51,29 +52,41 @@ public sealed partial class CpuBackend
         var y = new T[xs.Length];
         Parallel.For(0, rowsC.Length, ParallelChunk(xs.Length), r =>
         {
-            var xo = r * d;
-            var co = rowsC[r];
-            var so = rowsS[r];
-            for (var j = 0; j < h; j++)
+            var x1 = new ReadOnlySpan<T>(xs, r * d, h);
+            var x2 = new ReadOnlySpan<T>(xs, r * d + h, h);
+            var y1 = new Span<T>(y, r * d, h);
+            var y2 = new Span<T>(y, r * d + h, h);
+            // Broadcast or strided tables are copied into a row buffer; dense ones are read in place.
+            var c = strideC == 1 ? new ReadOnlySpan<T>(cs, (int)rowsC[r], d) : RowOf(cs, rowsC[r], strideC, d);
+            var s = strideS == 1 ? new ReadOnlySpan<T>(ss, (int)rowsS[r], d) : RowOf(ss, rowsS[r], strideS, d);
+            var c1 = c[..h];
+            var c2 = c[h..];
+            var s1 = s[..h];
+            var s2 = s[h..];
+            if (inverse)
             {
-                var x1 = xs[xo + j];
-                var x2 = xs[xo + j + h];
-                var c1 = cs[co + j * strideC];
-                var c2 = cs[co + (j + h) * strideC];
-                var s1 = ss[so + j * strideS];
-                var s2 = ss[so + (j + h) * strideS];
-                if (inverse)
-                {
-                    y[xo + j] = x1 * c1 + x2 * s2;
-                    y[xo + j + h] = x2 * c2 - x1 * s1;
-                }
-                else
-                {
-                    y[xo + j] = x1 * c1 - x2 * s1;
-                    y[xo + j + h] = x2 * c2 + x1 * s2;
-                }
+                TensorPrimitives.Multiply(x2, s2, y1);
+                TensorPrimitives.MultiplyAdd(x1, c1, y1, y1);
+                TensorPrimitives.Multiply(x1, s1, y2);
+                TensorPrimitives.Negate<T>(y2, y2);
+                TensorPrimitives.MultiplyAdd(x2, c2, y2, y2);
+            }
+            else
+            {
+                TensorPrimitives.Multiply(x2, s1, y1);
+                TensorPrimitives.Negate<T>(y1, y1);
+                TensorPrimitives.MultiplyAdd(x1, c1, y1, y1);
+                TensorPrimitives.Multiply(x2, c2, y2);
+                TensorPrimitives.MultiplyAdd(x1, s2, y2, y2);
             }
         });
         return y;
+    }
+
+    private static T[] RowOf<T>(T[] data, long start, long stride, int length)
+    {
+        var row = new T[length];
+        for (var j = 0; j < length; j++) row[j] = data[start + j * stride];
+        return row;
     }
 }

@@ -74,10 +74,9 @@ public sealed class ParameterBuilder(IParameterSource source, ParameterSet set, 
     {
         var full = prefix + name;
         if (set.Contains(full)) return set[full];
-        var t = Tape_Untracked(() => source.Get(full, shape, init));
+        var t = Autograd.Tape.Untracked(() => source.Get(full, shape, init));
         if (t.Shape != shape) throw new InvalidOperationException($"parameter '{full}' has shape {t.Shape}, expected {shape}");
         return set.Add(full, t);
     }
 
-    private static Tensor Tape_Untracked(Func<Tensor> f) => Autograd.Tape.Untracked(f);
 }

@@ -54,6 +54,38 @@ public sealed class ConfigTests
         });
     }
 
+    /// <summary>The hub 3B layout: flat text keys, "mrope" rope_scaling, vision "in_chans".</summary>
+    private const string Hub3BStyleConfig = """
+        {
+          "architectures": ["Qwen2_5_VLForConditionalGeneration"], "model_type": "qwen2_5_vl",
+          "hidden_size": 2048, "num_hidden_layers": 36, "num_attention_heads": 16, "num_key_value_heads": 2,
+          "intermediate_size": 11008, "vocab_size": 151936, "rms_norm_eps": 1e-06, "rope_theta": 1000000.0,
+          "rope_scaling": {"type": "mrope", "mrope_section": [16, 24, 24]}, "tie_word_embeddings": true,
+          "max_position_embeddings": 128000, "hidden_act": "silu", "bos_token_id": 151643, "eos_token_id": 151645,
+          "image_token_id": 151655, "video_token_id": 151656, "vision_start_token_id": 151652,
+          "vision_end_token_id": 151653, "vision_token_id": 151654, "sliding_window": 32768,
+          "vision_config": {
+            "depth": 32, "hidden_size": 1280, "num_heads": 16, "intermediate_size": 3420, "hidden_act": "silu",
+            "patch_size": 14, "spatial_patch_size": 14, "temporal_patch_size": 2, "spatial_merge_size": 2,
+            "window_size": 112, "fullatt_block_indexes": [7, 15, 23, 31], "out_hidden_size": 2048, "in_chans": 3,
+            "tokens_per_second": 2
+          }
+        }
+        """;
+
+    [Test]
+    public void HubStyle3BConfigParsesWithTheDerivedHeadDims()
+    {
+        Qwen25VLConfig config = Qwen25VLConfig.Parse(Hub3BStyleConfig, "3b/config.json");
+        Assert.That(config.Text.HeadDim, Is.EqualTo(128));
+        Assert.That(config.Text.MropeSection, Is.EqualTo(new[] { 16, 24, 24 }));
+        Assert.That(config.Text.NumAttentionHeads / config.Text.NumKeyValueHeads, Is.EqualTo(8));
+        Assert.That(config.Vision.HeadDim, Is.EqualTo(80));
+        Assert.That(config.Vision.InChans, Is.EqualTo(3));
+        Assert.That(config.Vision.FullattBlockIndexes, Is.EqualTo(new[] { 7, 15, 23, 31 }));
+        Assert.That(Qwen25VLConfig.Parse(config.ToJson(), "rewritten"), Is.EqualTo(config));
+    }
+
     [Test]
     public void QwenConfigsFromEveryTransformersVersionParseEqual()
     {

@@ -57,4 +57,21 @@ public sealed class FixtureCheckpointTests
         float[] narrow = file.ReadAsFloat32("visual.merger.ln_q.weight");
         Assert.That(wide.Select(v => (float)v), Is.EqualTo(narrow));
     }
+
+    [Test]
+    public void RewritingTheFixtureReproducesTheTransformersFileByteForByte()
+    {
+        using var folder = new IoTestFolder();
+        string rewritten = folder.File("model.safetensors");
+        using (var original = SafetensorsFile.Open(ModelPath))
+        {
+            SafetensorsWriter.Write(rewritten,
+                original.Entries.Values.Select(e => (e.Name, e.DType, e.Shape, (ReadOnlyMemory<byte>)original.GetBytes(e.Name).ToArray())),
+                new Dictionary<string, string>(original.Metadata));
+        }
+        byte[] expected = File.ReadAllBytes(ModelPath);
+        byte[] actual = File.ReadAllBytes(rewritten);
+        Assert.That(actual, Has.Length.EqualTo(expected.Length));
+        Assert.That(actual.AsSpan().SequenceEqual(expected), Is.True, "header and data must equal the transformers-written file");
+    }
 }

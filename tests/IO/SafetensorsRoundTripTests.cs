@@ -197,6 +197,32 @@ public sealed class SafetensorsRoundTripTests
     }
 
     [Test]
+    public void TensorLargerThanTheShardLimitGetsAShardOfItsOwn()
+    {
+        IReadOnlyList<string> shards = SafetensorsWriter.WriteSharded(_folder.Path, [
+            SafetensorsWriter.Float32("small.a", [2], [1f, 2f]),
+            SafetensorsWriter.Float32("big", [64], new float[64]),
+            SafetensorsWriter.Float32("small.b", [2], [3f, 4f]),
+        ], maxShardBytes: 100);
+
+        Assert.That(shards, Has.Count.EqualTo(3));
+        using var checkpoint = SafetensorsCheckpoint.Open(_folder.Path);
+        Assert.That(checkpoint.FileOf("big").Entries, Has.Count.EqualTo(1));
+        Assert.That(checkpoint.ReadAsFloat32("small.b"), Is.EqualTo(new[] { 3f, 4f }));
+    }
+
+    [Test]
+    public void TensorsOutsideTheIndexWeightMapAreNotPartOfTheCheckpoint()
+    {
+        SafetensorsWriter.Write(_folder.File("model-00001-of-00001.safetensors"), [("a", [1], [1f]), ("stray", [1], [2f])]);
+        File.WriteAllText(_folder.File("model.safetensors.index.json"),
+            """{"metadata":{"total_size":4},"weight_map":{"a":"model-00001-of-00001.safetensors"}}""");
+        using var checkpoint = SafetensorsCheckpoint.Open(_folder.Path);
+        Assert.That(checkpoint.Entries.Keys, Is.EqualTo(new[] { "a" }));
+        Assert.Throws<KeyNotFoundException>(() => checkpoint.ReadAsFloat32("stray"));
+    }
+
+    [Test]
     public void CheckpointOpensAFileAFolderWithModelSafetensorsOrAFolderWithOneFile()
     {
         string modelPath = _folder.File("model.safetensors");

@@ -108,6 +108,32 @@ public class IndexAndNormForwardTests
     }
 
     [Test]
+    public void Float32NormsAndGradientsAgreeWithFloat64()
+    {
+        var rng = new RandomGenerator(11);
+        var x = Tensor.RandN(new Shape(6, 33), rng, dtype: DType.F64);
+        var w = Tensor.RandN(new Shape(33), rng, dtype: DType.F64);
+        var b = Tensor.RandN(new Shape(33), rng, dtype: DType.F64);
+        var g = Tensor.RandN(new Shape(6, 33), rng, dtype: DType.F64);
+        var backend = x.Backend;
+        var (y64, r64) = backend.RmsNorm(x, w, 1e-6);
+        var (y32, r32) = backend.RmsNorm(x.To(DType.F32), w.To(DType.F32), 1e-6);
+        Assert.That(y32.ToDoubleArray(), Is.EqualTo(y64.ToDoubleArray()).Within(1e-5));
+        var (gx64, gw64) = backend.RmsNormBackward(x, w, r64, g);
+        var (gx32, gw32) = backend.RmsNormBackward(x.To(DType.F32), w.To(DType.F32), r32, g.To(DType.F32));
+        Assert.That(gx32.ToDoubleArray(), Is.EqualTo(gx64.ToDoubleArray()).Within(1e-4));
+        Assert.That(gw32.ToDoubleArray(), Is.EqualTo(gw64.ToDoubleArray()).Within(1e-4));
+        var (l64, m64, s64) = backend.LayerNorm(x, w, b, 1e-5);
+        var (l32, m32, s32) = backend.LayerNorm(x.To(DType.F32), w.To(DType.F32), b.To(DType.F32), 1e-5);
+        Assert.That(l32.ToDoubleArray(), Is.EqualTo(l64.ToDoubleArray()).Within(1e-5));
+        var (lx64, lw64, lb64) = backend.LayerNormBackward(x, w, m64, s64, g);
+        var (lx32, lw32, lb32) = backend.LayerNormBackward(x.To(DType.F32), w.To(DType.F32), m32, s32, g.To(DType.F32));
+        Assert.That(lx32.ToDoubleArray(), Is.EqualTo(lx64.ToDoubleArray()).Within(1e-4));
+        Assert.That(lw32.ToDoubleArray(), Is.EqualTo(lw64.ToDoubleArray()).Within(1e-4));
+        Assert.That(lb32.ToDoubleArray(), Is.EqualTo(lb64.ToDoubleArray()).Within(1e-4));
+    }
+
+    [Test]
     public void RotaryRotatesHalvesAndTheInverseUndoesIt()
     {
         // D = 4 pairs (0, 2) and (1, 3). Pair 0 turns by 90° (cos 0, sin 1), pair 1 by 0°:

@@ -52,9 +52,9 @@ public class ModuleTrainingTests
         var y = Tensor.FromDoubles(targets.ToArray(), new Shape(36, 1));
         using var mlp = new TinyMlp(new RandomGenerator(7));
         using var opt = new AdamW(AdamW.DecayGroups(mlp.NamedParameters(), 0.0), new AdamWOptions(LearningRate: 0.02));
-        var schedule = new LearningRateSchedule(0.02, 20, 1500, LearningRateDecay.Cosine, 1e-3);
+        var schedule = new LearningRateSchedule(0.03, 20, 700, LearningRateDecay.Cosine, 1e-3);
         double first = double.NaN, loss = double.NaN;
-        for (var step = 0; step < 1500; step++)
+        for (var step = 0; step < 700; step++)
         {
             using var tape = Tape.Begin();
             var diff = mlp.Forward(x) - y;

@@ -1,6 +1,7 @@
 using System.IO.Compression;
 using NUnit.Framework;
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Vision;
 
 namespace StyleAlign.Tests.Text;
 
@@ -55,6 +56,16 @@ public class RealQwenTokenizerTests
     }
 
     [Test]
+    public void AstralLettersAndDigitsSplitByCodePoint()
+    {
+        // Reference ids from Hugging Face's tokenizers.js 0.2.0 on this tokenizer.json (code-point regex).
+        Assert.That(_tokenizer.Encode("math 𝐀𝐁𝐂 𝟏𝟐𝟑 text"), Is.EqualTo(new[]
+        {
+            10374, 81250, 238, 222, 147822, 147382, 220, 56252, 253, 237, 56252, 253, 238, 56252, 253, 239, 1467,
+        }));
+    }
+
+    [Test]
     public void DigitsAreSplitOneByOne()
     {
         var ids = _tokenizer.Encode("2025");
@@ -81,5 +92,15 @@ public class RealQwenTokenizerTests
     {
         var ids = _tokenizer.Encode("<|im_start|>a<tool_call><|im_end|>");
         Assert.That(_tokenizer.Decode(ids, skipSpecial: true), Is.EqualTo("a<tool_call>"));
+    }
+
+    [Test]
+    public void ChatPromptStartsWithSystemPromptIds()
+    {
+        var prompt = ChatTemplate.EncodePrompt(_tokenizer, "Describe the image.", [new ImageGrid(1, 2, 2)]);
+        int[] systemAndUser = [151644, 8948, 198, 2610, 525, 264, 10950, 17847, 13, 151645, 198, 151644, 872, 198];
+        Assert.That(prompt.InputIds.Take(systemAndUser.Length), Is.EqualTo(systemAndUser));
+        Assert.That(prompt.InputIds.Skip(systemAndUser.Length).Take(3), Is.EqualTo(new[] { 151652, 151655, 151653 }));
+        Assert.That(prompt.InputIds.TakeLast(3), Is.EqualTo(new[] { 151644, 77091, 198 }));
     }
 }

@@ -96,4 +96,14 @@ public class TinyTokenizerTests
         var fromVocabMerges = ClipTokenizer.Load(folder);
         Assert.That(fromVocabMerges.Encode("A funny red circle").Ids, Is.EqualTo(tokenizer.Encode("A funny red circle").Ids));
     }
+
+    [Test]
+    public void MissingFilesAreNamed()
+    {
+        string empty = Path.Combine(_root, "empty");
+        Directory.CreateDirectory(empty);
+        var e = Assert.Throws<FileNotFoundException>(() => QwenTokenizer.Load(empty));
+        Assert.That(e!.Message, Does.Contain(empty).And.Contain("tokenizer.json"));
+        Assert.Throws<FileNotFoundException>(() => ClipTokenizer.Load(empty));
+    }
 }

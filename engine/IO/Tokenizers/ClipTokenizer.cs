@@ -48,7 +48,7 @@ public sealed class ClipTokenizer
             ByteLevel = true,
             EndOfWordSuffix = "</w>",
             UnknownToken = EndOfText,
-            PreTokenizer = new RegexPreTokenizer(new Regex(PreTokenizerPattern, RegexOptions.Compiled | RegexOptions.IgnoreCase), null),
+            PreTokenizer = new RegexPreTokenizer(CodePointRegex.ClipSplitter, null),
         };
         _bpe = BpeTokenizer.Create(options);
         _splitter = new AddedTokenSplitter([new AddedToken(BosId, StartOfText, true), new AddedToken(EosId, EndOfText, true)]);

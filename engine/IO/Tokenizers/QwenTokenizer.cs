@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using Microsoft.ML.Tokenizers;
 
 namespace StyleAlign.Engine.IO.Tokenizers;
@@ -12,12 +11,12 @@ namespace StyleAlign.Engine.IO.Tokenizers;
 /// normalizes the whole string before it looks for special tokens, whereas HF extracts added tokens first and
 /// normalizes only the text between them; and because HF's <c>skip_special_tokens</c> keeps non-special added
 /// tokens (e.g. <c>&lt;tool_call&gt;</c>), which the library cannot tell apart from special ones when decoding.
-/// Known difference from HF: .NET's regex engine works on UTF-16 code units, so astral-plane letters and digits
-/// (e.g. mathematical alphanumerics) are not matched by <c>\p{L}</c>/<c>\p{N}</c> and may be split differently.
+/// .NET's regex engine works on UTF-16 code units, so the split regex runs in the rewritten form of
+/// <see cref="CodePointRegex"/> to treat astral letters and digits (e.g. mathematical alphanumerics) as HF does.
 /// </remarks>
 public sealed class QwenTokenizer
 {
-    /// <summary>Qwen2's pre-tokenizer regex from tokenizer.json.</summary>
+    /// <summary>Qwen2's pre-tokenizer regex as tokenizer.json spells it (matching uses <see cref="CodePointRegex.Qwen"/>).</summary>
     public const string PreTokenizerPattern =
         @"(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+";
 
@@ -43,7 +42,7 @@ public sealed class QwenTokenizer
         {
             Merges = files.Merges,
             ByteLevel = true,
-            PreTokenizer = new RegexPreTokenizer(new Regex(PreTokenizerPattern, RegexOptions.Compiled), null),
+            PreTokenizer = new RegexPreTokenizer(CodePointRegex.QwenSplitter, null),
         };
         _bpe = BpeTokenizer.Create(options);
         _vocabulary = files.Vocabulary;

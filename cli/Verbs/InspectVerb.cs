@@ -1,0 +1,50 @@
+using System.CommandLine;
+using StyleAlign.Engine.IO;
+using StyleAlign.Engine.IO.Config;
+using StyleAlign.Engine.Models.Qwen25VL;
+
+namespace StyleAlign.Cli.Verbs;
+
+/// <summary>engine-cli inspect --weights W: keys, shapes, dtypes, parameter count, and what the config's model lacks or does not use.</summary>
+public sealed class InspectVerb : IVerb
+{
+    public Command Build()
+    {
+        var weights = VerbSupport.Weights();
+        var all = new Option<bool>("--all") { Description = "List every tensor (default: the first 40)" };
+        var command = new Command("inspect", "Show a checkpoint's tensors and check them against the model its config.json names.\n\nExample:\n  engine-cli inspect --weights Qwen2.5-VL-3B-Instruct/");
+        command.Options.Add(weights);
+        command.Options.Add(all);
+        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        {
+            var path = parse.GetValue(weights)!;
+            using (var checkpoint = SafetensorsCheckpoint.Open(path))
+            {
+                var entries = checkpoint.Entries.Values.OrderBy(e => e.Name, StringComparer.Ordinal).ToList();
+                var shown = parse.GetValue(all) ? entries : entries.Take(40).ToList();
+                foreach (var e in shown) Console.WriteLine($"{e.Name,-64} {e.DType.ToHeaderName(),-5} {e.ShapeText}");
+                if (shown.Count < entries.Count) Console.WriteLine($"… {entries.Count - shown.Count} more (--all lists them)");
+                var parameters = entries.Sum(e => e.ElementCount);
+                var dtypes = string.Join(", ", entries.GroupBy(e => e.DType).Select(g => $"{g.Key.ToHeaderName()}×{g.Count()}"));
+                Console.WriteLine($"{entries.Count} tensors, {parameters:N0} elements ({dtypes}), {checkpoint.Files.Count} file(s)");
+            }
+            var folder = Qwen25VLModel.ConfigFolder(path);
+            var modelType = HfConfig.ReadModelType(folder);
+            if (modelType != Qwen25VLConfig.ModelType)
+            {
+                Console.WriteLine($"model_type '{modelType}': no structural check for this model type here");
+                return ExitCodes.Ok;
+            }
+            var (model, source) = Qwen25VLModel.Open(path);
+            var (missing, unexpected, mismatched) = source.Report(model.IsIgnorable);
+            Console.WriteLine($"{modelType}: the model needs {model.Parameters.All.Count} tensors, {model.Parameters.Count:N0} parameters");
+            Console.WriteLine($"missing: {missing.Count}{List(missing)}");
+            Console.WriteLine($"unexpected: {unexpected.Count}{List(unexpected)}");
+            Console.WriteLine($"shape mismatch: {mismatched.Count}{List(mismatched)}");
+            return missing.Count + unexpected.Count + mismatched.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+        }));
+        return command;
+    }
+
+    private static string List(IReadOnlyList<string> items) => items.Count == 0 ? "" : "\n  " + string.Join("\n  ", items.Take(50));
+}

@@ -1,0 +1,125 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using StyleAlign.Engine.Cuda.Interop;
+
+namespace StyleAlign.Engine.Cuda;
+
+/// <summary>Grid or block extent.</summary>
+public readonly record struct Dim3(uint X, uint Y = 1, uint Z = 1);
+
+/// <summary>Launch geometry: grid, block and dynamic shared memory.</summary>
+public readonly record struct LaunchConfig(Dim3 Grid, Dim3 Block, uint SharedBytes = 0)
+{
+    /// <summary>A grid-stride launch over <paramref name="count"/> elements (grid capped; the kernels loop).</summary>
+    public static LaunchConfig ForElements(long count, uint block = 256, uint maxGrid = 65535 * 8)
+    {
+        var blocks = (uint)Math.Clamp((count + block - 1) / block, 1, maxGrid);
+        return new LaunchConfig(new Dim3(blocks), new Dim3(block));
+    }
+
+    /// <summary>One block per row.</summary>
+    public static LaunchConfig ForRows(long rows, uint block = 256)
+    {
+        if (rows > int.MaxValue) throw new ArgumentOutOfRangeException(nameof(rows), $"{rows} rows exceed the grid limit of {int.MaxValue}.");
+        return new LaunchConfig(new Dim3((uint)Math.Max(rows, 1)), new Dim3(block));
+    }
+}
+
+/// <summary>
+/// A kernel's argument list in declaration order: device pointers, integers, floats and blittable structs
+/// (<see cref="StridedLayoutArg"/>). Each value is stored at its natural alignment; the launch passes a pointer to each.
+/// </summary>
+public sealed class KernelArgs
+{
+    private byte[] _bytes = new byte[256];
+    private readonly List<int> _offsets = new(16);
+    private int _length;
+
+    public int Count => _offsets.Count;
+
+    public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer);
+    public KernelArgs Pointer(DeviceBuffer buffer, long byteOffset = 0) => Value(buffer.At(byteOffset));
+
+    /// <summary>A null device pointer, for optional outputs.</summary>
+    public KernelArgs Null() => Value(0UL);
+
+    public KernelArgs Int(int value) => Value(value);
+    public KernelArgs Long(long value) => Value(value);
+    public KernelArgs ULong(ulong value) => Value(value);
+    public KernelArgs Float(float value) => Value(value);
+
+    /// <summary>Any blittable value, copied as the kernel parameter of the same C layout.</summary>
+    public unsafe KernelArgs Value<T>(T value) where T : unmanaged
+    {
+        var alignment = Math.Min(sizeof(T), 16);
+        alignment = alignment >= 16 ? 16 : alignment >= 8 ? 8 : alignment >= 4 ? 4 : alignment >= 2 ? 2 : 1;
+        var offset = (_length + alignment - 1) / alignment * alignment;
+        if (offset + sizeof(T) > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, offset + sizeof(T)));
+        Unsafe.WriteUnaligned(ref _bytes[offset], value);
+        _offsets.Add(offset);
+        _length = offset + sizeof(T);
+        return this;
+    }
+
+    internal unsafe void WithParameterPointers(Action<IntPtr> use)
+    {
+        var pointers = new IntPtr[Math.Max(_offsets.Count, 1)];
+        fixed (byte* data = _bytes)
+        fixed (IntPtr* array = pointers)
+        {
+            for (var i = 0; i < _offsets.Count; i++) pointers[i] = (IntPtr)(data + _offsets[i]);
+            use((IntPtr)array);
+        }
+    }
+}
+
+/// <summary>The C layout of `StridedLayout` in kernels/common.cuh: rank, then shape and strides (elements) of up to 8 dims.</summary>
+[StructLayout(LayoutKind.Sequential)]
+public unsafe struct StridedLayoutArg
+{
+    public const int MaxDims = 8;
+    public int Rank;
+    private int _padding;
+    public fixed long Shape[MaxDims];
+    public fixed long Strides[MaxDims];
+
+    public static StridedLayoutArg Create(ReadOnlySpan<long> shape, ReadOnlySpan<long> strides)
+    {
+        if (shape.Length != strides.Length)
+            throw new ArgumentException($"Shape has {shape.Length} dims but strides have {strides.Length}.");
+        if (shape.Length > MaxDims)
+            throw new ArgumentException($"Strided kernels take at most {MaxDims} dims; got {shape.Length}. Merge contiguous dims first.");
+        var layout = new StridedLayoutArg { Rank = shape.Length };
+        for (var d = 0; d < shape.Length; d++)
+        {
+            layout.Shape[d] = shape[d];
+            layout.Strides[d] = strides[d];
+        }
+        if (shape.Length == 0) { layout.Rank = 1; layout.Shape[0] = 1; layout.Strides[0] = 0; } // a scalar
+        return layout;
+    }
+}
+
+/// <summary>Launches kernels of the embedded families on a context's stream by family and entry-point name.</summary>
+public sealed unsafe class KernelLauncher(CudaContext context)
+{
+    public CudaContext Context { get; } = context;
+
+    /// <summary>Queues <paramref name="kernel"/> of <paramref name="family"/>; errors name the kernel and geometry.</summary>
+    public void Launch(string family, string kernel, LaunchConfig config, KernelArgs args)
+    {
+        var function = Context.Kernels.GetFunction(family, kernel);
+        Context.MakeCurrent();
+        if (config.SharedBytes > 48 * 1024)
+            CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes));
+        var stream = Context.Stream;
+        args.WithParameterPointers(parameters =>
+        {
+            var result = CuDriver.cuLaunchKernel(function, config.Grid.X, config.Grid.Y, config.Grid.Z,
+                config.Block.X, config.Block.Y, config.Block.Z, config.SharedBytes, stream, (void**)parameters, null);
+            if (result != CuDriver.Success)
+                throw new CudaException($"cuLaunchKernel({kernel}, grid {config.Grid}, block {config.Block}, smem {config.SharedBytes}, {args.Count} args)",
+                    result, CuDriver.ErrorName(result));
+        });
+    }
+}

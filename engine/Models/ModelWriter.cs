@@ -1,0 +1,13 @@
+using StyleAlign.Engine.IO;
+
+namespace StyleAlign.Engine.Models;
+
+/// <summary>Writes a model's parameters as one F32 safetensors file under their checkpoint names.</summary>
+public static class ModelWriter
+{
+    public static void WriteParameters(string path, ParameterSet parameters, IDictionary<string, string>? metadata = null) =>
+        SafetensorsWriter.Write(
+            path,
+            parameters.All.Select(p => (p.Key, p.Value.Shape.Select(d => (long)d).ToArray(), p.Value.ToFloatArray())),
+            metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
+}

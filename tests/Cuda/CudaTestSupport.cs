@@ -1,0 +1,35 @@
+using NUnit.Framework;
+using StyleAlign.Engine.Cuda;
+using StyleAlign.Engine.Cuda.Interop;
+
+namespace StyleAlign.Tests.Cuda;
+
+/// <summary>Skip rules shared by the CUDA tests: a missing GPU or NVRTC is a stated skip, except NVRTC on CI.</summary>
+internal static class CudaTestSupport
+{
+    public static readonly string[] Architectures = ["sm_80", "sm_90"];
+
+    /// <summary>Ignores the test when libnvrtc is absent; fails it instead when CI=true, because CI installs NVRTC.</summary>
+    public static void RequireNvrtc()
+    {
+        if (KernelCompiler.IsAvailable) return;
+        NativeLibraries.TryLoad(CudaLibrary.Nvrtc, out _, out var detail);
+        var message = $"libnvrtc is not available: {detail}";
+        if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
+            Assert.Fail(message + " — CI must install it (.ci/install-nvrtc.sh).");
+        Assert.Ignore(message);
+    }
+
+    public static CudaContext RequireDevice()
+    {
+        if (!CudaContext.IsAvailable) Assert.Ignore($"no CUDA device: {CudaContext.UnavailableReason}");
+        return CudaContext.Get(0);
+    }
+
+    public static string TemporaryDirectory()
+    {
+        var path = Path.Combine(Path.GetTempPath(), "stylealign-tests", Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(path);
+        return path;
+    }
+}
