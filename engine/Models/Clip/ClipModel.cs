@@ -43,9 +43,9 @@ public sealed class ClipModel
     {
         var config = ClipConfig.Load(folder);
         using var checkpoint = SafetensorsCheckpoint.Open(folder);
-        var source = new StrictClipCheckpointSource(checkpoint, folder, device);
+        var source = new CheckpointParameterSource(checkpoint, $"CLIP checkpoint '{checkpoint.Path}'", device: device);
         var model = new ClipModel(config, source);
-        source.ThrowIfIncomplete();
+        source.Finish(IsLegacyBuffer);
         return model;
     }
 
@@ -70,6 +70,9 @@ public sealed class ClipModel
             }
         return (Tensor.FromArray(ids, captions.Count, length), Tensor.FromArray(mask, captions.Count, length));
     }
+
+    /// <summary>The int64 position_ids buffers older conversions stored; they are not parameters.</summary>
+    public static bool IsLegacyBuffer(string name) => name.EndsWith(".embeddings.position_ids", StringComparison.Ordinal);
 
     /// <summary>get_image_features: [B, 3, S, S] → [B, proj], not normalized.</summary>
     public Tensor ImageFeatures(Tensor pixelValues, ClipTrace? trace = null)
