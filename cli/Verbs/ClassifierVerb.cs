@@ -124,7 +124,6 @@ public sealed class ClassifierVerb : IVerb
         var style = judge.Classifier.Info.Style;
         var examples = PreferenceDataset.Load(dataPath).Examples.Where(e => e.Style is null || e.Style == style).ToList();
         if (examples.Count == 0) throw new ArgumentException($"{dataPath}: no examples of style '{style}'");
-        judge.LabeledExamples(examples);
         var result = StyleEvaluator.Evaluate(examples, scorer: null, classifier: judge);
         if (recordsPath is not null) StyleEvaluationJson.WriteRecords(recordsPath, result.Records);
         if (asJson)

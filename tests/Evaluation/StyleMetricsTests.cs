@@ -85,6 +85,7 @@ public sealed class StyleMetricsTests
 
     private sealed class FakeJudge : ICaptionStyleJudge
     {
-        public double StyleProbability(PreferenceExample example, string caption) => caption.Contains('y') || caption.Contains('o') ? 0.8 : 0.3;
+        public IReadOnlyList<double> StyleProbabilities(IReadOnlyList<(PreferenceExample Example, string Caption)> items) =>
+            items.Select(i => i.Caption.Contains('y') || i.Caption.Contains('o') ? 0.8 : 0.3).ToList();
     }
 }

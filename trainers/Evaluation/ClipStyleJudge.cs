@@ -28,8 +28,14 @@ public sealed class ClipStyleJudge : ICaptionStyleJudge, IDisposable
         return new ClipStyleJudge(embeddings, classifierFolder is null ? null : StyleClassifier.Load(classifierFolder));
     }
 
-    public double StyleProbability(PreferenceExample example, string caption) =>
-        Classifier.Probability(Embeddings.ImageEmbeddings([example.ImagePath])[0], Embeddings.TextEmbeddings([caption])[0]);
+    public IReadOnlyList<double> StyleProbabilities(IReadOnlyList<(PreferenceExample Example, string Caption)> items)
+    {
+        var images = Embeddings.ImageEmbeddings(items.Select(i => i.Example.ImagePath).ToList());
+        var texts = Embeddings.TextEmbeddings(items.Select(i => i.Caption).ToList());
+        return Classifier.Probabilities(images.Zip(texts).ToList());
+    }
+
+    public double StyleProbability(PreferenceExample example, string caption) => StyleProbabilities([(example, caption)])[0];
 
     /// <summary>Two labeled inputs per example (one when it has no factual caption), embeddings computed in batches.</summary>
     public IReadOnlyList<LabeledEmbedding> LabeledExamples(IReadOnlyList<PreferenceExample> examples)

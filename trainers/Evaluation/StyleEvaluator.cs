@@ -15,10 +15,11 @@ public interface ICaptionGenerator
     string Generate(PreferenceExample example);
 }
 
-/// <summary>Probability that a caption is in the target style for an example's image.</summary>
+/// <summary>Probability that a caption is in the target style for an example's image; asked in batches so
+/// embeddings can be computed together.</summary>
 public interface ICaptionStyleJudge
 {
-    double StyleProbability(PreferenceExample example, string caption);
+    IReadOnlyList<double> StyleProbabilities(IReadOnlyList<(PreferenceExample Example, string Caption)> items);
 }
 
 /// <summary>Everything measured on one example; null where that part was not asked for.</summary>
@@ -62,29 +63,45 @@ public static class StyleEvaluator
         if (examples.Count == 0) throw new ArgumentException("nothing to evaluate: no examples");
         if (generator is not null && classifier is null)
             throw new ArgumentException("Style-Acc needs a style classifier to judge the generated captions");
-        var records = new List<StyleEvaluationRecord>(examples.Count);
+        var scored = new List<((double Mean, double Sum, int Tokens) Stylized, (double Mean, double Sum, int Tokens) Factual)?>(examples.Count);
+        var generated = new List<string?>(examples.Count);
         foreach (var ex in examples)
         {
-            (double Mean, double Sum, int Tokens)? stylized = null, factual = null;
-            if (scorer is not null)
-            {
-                if (ex.Rejected is null)
-                    throw new ArgumentException($"example '{ex.Id}' (line {ex.LineNumber}) has no factual ('rejected') caption; WR-LogP compares the two");
-                stylized = scorer.Score(ex, ex.Chosen);
-                factual = scorer.Score(ex, ex.Rejected);
-            }
-            var generated = generator?.Generate(ex);
-            double? generatedProbability = generated is not null ? classifier!.StyleProbability(ex, generated) : null;
-            double? stylizedProbability = classifier?.StyleProbability(ex, ex.Chosen);
-            double? factualProbability = classifier is not null && ex.Rejected is not null ? classifier.StyleProbability(ex, ex.Rejected) : null;
-            records.Add(new StyleEvaluationRecord(
-                ex.Id, ex.Style,
-                stylized?.Mean, stylized?.Sum, stylized?.Tokens,
-                factual?.Mean, factual?.Sum, factual?.Tokens,
-                stylized is not null ? stylized.Value.Mean > factual!.Value.Mean : null,
-                generated, generatedProbability, stylizedProbability, factualProbability));
-            progress?.Invoke(records.Count, examples.Count);
+            if (scorer is not null && ex.Rejected is null)
+                throw new ArgumentException($"example '{ex.Id}' (line {ex.LineNumber}) has no factual ('rejected') caption; WR-LogP compares the two");
+            scored.Add(scorer is null ? null : (scorer.Score(ex, ex.Chosen), scorer.Score(ex, ex.Rejected!)));
+            generated.Add(generator?.Generate(ex));
+            progress?.Invoke(generated.Count, examples.Count);
         }
+
+        double?[] generatedProbability = new double?[examples.Count], stylizedProbability = new double?[examples.Count], factualProbability = new double?[examples.Count];
+        if (classifier is not null)
+        {
+            var asks = new List<(PreferenceExample Example, string Caption)>();
+            var targets = new List<(double?[] Into, int Index)>();
+            for (var i = 0; i < examples.Count; i++)
+            {
+                if (generated[i] is { } caption) Ask(generatedProbability, i, caption);
+                Ask(stylizedProbability, i, examples[i].Chosen);
+                if (examples[i].Rejected is { } factual) Ask(factualProbability, i, factual);
+            }
+            var probabilities = classifier.StyleProbabilities(asks);
+            if (probabilities.Count != asks.Count) throw new InvalidOperationException($"the style judge answered {probabilities.Count} of {asks.Count} captions");
+            for (var k = 0; k < asks.Count; k++) targets[k].Into[targets[k].Index] = probabilities[k];
+
+            void Ask(double?[] into, int index, string caption)
+            {
+                asks.Add((examples[index], caption));
+                targets.Add((into, index));
+            }
+        }
+
+        var records = examples.Select((ex, i) => new StyleEvaluationRecord(
+            ex.Id, ex.Style,
+            scored[i]?.Stylized.Mean, scored[i]?.Stylized.Sum, scored[i]?.Stylized.Tokens,
+            scored[i]?.Factual.Mean, scored[i]?.Factual.Sum, scored[i]?.Factual.Tokens,
+            scored[i] is { } s ? s.Stylized.Mean > s.Factual.Mean : null,
+            generated[i], generatedProbability[i], stylizedProbability[i], factualProbability[i])).ToList();
         return new StyleEvaluationResult(records, Summarize(records, scorer is not null, generator is not null, classifier is not null));
     }
 
