@@ -41,6 +41,17 @@ public sealed class ClassifierVerbTests
         Assert.That(summary.RootElement.GetProperty("wr_logp").ValueKind, Is.EqualTo(JsonValueKind.Null));
         Assert.That(File.ReadAllLines(dir.File("records.jsonl")), Has.Length.EqualTo(4));
 
+        (code, output, error) = Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "romantic",
+            "--out", dir.File("clf-romantic"), "--epochs", "1", "--hidden", "8", "--layers", "3", "--cache", dir.File("cache")]);
+        Assert.That(code, Is.Zero, error);
+        var romantic = StyleClassifier.Load(dir.File("clf-romantic")).Info;
+        Assert.That((romantic.TrainingExamples, romantic.ValidationExamples), Is.EqualTo((22, 2)), "without --validation one of 12 pairs is held out");
+        Assert.That(romantic.Architecture.Layers, Is.EqualTo(3));
+
+        (code, _, error) = Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "sarcasm", "--out", dir.File("x"), "--cache", "none"]);
+        Assert.That(code, Is.EqualTo(2));
+        Assert.That(error, Does.Contain("train.jsonl").And.Contain("style 'sarcasm'"));
+
         var otherClip = dir.File("other-clip");
         TinyClip.Write(otherClip, seed: 8);
         (code, _, error) = Run(["classifier", "eval", "--clip", otherClip, "--classifier", clf, "--data", Path.Combine(data, "test.jsonl"), "--cache", "none"]);
