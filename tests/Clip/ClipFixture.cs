@@ -34,7 +34,9 @@ internal static class ClipFixture
             var error = Math.Abs(got[i] - expected.Values[i]);
             if (!(error <= worstError)) (worst, worstError) = (i, error);
         }
+        var relative = worstError / Math.Max(Math.Abs(expected.Values.ElementAtOrDefault(worst)), 1e-30);
         Assert.That(worstError, Is.LessThanOrEqualTo(tolerance),
-            $"{what}: element {worst} is {got.ElementAtOrDefault(worst)}, expected {expected.Values.ElementAtOrDefault(worst)} (tolerance {tolerance:g3})");
+            $"{what}: element {worst} is {got.ElementAtOrDefault(worst)}, expected {expected.Values.ElementAtOrDefault(worst)}; " +
+            $"max abs error {worstError:g3} (relative {relative:g3}), tolerance {tolerance:g3}");
     }
 }

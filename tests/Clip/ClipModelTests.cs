@@ -67,6 +67,14 @@ public sealed class ClipModelTests
         var direct = inMemory.EncodeTextsNoGrad(ids, mask).ToFloatArray();
         Assert.That(loaded.SelectMany(e => e).ToArray(), Is.EqualTo(direct));
         Assert.That(loaded[0], Is.Not.EqualTo(loaded[1]), "different captions give different embeddings");
+
+        // Batches are cut to their longest caption; the causal mask makes that equal to padding to the full length.
+        Assert.That(ids.Shape[1], Is.LessThan(TinyClip.Config.Text.MaxPositionEmbeddings));
+        var padded = captions.Select(c => pipeline.Tokenizer.Encode(c, TinyClip.Config.Text.MaxPositionEmbeddings, padToMaxLength: true)).ToList();
+        var paddedIds = Tensor.FromArray(padded.SelectMany(e => e.Ids.Select(i => (long)i)).ToArray(), 2, TinyClip.Config.Text.MaxPositionEmbeddings);
+        var paddedMask = Tensor.FromArray(padded.SelectMany(e => e.AttentionMask.Select(i => (long)i)).ToArray(), 2, TinyClip.Config.Text.MaxPositionEmbeddings);
+        var fullLength = inMemory.EncodeTextsNoGrad(paddedIds, paddedMask).ToDoubleArray();
+        Assert.That(fullLength, Is.EqualTo(direct.Select(v => (double)v).ToArray()).Within(1e-6));
         Assert.That(loaded[0].Sum(v => (double)v * v), Is.EqualTo(1).Within(1e-5), "embeddings are L2-normalized");
 
         var image = new RgbImage(Enumerable.Range(0, 40 * 48 * 3).Select(i => (byte)(i * 7 % 251)).ToArray(), 40, 48);
@@ -101,11 +109,11 @@ public sealed class ClipModelTests
         var missingAndExtra = tensors.Where(t => t.Name != "text_projection.weight").Append(SafetensorsWriter.Float32("text_projection.bias", [16], new float[16]));
         SafetensorsWriter.Write(dir.File("model.safetensors"), missingAndExtra);
         var error = Assert.Throws<InvalidDataException>(() => ClipModel.Load(dir.Path))!;
-        Assert.That(error.Message, Does.Contain("missing tensor 'text_projection.weight'").And.Contain("unexpected tensor 'text_projection.bias'"));
+        Assert.That(error.Message, Does.Contain("missing (1): text_projection.weight [16, 32]").And.Contain("unexpected (1): text_projection.bias"));
 
         var misShaped = tensors.Select(t => t.Name == "logit_scale" ? SafetensorsWriter.Float32("logit_scale", [1], [2.5f]) : t);
         SafetensorsWriter.Write(dir.File("model.safetensors"), misShaped);
-        Assert.That(() => ClipModel.Load(dir.Path), Throws.TypeOf<InvalidDataException>().With.Message.Contains("'logit_scale' has shape [1], expected []"));
+        Assert.That(() => ClipModel.Load(dir.Path), Throws.TypeOf<InvalidDataException>().With.Message.Contains("logit_scale: checkpoint [1], model expects []"));
     }
 
     private static List<(string Name, SafetensorsDType DType, long[] Shape, ReadOnlyMemory<byte> Data)> ReadAll(string path)

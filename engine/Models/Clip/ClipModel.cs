@@ -43,29 +43,36 @@ public sealed class ClipModel
     {
         var config = ClipConfig.Load(folder);
         using var checkpoint = SafetensorsCheckpoint.Open(folder);
-        var source = new StrictClipCheckpointSource(checkpoint, folder, device);
+        var source = new CheckpointParameterSource(checkpoint, $"CLIP checkpoint '{checkpoint.Path}'", device: device);
         var model = new ClipModel(config, source);
-        source.ThrowIfIncomplete();
+        source.Finish(IsLegacyBuffer);
         return model;
     }
 
-    /// <summary>Tokenizes captions for this model: ids and mask [B, L] with L = min(77, max_position_embeddings).</summary>
+    /// <summary>
+    /// Tokenizes captions for this model: ids and mask [B, L]. Captions are cut at min(77, max_position_embeddings)
+    /// tokens, and L is the longest caption of the batch: with a causal mask, padding after EOS changes nothing
+    /// at or before the pooled position, so the embeddings equal those of the fully padded input.
+    /// </summary>
     public (Tensor InputIds, Tensor AttentionMask) Tokenize(ClipTokenizer tokenizer, IReadOnlyList<string> captions)
     {
-        var length = Math.Min(ClipTokenizer.DefaultMaxLength, Config.Text.MaxPositionEmbeddings);
+        if (captions.Count == 0) throw new ArgumentException("no captions to tokenize");
+        var maxLength = Math.Min(ClipTokenizer.DefaultMaxLength, Config.Text.MaxPositionEmbeddings);
+        var encodings = captions.Select(c => tokenizer.Encode(c, maxLength, padToMaxLength: true)).ToList();
+        var length = encodings.Max(e => e.AttentionMask.Count(m => m == 1));
         var ids = new long[captions.Count * length];
         var mask = new long[captions.Count * length];
         for (var r = 0; r < captions.Count; r++)
-        {
-            var encoding = tokenizer.Encode(captions[r], length, padToMaxLength: true);
             for (var i = 0; i < length; i++)
             {
-                ids[r * length + i] = encoding.Ids[i];
-                mask[r * length + i] = encoding.AttentionMask[i];
+                ids[r * length + i] = encodings[r].Ids[i];
+                mask[r * length + i] = encodings[r].AttentionMask[i];
             }
-        }
         return (Tensor.FromArray(ids, captions.Count, length), Tensor.FromArray(mask, captions.Count, length));
     }
+
+    /// <summary>The int64 position_ids buffers older conversions stored; they are not parameters.</summary>
+    public static bool IsLegacyBuffer(string name) => name.EndsWith(".embeddings.position_ids", StringComparison.Ordinal);
 
     /// <summary>get_image_features: [B, 3, S, S] → [B, proj], not normalized.</summary>
     public Tensor ImageFeatures(Tensor pixelValues, ClipTrace? trace = null)
