@@ -3,6 +3,7 @@ using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
+using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Models.Qwen25VL;
 
 namespace StyleAlign.Cli.Verbs;
@@ -14,6 +15,7 @@ public sealed class ForwardVerb : IVerb
     public static readonly Dictionary<string, Func<ForwardRequest, Dictionary<string, Tensor>>> Runners = new(StringComparer.Ordinal)
     {
         [Qwen25VLConfig.ModelType] = RunQwen,
+        ["clip"] = RunClip,
     };
 
     public Command Build()
@@ -60,6 +62,30 @@ public sealed class ForwardVerb : IVerb
             return ExitCodes.Ok;
         }));
         return command;
+    }
+
+    /// <summary>CLIP: image and/or text embeddings (projected, L2-normalized) and logits_per_image when both are given.</summary>
+    private static Dictionary<string, Tensor> RunClip(ForwardRequest request)
+    {
+        var model = ClipModel.Load(request.WeightsPath);
+        var outputs = new Dictionary<string, Tensor>();
+        Tensor? image = null, text = null;
+        if (request.Has("pixel_values"))
+        {
+            var pixels = request.Float("pixel_values");
+            if (pixels.Rank != 4) throw new UsageException($"pixel_values has shape {pixels.Shape}, expected [B, 3, H, W]");
+            outputs["image_embeds"] = image = model.EncodeImages(pixels);
+        }
+        if (request.Has("input_ids"))
+        {
+            var shape = request.Shape("input_ids");
+            var ids = Tensor.FromArray(request.Long("input_ids"), shape.ToArray());
+            var mask = request.Has("attention_mask") ? Tensor.FromArray(request.Long("attention_mask"), request.Shape("attention_mask").ToArray()) : null;
+            outputs["text_embeds"] = text = model.EncodeTexts(ids, mask);
+        }
+        if (image is null && text is null) throw new UsageException("CLIP forward needs pixel_values and/or input_ids");
+        if (image is not null && text is not null) outputs["logits_per_image"] = model.LogitsPerImage(image, text);
+        return outputs;
     }
 
     private static Dictionary<string, Tensor> RunQwen(ForwardRequest request)

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Models.Qwen25VL;
 
 namespace StyleAlign.Cli.Verbs;
@@ -10,6 +11,7 @@ public sealed class InitTinyVerb : IVerb
     public static readonly Dictionary<string, Action<string, ulong?, bool>> Writers = new(StringComparer.OrdinalIgnoreCase)
     {
         ["qwen25vl"] = (dir, seed, force) => TinyQwen.Write(dir, seed ?? TinyQwen.DefaultSeed, force),
+        ["clip"] = (dir, seed, _) => TinyClip.Write(dir, seed ?? 7),
     };
 
     public Command Build()
