@@ -80,6 +80,29 @@ public class MethodSmokeTests
     }
 
     [Test]
+    public void Full_fine_tuning_dpo_starts_at_ln2_and_resumes()
+    {
+        using var temp = new TempDirectory();
+        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
+        var recipe = new TrainingRecipe
+        {
+            Method = TrainingMethod.Dpo,
+            WeightsPath = modelDir,
+            DataPath = train,
+            Full = true,
+            Collator = new() { MaxCaptionTokens = 8 },
+            Trainer = new TrainerOptions { MaxSteps = 2, BatchSize = 2, LearningRate = 1e-3, WarmupRatio = 0, Quiet = true, WritePlot = false, OutputDirectory = Path.Combine(temp.Path, "run"), StopAfterSteps = 1 },
+        };
+        Assert.That(recipe.Run().Steps, Is.EqualTo(1));
+        var resumed = (recipe with { Trainer = recipe.Trainer with { StopAfterSteps = null, Resume = true } }).Run();
+        Assert.That(resumed.Steps, Is.EqualTo(2));
+        var first = File.ReadLines(Path.Combine(temp.Path, "run", MetricsLog.FileName)).First();
+        Assert.That(System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(first)!["loss"], Is.EqualTo(Math.Log(2)).Within(1e-6));
+        Assert.That(File.Exists(Path.Combine(temp.Path, "run", "model.safetensors")));
+    }
+
+    [Test]
     public void Early_stop_fires_on_the_squeezing_signature_and_on_the_floor()
     {
         var rule = new EarlyStopOptions { Patience = 3, PositiveFloor = -0.05 };
