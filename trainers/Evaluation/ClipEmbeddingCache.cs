@@ -16,6 +16,7 @@ public sealed class ClipEmbeddingCache
     private readonly string? _folder;
     private readonly Dictionary<string, float[]> _images;
     private readonly Dictionary<string, float[]> _texts;
+    private readonly Dictionary<string, (DateTime Written, long Length, string Hash)> _imageHashes = new(StringComparer.Ordinal);
 
     /// <param name="cacheRoot">folder holding one sub-folder per CLIP identity; null keeps the cache in memory only</param>
     public ClipEmbeddingCache(ClipPipeline clip, ClipIdentity identity, string? cacheRoot)
@@ -40,7 +41,7 @@ public sealed class ClipEmbeddingCache
 
     public IReadOnlyList<float[]> ImageEmbeddings(IReadOnlyList<string> imagePaths)
     {
-        var keys = imagePaths.Select(p => Hash(File.ReadAllBytes(p))).ToArray();
+        var keys = imagePaths.Select(ImageKey).ToArray();
         return Lookup(_images, "images.bin", keys, missing => _clip.EmbedImages(missing.Select(i => ImageDecoder.Load(imagePaths[i])).ToList()));
     }
 
@@ -64,6 +65,18 @@ public sealed class ClipEmbeddingCache
             Write(store, fileName);
         }
         return keys.Select(k => store[k]).ToArray();
+    }
+
+    /// <summary>The content hash of an image file, re-read only when its size or write time changed (evaluation
+    /// asks for the same image once per caption).</summary>
+    private string ImageKey(string path)
+    {
+        var info = new FileInfo(path);
+        if (!info.Exists) throw new FileNotFoundException($"image '{path}' does not exist", path);
+        if (_imageHashes.TryGetValue(path, out var known) && known.Written == info.LastWriteTimeUtc && known.Length == info.Length) return known.Hash;
+        var hash = Hash(File.ReadAllBytes(path));
+        _imageHashes[path] = (info.LastWriteTimeUtc, info.Length, hash);
+        return hash;
     }
 
     private static string Hash(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
