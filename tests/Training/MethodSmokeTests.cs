@@ -103,6 +103,30 @@ public class MethodSmokeTests
     }
 
     [Test]
+    public void Sft_accumulation_matches_one_large_batch_as_a_token_mean()
+    {
+        using var temp = new TempDirectory();
+        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
+        TrainingRecipe Recipe(int batch, int accumulation, string name) => new()
+        {
+            Method = TrainingMethod.Sft,
+            WeightsPath = modelDir,
+            DataPath = train,
+            Lora = new() { Rank = 2, Alpha = 4 },
+            Collator = new() { MaxCaptionTokens = 12 },
+            Trainer = new TrainerOptions { MaxSteps = 1, BatchSize = batch, GradientAccumulation = accumulation, LearningRate = 1e-2, WarmupRatio = 0, Quiet = true, WritePlot = false, OutputDirectory = Path.Combine(temp.Path, name) },
+        };
+        var large = Recipe(2, 1, "large").Run();
+        var accumulated = Recipe(1, 2, "accumulated").Run();
+        Assert.That(accumulated.FinalLoss, Is.EqualTo(large.FinalLoss).Within(1e-5), "Σ NLL / Σ tokens over the accumulated batch");
+        var a = StyleAlign.Trainers.Training.TensorFiles.ReadAll(Path.Combine(temp.Path, "large", "adapter_model.safetensors"));
+        var b = StyleAlign.Trainers.Training.TensorFiles.ReadAll(Path.Combine(temp.Path, "accumulated", "adapter_model.safetensors"));
+        foreach (var (name, tensor) in a)
+            Assert.That(b[name].ToFloatArray(), Is.EqualTo(tensor.ToFloatArray()).Within(1e-5), name);
+    }
+
+    [Test]
     public void Early_stop_fires_on_the_squeezing_signature_and_on_the_floor()
     {
         var rule = new EarlyStopOptions { Patience = 3, PositiveFloor = -0.05 };
