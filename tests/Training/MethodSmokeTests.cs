@@ -80,6 +80,53 @@ public class MethodSmokeTests
     }
 
     [Test]
+    public void Full_fine_tuning_dpo_starts_at_ln2_and_resumes()
+    {
+        using var temp = new TempDirectory();
+        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
+        var recipe = new TrainingRecipe
+        {
+            Method = TrainingMethod.Dpo,
+            WeightsPath = modelDir,
+            DataPath = train,
+            Full = true,
+            Collator = new() { MaxCaptionTokens = 8 },
+            Trainer = new TrainerOptions { MaxSteps = 2, BatchSize = 2, LearningRate = 1e-3, WarmupRatio = 0, Quiet = true, WritePlot = false, OutputDirectory = Path.Combine(temp.Path, "run"), StopAfterSteps = 1 },
+        };
+        Assert.That(recipe.Run().Steps, Is.EqualTo(1));
+        var resumed = (recipe with { Trainer = recipe.Trainer with { StopAfterSteps = null, Resume = true } }).Run();
+        Assert.That(resumed.Steps, Is.EqualTo(2));
+        var first = File.ReadLines(Path.Combine(temp.Path, "run", MetricsLog.FileName)).First();
+        Assert.That(System.Text.Json.JsonSerializer.Deserialize<Dictionary<string, double>>(first)!["loss"], Is.EqualTo(Math.Log(2)).Within(1e-6));
+        Assert.That(File.Exists(Path.Combine(temp.Path, "run", "model.safetensors")));
+    }
+
+    [Test]
+    public void Sft_accumulation_matches_one_large_batch_as_a_token_mean()
+    {
+        using var temp = new TempDirectory();
+        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
+        TrainingRecipe Recipe(int batch, int accumulation, string name) => new()
+        {
+            Method = TrainingMethod.Sft,
+            WeightsPath = modelDir,
+            DataPath = train,
+            Lora = new() { Rank = 2, Alpha = 4 },
+            Collator = new() { MaxCaptionTokens = 12 },
+            Trainer = new TrainerOptions { MaxSteps = 1, BatchSize = batch, GradientAccumulation = accumulation, LearningRate = 1e-2, WarmupRatio = 0, Quiet = true, WritePlot = false, OutputDirectory = Path.Combine(temp.Path, name) },
+        };
+        var large = Recipe(2, 1, "large").Run();
+        var accumulated = Recipe(1, 2, "accumulated").Run();
+        Assert.That(accumulated.FinalLoss, Is.EqualTo(large.FinalLoss).Within(1e-5), "Σ NLL / Σ tokens over the accumulated batch");
+        var a = StyleAlign.Trainers.Training.TensorFiles.ReadAll(Path.Combine(temp.Path, "large", "adapter_model.safetensors"));
+        var b = StyleAlign.Trainers.Training.TensorFiles.ReadAll(Path.Combine(temp.Path, "accumulated", "adapter_model.safetensors"));
+        foreach (var (name, tensor) in a)
+            Assert.That(b[name].ToFloatArray(), Is.EqualTo(tensor.ToFloatArray()).Within(1e-5), name);
+    }
+
+    [Test]
     public void Early_stop_fires_on_the_squeezing_signature_and_on_the_floor()
     {
         var rule = new EarlyStopOptions { Patience = 3, PositiveFloor = -0.05 };
@@ -87,5 +134,26 @@ public class MethodSmokeTests
         Assert.That(rule.Check([(0.1, -0.1), (0.08, -0.2), (0.06, -0.3), (0.04, -0.4)]), Does.Contain("squeezing"));
         Assert.That(rule.Check([(0.1, -0.1), (0.08, -0.2), (0.09, -0.3), (0.04, -0.4)]), Is.Null);
         Assert.That(rule.Check([(-0.06, -0.1)]), Does.Contain("below"));
+    }
+}
+
+[Category("Unit")]
+public class QwenCaptionModelTests
+{
+    [Test]
+    public void Scorer_agrees_with_the_batched_evaluation_and_the_generator_stops_at_im_end()
+    {
+        using var temp = new TempDirectory();
+        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
+        var examples = PreferenceDataset.Load(train).Examples;
+        var model = TinyTraining.Model(modelDir);
+        var collator = TinyTraining.Collator(modelDir, maxCaptionTokens: 8);
+        var captions = new QwenCaptionModel(model, collator, new StyleAlign.Engine.Models.Qwen25VL.GenerationOptions { MaxNewTokens = 5 });
+        var batched = WinRateEvaluator.Evaluate(model, collator, examples, batchSize: 2);
+        var (mean, _, tokens) = captions.Score(examples[1], examples[1].Rejected!);
+        Assert.That(mean, Is.EqualTo(batched.RejectedAverages[1]).Within(1e-5), "padding and batching do not change a caption's score");
+        Assert.That(tokens, Is.EqualTo(collator.CompletionIds(examples[1].Rejected!).Length));
+        Assert.That(captions.Generate(examples[0]), Is.Not.Null);
     }
 }

@@ -66,15 +66,17 @@ public class TrainerTests
         Assert.That(File.Exists(Path.Combine(result.RunDirectory, MetricsLog.PlotFileName)));
     }
 
-    [Test]
-    public void A_resumed_run_equals_an_uninterrupted_one_bit_for_bit()
+    [TestCase("simpo")]
+    [TestCase("dpo")]
+    public void A_resumed_run_equals_an_uninterrupted_one_bit_for_bit(string method)
     {
+        IObjective Objective() => method == "dpo" ? new DpoObjective() : new SimPoObjective();
         var options = Tiny(4) with { SaveEvery = 2, GradientAccumulation = 2, BatchSize = 1 };
-        var whole = Run(new SimPoObjective(), "whole", options);
-        var first = Run(new SimPoObjective(), "split", options with { StopAfterSteps = 2 });
+        var whole = Run(Objective(), "whole-" + method, options);
+        var first = Run(Objective(), "split-" + method, options with { StopAfterSteps = 2 });
         Assert.That(first.Steps, Is.EqualTo(2));
         Assert.That(File.Exists(Path.Combine(first.RunDirectory, "adapter_model.safetensors")), Is.False, "an interrupted run writes no final adapter");
-        var resumed = Run(new SimPoObjective(), "split", options with { Resume = true });
+        var resumed = Run(Objective(), "split-" + method, options with { Resume = true });
         Assert.That(resumed.Steps, Is.EqualTo(4));
         var expected = TensorFiles.ReadAll(Path.Combine(whole.RunDirectory, "adapter_model.safetensors"));
         var actual = TensorFiles.ReadAll(Path.Combine(resumed.RunDirectory, "adapter_model.safetensors"));

@@ -28,7 +28,7 @@ public static class CheckpointStore
         {
             trainables.Save(temporary);
             TensorFiles.Write(Path.Combine(temporary, OptimizerFileName), optimizerState.OrderBy(kv => kv.Key, StringComparer.Ordinal).Select(kv => (kv.Key, kv.Value)));
-            File.WriteAllText(Path.Combine(temporary, StateFileName), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true }));
+            File.WriteAllText(Path.Combine(temporary, StateFileName), state.ToJsonString(new JsonSerializerOptions { WriteIndented = true, Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping }));
             AfterTemporaryWrite?.Invoke(temporary);
             if (Directory.Exists(final))
             {

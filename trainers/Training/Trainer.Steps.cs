@@ -3,6 +3,7 @@ using System.Text.Json.Nodes;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Data;
+using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Trainers.Training;
 
@@ -17,9 +18,18 @@ public sealed partial class Trainer
         var record = new Dictionary<string, double>(StringComparer.Ordinal);
         long tokens = 0;
         var ids = new List<string>();
+        // A token-mean SFT loss divides by the targets of the whole accumulated batch (TRL's num_items_in_batch),
+        // so each micro-batch is weighted by its share of them; pair-mean losses weight equal micro-batches equally.
+        var microBatches = Enumerable.Range(0, accumulation).Select(micro => MicroBatch(step, micro)).ToList();
+        double[] weights = Enumerable.Repeat(1.0 / accumulation, accumulation).ToArray();
+        if (objective is SftObjective && accumulation > 1)
+        {
+            var targets = microBatches.Select(examples => examples.Sum(e => (double)collator.CompletionIds(e.Chosen).Length)).ToArray();
+            weights = targets.Select(t => t / targets.Sum()).ToArray();
+        }
         for (var micro = 0; micro < accumulation; micro++)
         {
-            var examples = MicroBatch(step, micro);
+            var examples = microBatches[micro];
             ids.AddRange(examples.Select(e => e.Id));
             using var tape = Tape.Begin();
             var batch = collator.Collate(examples, objective.UsesRejected);
@@ -29,8 +39,8 @@ public sealed partial class Trainer
             var output = objective.Compute(rows, objective.UsesReference ? ReferenceSums(examples) : null);
             var loss = output.Metrics["loss"];
             if (!double.IsFinite(loss)) throw new TrainingDivergedException(step + 1, loss, batch.ExampleIds);
-            (accumulation == 1 ? output.Loss : output.Loss / accumulation).Backward();
-            foreach (var (key, value) in output.Metrics) record[key] = record.GetValueOrDefault(key) + value / accumulation;
+            (accumulation == 1 ? output.Loss : output.Loss * weights[micro]).Backward();
+            foreach (var (key, value) in output.Metrics) record[key] = record.GetValueOrDefault(key) + value * weights[micro];
         }
         trainables.CollectGradients();
         var parameters = trainables.Named.Select(p => p.Parameter).ToList();

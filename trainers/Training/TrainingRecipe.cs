@@ -82,7 +82,9 @@ public sealed record TrainingRecipe
         var eval = EvalDataPath is null ? null : PreferenceDataset.Load(EvalDataPath, DataLoadOptions.Preference with { SkipBad = SkipBad }).Examples;
         var model = Qwen25VLModel.Load(WeightsPath);
         if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval);
-        using var trainables = Trainables(model, keepReference: Method == TrainingMethod.CwDpo && Trainer.OnPolicy is not null);
+        // Full fine-tuning keeps a copy of the starting weights whenever reference log-probs may be needed after the
+        // first update (a resumed run's cache check, on-policy negatives); LoRA gets the reference by zeroing its update.
+        using var trainables = Trainables(model, keepReference: Method is TrainingMethod.Dpo || (Method == TrainingMethod.CwDpo && Stage != CoolingStage.GentleSft));
         return new Trainer(model, trainables, Objective(Method == TrainingMethod.CwDpo && Stage == CoolingStage.GentleSft), collator, Trainer).Train(train, eval);
     }
 
@@ -96,7 +98,7 @@ public sealed record TrainingRecipe
         using (var stage1 = Trainables(model, keepReference: false))
             first = new Trainer(model, stage1, Objective(gentle: true), collator, stage1Options).Train(train, eval);
         // Disposing the stage-1 trainables leaves W₀ + (α/r)·B·A in the model: the new base and reference.
-        using var stage2 = Trainables(model, keepReference: Trainer.OnPolicy is not null);
+        using var stage2 = Trainables(model, keepReference: true);
         var second = new Trainer(model, stage2, Objective(gentle: false), collator, Trainer with { OutputDirectory = Path.Combine(root, "stage2") }).Train(train, eval);
         return second with { EvalWinRateBefore = first.EvalWinRateBefore ?? second.EvalWinRateBefore, Seconds = first.Seconds + second.Seconds, Steps = first.Steps + second.Steps };
     }

@@ -1,6 +1,7 @@
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
+using StyleAlign.Trainers.Evaluation;
 
 namespace StyleAlign.Trainers.Training;
 
@@ -8,7 +9,7 @@ namespace StyleAlign.Trainers.Training;
 public sealed record EvaluationResult(double[] ChosenAverages, double[] RejectedAverages)
 {
     /// <summary>WR-LogP in percent: pairs where A(stylized) &gt; A(factual), strictly (ties lose).</summary>
-    public double WinRate => ChosenAverages.Length == 0 ? 0 : 100.0 * ChosenAverages.Where((a, i) => a > RejectedAverages[i]).Count() / ChosenAverages.Length;
+    public double WinRate => WrLogP.Compute(ChosenAverages.Zip(RejectedAverages));
 
     public double MeanChosen => ChosenAverages.Average();
 

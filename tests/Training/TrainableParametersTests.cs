@@ -1,0 +1,85 @@
+using NUnit.Framework;
+using StyleAlign.Engine.Autograd;
+using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Tests.Data;
+using StyleAlign.Trainers.Batching;
+using StyleAlign.Trainers.Data;
+using StyleAlign.Trainers.Lora;
+using StyleAlign.Trainers.Objectives;
+using StyleAlign.Trainers.Training;
+
+namespace StyleAlign.Tests.Training;
+
+[Category("Unit")]
+[NonParallelizable]
+public class TrainableParametersTests
+{
+    private const string Module = "model.layers.1.mlp.down_proj";
+
+    private static (Qwen25VLModel Model, PreferenceCollator Collator, IReadOnlyList<PreferenceExample> Examples) Setup(TempDirectory temp)
+    {
+        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
+        return (TinyTraining.Model(modelDir), TinyTraining.Collator(modelDir, maxCaptionTokens: 8), PreferenceDataset.Load(train).Examples);
+    }
+
+    private static void Backward(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> examples)
+    {
+        using var tape = Tape.Begin();
+        var batch = collator.Collate(examples, includeRejected: true);
+        var rows = BatchScorer.Score(model, batch, BatchScorer.EncodeImages(model, batch));
+        new SimPoObjective().Compute(rows, null).Loss.Backward();
+    }
+
+    [Test]
+    public void Lora_gradients_are_the_chain_rule_of_the_merged_weight_gradient()
+    {
+        using var temp = new TempDirectory();
+        var (model, collator, examples) = Setup(temp);
+        using (var full = new FullParameters(model, trainVision: false, keepReference: false))
+            Backward(model, collator, examples);
+        var weightGrad = model.Parameters[Module + ".weight"].Grad!.ToDoubleArray();
+        Assert.That(model.Parameters["visual.merger.mlp.0.weight"].Grad, Is.Null, "the vision tower stays frozen");
+        foreach (var (_, p) in model.Parameters.All) p.Grad = null;
+
+        var options = new LoraOptions { Rank = 2, Alpha = 6 };
+        using var lora = new LoraAdapters(model, options);
+        Backward(model, collator, examples);
+        lora.CollectGradients();
+        var named = lora.Named.ToDictionary(p => p.Name, p => p.Parameter);
+        var a = named[LoraAdapters.LoraAName(Module)];
+        var b = named[LoraAdapters.LoraBName(Module)];
+        var (outFeatures, inFeatures) = (b.Shape[0], a.Shape[1]);
+        var av = a.ToDoubleArray();
+        // B = 0 at the start: ∂L/∂B = (α/r)·G·Aᵀ and ∂L/∂A = 0.
+        var expected = new double[outFeatures * options.Rank];
+        for (var o = 0; o < outFeatures; o++)
+            for (var k = 0; k < options.Rank; k++)
+            {
+                double sum = 0;
+                for (var i = 0; i < inFeatures; i++) sum += weightGrad[o * inFeatures + i] * av[k * inFeatures + i];
+                expected[o * options.Rank + k] = options.Scale * sum;
+            }
+        Assert.That(b.Grad!.ToDoubleArray(), Is.EqualTo(expected).Within(1e-5));
+        Assert.That(a.Grad!.ToDoubleArray(), Is.All.EqualTo(0.0));
+        Assert.That(model.Parameters[Module + ".weight"].Grad, Is.Null, "the slot's gradient is consumed");
+    }
+
+    [Test]
+    public void Reference_view_restores_the_starting_weights_and_then_the_trained_ones()
+    {
+        using var temp = new TempDirectory();
+        var (model, collator, examples) = Setup(temp);
+        var weight = model.Parameters[Module + ".weight"];
+        var start = weight.ToFloatArray();
+        using var full = new FullParameters(model, trainVision: false, keepReference: true);
+        Backward(model, collator, examples);
+        using (var optimizer = new StyleAlign.Engine.Nn.AdamW(full.Named.Select(p => p.Parameter), new StyleAlign.Engine.Nn.AdamWOptions(LearningRate: 1e-2)))
+            optimizer.Step();
+        var trained = weight.ToFloatArray();
+        Assert.That(trained, Is.Not.EqualTo(start));
+        using (full.UseReference())
+            Assert.That(weight.ToFloatArray(), Is.EqualTo(start));
+        Assert.That(weight.ToFloatArray(), Is.EqualTo(trained));
+    }
+}
