@@ -19,6 +19,7 @@ public sealed class DemoVerb : IVerb
         var steps = new Option<int>("--steps") { Description = "Preference-training steps", DefaultValueFactory = _ => new DemoOptions().PreferenceSteps };
         var warmup = new Option<int>("--warmup-steps") { Description = "SFT warm-up steps on factual captions", DefaultValueFactory = _ => new DemoOptions().WarmupSteps };
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => new DemoOptions().Seed };
+        var images = new Option<int>("--images") { Description = "Training images of the synthetic dataset (validation and test get a quarter each)", DefaultValueFactory = _ => new DemoOptions().TrainImages };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display" };
         var json = new Option<bool>("--json") { Description = "Print {\"wr_logp_before\", \"wr_logp_after\", \"style_acc_before\", \"style_acc_after\", \"seconds\", \"run_dir\"} as the last line" };
         var command = new Command("demo", """
@@ -31,7 +32,7 @@ public sealed class DemoVerb : IVerb
               engine-cli demo
               engine-cli demo --style romantic --method dpo --out runs/romantic
             """);
-        foreach (var o in new Option[] { style, method, output, device, steps, warmup, seed, quiet, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { style, method, output, device, steps, warmup, seed, images, quiet, json }) command.Options.Add(o);
         command.SetAction(parse => VerbSupport.Run(parse, () =>
         {
             var styleName = parse.GetValue(style)!;
@@ -54,6 +55,9 @@ public sealed class DemoVerb : IVerb
                 PreferenceSteps = parse.GetValue(steps),
                 WarmupSteps = parse.GetValue(warmup),
                 Seed = parse.GetValue(seed),
+                TrainImages = Math.Max(4, parse.GetValue(images)),
+                ValidationImages = Math.Max(2, parse.GetValue(images) / 4),
+                TestImages = Math.Max(2, parse.GetValue(images) / 4),
             };
             var interactive = !parse.GetValue(quiet) && !Console.IsOutputRedirected;
             DemoResult result;

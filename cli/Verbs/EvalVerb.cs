@@ -3,6 +3,7 @@ using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
+using StyleAlign.Trainers.Training;
 
 namespace StyleAlign.Cli.Verbs;
 
@@ -43,10 +44,9 @@ public sealed class EvalVerb : IVerb
             var examples = PreferenceDataset.Load(dataPath, DataLoadOptions.Preference with { SkipBad = parse.GetValue(skipBad), Style = parse.GetValue(style) }).Examples;
             if (parse.GetValue(limit) > 0) examples = examples.Take(parse.GetValue(limit)).ToList();
             var session = CaptionSession.Load(parse.GetValue(weights)!);
-            var scorer = new QwenCaptionScorer(session.Model, new PreferenceCollator(session.Tokenizer, session.Processor));
+            var qwen = new QwenCaptionModel(session.Model, new PreferenceCollator(session.Tokenizer, session.Processor), new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew) });
             using var judge = classifierPath is null ? null : ClipStyleJudge.Open(clipPath!, classifierPath, null);
-            var generator = judge is null ? null : new QwenCaptionGenerator(session, new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew) });
-            var result = StyleEvaluator.Evaluate(examples, scorer, generator, judge);
+            var result = StyleEvaluator.Evaluate(examples, qwen, judge is null ? null : qwen, judge);
             var recordsPath = parse.GetValue(records) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, "eval-records.jsonl");
             StyleEvaluationJson.WriteRecords(recordsPath, result.Records);
             var s = result.Summary;

@@ -27,7 +27,7 @@ public class DemoTests
         int code;
         try
         {
-            code = CliApp.Run(["demo", "--out", Path.Combine(_dir, "run"), "--steps", "40", "--warmup-steps", "60", "--quiet", "--json"]);
+            code = CliApp.Run(["demo", "--out", Path.Combine(_dir, "run"), "--steps", "30", "--warmup-steps", "60", "--images", "32", "--quiet", "--json"]);
         }
         finally
         {

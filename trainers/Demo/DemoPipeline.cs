@@ -54,10 +54,9 @@ public static class DemoPipeline
         var tokenizer = QwenTokenizer.Load(baseModel);
         var processor = QwenImageProcessor.Load(baseModel);
         var collator = new PreferenceCollator(tokenizer, processor);
-        var session = new CaptionSession(model, tokenizer, processor);
 
         phase("evaluating the base model");
-        var before = Evaluate(session, collator, judge, test, options);
+        var before = Evaluate(model, collator, judge, test, options);
 
         phase($"SFT warm-up on factual captions ({options.WarmupSteps} steps)");
         var factual = train.Select(e => e with { Prompt = StylePrompts.Factual, Chosen = e.Rejected!, Rejected = null }).ToList();
@@ -80,7 +79,7 @@ public static class DemoPipeline
             new Trainer(model, trainables, objective, collator, TrainerSettings(preferenceDir, options.PreferenceSteps, options.PreferenceLearningRate, options) with { EvalEvery = Math.Max(1, options.PreferenceSteps / 3) }).Train(train, validation);
 
         phase("evaluating the aligned model and writing the checkpoint");
-        var after = Evaluate(session, collator, judge, test, options);
+        var after = Evaluate(model, collator, judge, test, options);
         var aligned = Dir("aligned-model");
         WriteCheckpoint(model, baseModel, aligned);
         StyleEvaluationJson.WriteRecords(Path.Combine(root, "eval-before.jsonl"), before.Records);
@@ -104,11 +103,11 @@ public static class DemoPipeline
         return ClipStyleJudge.Open(clipDir, classifierDir, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"));
     }
 
-    private static StyleEvaluationResult Evaluate(CaptionSession session, PreferenceCollator collator, ClipStyleJudge judge, IReadOnlyList<PreferenceExample> test, DemoOptions options)
+    private static StyleEvaluationResult Evaluate(Qwen25VLModel model, PreferenceCollator collator, ClipStyleJudge judge, IReadOnlyList<PreferenceExample> test, DemoOptions options)
     {
         using var noGrad = Tape.NoGrad();
-        var generator = new QwenCaptionGenerator(session, new GenerationOptions { MaxNewTokens = options.MaxNewTokens });
-        return StyleEvaluator.Evaluate(test, new QwenCaptionScorer(session.Model, collator), generator, judge);
+        var qwen = new QwenCaptionModel(model, collator, new GenerationOptions { MaxNewTokens = options.MaxNewTokens });
+        return StyleEvaluator.Evaluate(test, qwen, qwen, judge);
     }
 
     private static TrainingRecipe Recipe(TrainingMethod method, string weights, DemoOptions options) => new()
