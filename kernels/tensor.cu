@@ -4,7 +4,8 @@
 //   tensor_clamp:      y[i] = min(max(x[i], lo), hi)        NaN stays NaN
 //   tensor_fill_bN:    y[i] = bits                           N-byte elements, any dtype (the host encodes the value)
 //   tensor_copy_bN:    y[offset_y(i)] = x[offset_x(i)]       strided to strided (writes into views, gathers views)
-//   tensor_cast_A_B:   y[i] = (B)x[i]                        f32/bf16 via fp32; integers exactly; to u8 (bool): x != 0
+//   tensor_cast_A_B:   y[i] = (B)x[i]                        f32/bf16 via fp32; integers exactly; to bool: x != 0
+//                      (a bool source is its u8 storage: tensor_cast_u8_B)
 // Storage f32 or bf16 for the float ops; all math in fp32, one rounding at the store. No accumulation, so
 // bit-deterministic. Launch: grid-stride, block 256.
 #include "common.cuh"
@@ -126,21 +127,28 @@ template <> struct tensor_is_float<bf16> { static constexpr bool value = true; }
 __device__ __forceinline__ float cast_load(const float* p) { return *p; }
 __device__ __forceinline__ float cast_load(const bf16* p) { return load_f(p); }
 
-// Integer sources and destinations go through i64 so large values keep every bit; floats through fp32.
+// Integer sources and destinations go through i64 so large values keep every bit; floats through fp32, truncating
+// toward zero into integers (NaN becomes 0).
 template <typename From, typename To>
 __device__ void cast(i64 n, const From* x, To* y)
 {
     for (i64 i = global_thread_index(); i < n; i += grid_stride())
     {
-        if constexpr (sizeof(To) == 1 && !tensor_is_float<To>::value)
-        {
-            if constexpr (tensor_is_float<From>::value) y[i] = cast_load(x + i) != 0.0f ? 1 : 0;
-            else y[i] = x[i] != 0 ? 1 : 0;
-        }
-        else if constexpr (tensor_is_float<From>::value && tensor_is_float<To>::value) store_f(y + i, cast_load(x + i));
+        if constexpr (tensor_is_float<From>::value && tensor_is_float<To>::value) store_f(y + i, cast_load(x + i));
         else if constexpr (tensor_is_float<From>::value) { const float v = cast_load(x + i); y[i] = v != v ? 0 : (To)v; }
         else if constexpr (tensor_is_float<To>::value) store_f(y + i, (float)(i64)x[i]);
         else y[i] = (To)(i64)x[i];
+    }
+}
+
+// To bool (stored as u8): 1 where the value is non-zero (NaN counts as non-zero, as in torch).
+template <typename From>
+__device__ void cast_to_bool(i64 n, const From* x, u8* y)
+{
+    for (i64 i = global_thread_index(); i < n; i += grid_stride())
+    {
+        if constexpr (tensor_is_float<From>::value) y[i] = cast_load(x + i) != 0.0f ? 1 : 0;
+        else y[i] = x[i] != 0 ? 1 : 0;
     }
 }
 
@@ -171,7 +179,8 @@ SA_TENSOR_WORD(u64, 8)
 
 #define SA_TENSOR_CAST_FROM(FROM, FROM_NAME)                                                                       \
     SA_TENSOR_CAST(FROM, FROM_NAME, float, f32) SA_TENSOR_CAST(FROM, FROM_NAME, bf16, bf16)                        \
-    SA_TENSOR_CAST(FROM, FROM_NAME, i32, i32) SA_TENSOR_CAST(FROM, FROM_NAME, i64, i64) SA_TENSOR_CAST(FROM, FROM_NAME, u8, u8)
+    SA_TENSOR_CAST(FROM, FROM_NAME, i32, i32) SA_TENSOR_CAST(FROM, FROM_NAME, i64, i64) SA_TENSOR_CAST(FROM, FROM_NAME, u8, u8) \
+    extern "C" __global__ void tensor_cast_##FROM_NAME##_bool(i64 n, const FROM* x, u8* y) { cast_to_bool<FROM>(n, x, y); }
 
 SA_TENSOR_CAST_FROM(float, f32)
 SA_TENSOR_CAST_FROM(bf16, bf16)

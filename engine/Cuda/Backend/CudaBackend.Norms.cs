@@ -93,11 +93,13 @@ public sealed partial class CudaBackend
             if (gb is not null) Context.Fill(Storage(gb).Buffer, 0);
             return (gw, gb);
         }
-        var chunks = (rows + NormRowsPerChunk - 1) / NormRowsPerChunk;
+        // Chunks are a grid dim (at most 65535), so very tall inputs get longer chunks.
+        var rowsPerChunk = Math.Max(NormRowsPerChunk, (rows + 65534) / 65535);
+        var chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
         var partialW = scratch.New(new Shape((int)chunks, (int)c), DType.F32);
         var partialB = withBias ? scratch.New(new Shape((int)chunks, (int)c), DType.F32) : null;
         var columnBlocks = (uint)((c + RowBlock - 1) / RowBlock);
-        var args = new KernelArgs().Long(rows).Long(c).Long(NormRowsPerChunk).Pointer(Address(x));
+        var args = new KernelArgs().Long(rows).Long(c).Long(rowsPerChunk).Pointer(Address(x));
         if (mean is null) args.Null(); else args.Pointer(Address(mean));
         args.Pointer(Address(rstd)).Pointer(Address(gradY)).Pointer(Address(partialW));
         if (partialB is null) args.Null(); else args.Pointer(Address(partialB));

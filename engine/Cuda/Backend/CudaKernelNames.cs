@@ -15,7 +15,7 @@ public readonly record struct KernelEntry(string Family, string Name)
 public static class CudaKernelNames
 {
     public static readonly DType[] FloatTypes = [DType.F32, DType.BF16];
-    public static readonly DType[] CastTypes = [DType.F32, DType.BF16, DType.I32, DType.I64, DType.U8];
+    public static readonly DType[] CastTypes = [DType.F32, DType.BF16, DType.I32, DType.I64, DType.U8, DType.Bool];
     public static readonly int[] WordBytes = [1, 2, 4, 8];
 
     /// <summary>The kernel-name suffix of a float storage type.</summary>
@@ -26,9 +26,10 @@ public static class CudaKernelNames
         _ => throw new NotSupportedException($"{op} on CUDA needs F32 or BF16, got {dtype}"),
     };
 
-    /// <summary>The kernel-name suffix of a dtype the cast kernels take (Bool is stored as u8).</summary>
-    public static string CastSuffix(DType dtype) => dtype switch
+    /// <summary>The kernel-name suffix of a dtype the cast kernels take; a Bool source is read as its u8 storage.</summary>
+    public static string CastSuffix(DType dtype, bool destination) => dtype switch
     {
+        DType.Bool when destination => "bool",
         DType.F32 => "f32",
         DType.BF16 => "bf16",
         DType.I32 => "i32",
@@ -42,7 +43,7 @@ public static class CudaKernelNames
     public static KernelEntry Clamp(DType t) => new("tensor", $"tensor_clamp_{FloatSuffix(t, "clamp")}");
     public static KernelEntry Fill(int bytes) => new("tensor", $"tensor_fill_b{bytes}");
     public static KernelEntry Copy(int bytes) => new("tensor", $"tensor_copy_b{bytes}");
-    public static KernelEntry Cast(DType from, DType to) => new("tensor", $"tensor_cast_{CastSuffix(from)}_{CastSuffix(to)}");
+    public static KernelEntry Cast(DType from, DType to) => new("tensor", $"tensor_cast_{CastSuffix(from, destination: false)}_{CastSuffix(to, destination: true)}");
     public static KernelEntry Binary(DType t) => new("elementwise", $"elementwise_binary_strided_{FloatSuffix(t, "binary")}");
     public static KernelEntry Compare(DType t) => new("elementwise", $"elementwise_compare_{FloatSuffix(t, "comparison")}");
     public static KernelEntry Where(DType t) => new("elementwise", $"elementwise_where_{FloatSuffix(t, "where")}");
@@ -81,7 +82,8 @@ public static class CudaKernelNames
         }
         foreach (var bytes in WordBytes) all.AddRange([Fill(bytes), Copy(bytes)]);
         foreach (var from in CastTypes)
-            foreach (var to in CastTypes) all.Add(Cast(from, to));
+            foreach (var to in CastTypes)
+                if (from != to) all.Add(Cast(from, to));
         all.Add(DropoutMask());
         return all;
     }
