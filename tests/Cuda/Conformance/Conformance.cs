@@ -20,6 +20,20 @@ internal static class Conformance
 {
     public static readonly DType[] FloatTypes = [DType.F32, DType.BF16];
 
+    /// <summary>
+    /// Set by <see cref="CudaConformanceCatalogTests"/> to run the cases with the CPU standing in for the device, so the
+    /// cases themselves (shapes, indices, gradients present) are checked where there is no GPU.
+    /// </summary>
+    [ThreadStatic] internal static bool CpuStandsInForDevice;
+
+    /// <summary>The device under test: CUDA (the test is ignored without one), or the CPU in the stand-in run.</summary>
+    public static Device TestDevice() => CpuStandsInForDevice ? Device.Cpu : Device.Cuda(CudaTestSupport.RequireDevice().DeviceIndex);
+
+    /// <summary>A copy of x on the device under test in dtype; the CPU stand-in keeps F32 with the values rounded through dtype.</summary>
+    public static Tensor OnDevice(Tensor x, DType dtype) =>
+        !x.DType.IsFloat() ? x.To(TestDevice())
+        : CpuStandsInForDevice ? RoundedOracle(x, dtype) : x.To(dtype).To(TestDevice());
+
     /// <summary>Largest error allowed, relative to the largest reference magnitude (bf16 keeps 8 significant bits).</summary>
     public static double Tolerance(DType dtype) => dtype == DType.BF16 ? 2e-2 : 2e-4;
 
@@ -39,9 +53,9 @@ internal static class Conformance
     /// </summary>
     public static void Check(string label, DType dtype, Tensor[] inputs, int[] differentiable, Func<Tensor[], Tensor> f)
     {
-        var device = Device.Cuda(CudaTestSupport.RequireDevice().DeviceIndex);
+        var device = TestDevice();
         var cpu = inputs.Select(x => x.DType.IsFloat() ? RoundedOracle(x, dtype) : x.Clone()).ToArray();
-        var gpu = inputs.Select(x => x.DType.IsFloat() ? x.To(dtype).To(device) : x.To(device)).ToArray();
+        var gpu = inputs.Select(x => OnDevice(x, dtype)).ToArray();
         foreach (var i in differentiable)
         {
             cpu[i].RequiresGrad = true;
@@ -57,7 +71,7 @@ internal static class Conformance
 
         var projection = Random(4242, expected.Shape.ToArray());
         (expected * RoundedOracle(projection, dtype)).Sum().Backward();
-        (actual * projection.To(dtype).To(device)).Sum().Backward();
+        (actual * OnDevice(projection, dtype)).Sum().Backward();
         foreach (var i in differentiable)
         {
             Assert.That(cpu[i].Grad, Is.Not.Null, $"{label}: the CPU gradient of input {i}");

@@ -81,7 +81,7 @@ public sealed class ElementwiseConformanceTests
     [TestCaseSource(nameof(CastCases)), CudaCaseFor(typeof(CastOp))]
     public void CastOfAStridedView(DType from, DType to)
     {
-        var device = Device.Cuda(CudaTestSupport.RequireDevice().DeviceIndex);
+        var device = TestDevice();
         // Whole numbers (and zeros) so float→int truncation and →bool are exact on both devices.
         var values = Enumerable.Range(0, 60).Select(i => (double)((i * 7919) % 23 - 11)).ToArray();
         var x = Tensor.FromDoubles(values, new Shape(6, 10), from);
