@@ -48,6 +48,7 @@ public sealed partial class CudaBackend
         dims[d] = index.Shape[0];
         var outShape = new Shape(dims);
         if (outShape.NumElements == 0) return NewTensor(outShape, x.DType);
+        if (x.Shape[d] == 0) throw new IndexOutOfRangeException($"index_select: {index.Shape[0]} indices into an empty dim {d} of {x.Shape}");
         using var scratch = new Scratch(this);
         var idx = IndexAsI64(scratch, index, "index_select");
         var toFront = ToFront(x.Rank, d);
@@ -55,14 +56,14 @@ public sealed partial class CudaBackend
         var n = x.Shape[d];
         var columns = x.NumElements / n * wordsPerElement;
         var frontShape = new Shape(toFront.Select(i => outShape[i]).ToArray());
-        var selected = d == 0 ? NewTensor(outShape, x.DType) : scratch.New(frontShape, x.DType);
+        var selected = scratch.New(d == 0 ? outShape : frontShape, x.DType);
         var bad = scratch.New(new Shape(1), DType.I32);
         Context.Fill(Storage(bad).Buffer, 0);
         var m = (long)index.Shape[0];
         Launch(kernel, LaunchConfig.ForElements(m * columns), new KernelArgs().Long(m).Long(columns).Long(n)
             .Pointer(Address(source)).Pointer(Address(idx)).Pointer(Address(selected)).Pointer(Address(bad)));
         ThrowOnBadIndex(bad, "index_select", n);
-        return d == 0 ? selected : MoveBack(selected, FromFront(x.Rank, d), outShape);
+        return d == 0 ? scratch.Keep(selected) : MoveBack(selected, FromFront(x.Rank, d), outShape);
     }
 
     public Tensor IndexAdd(Tensor target, int dim, Tensor index, Tensor src)
@@ -77,7 +78,7 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"index_add: src has shape {src.Shape}, expected {new Shape(expected)} (target {target.Shape}, {index.Shape[0]} indices along dim {d})");
         using var scratch = new Scratch(this);
         var toFront = ToFront(target.Rank, d);
-        var result = d == 0 ? Contiguous(target) : scratch.DenseOf(target, target.Layout.Permute(toFront));
+        var result = d == 0 ? scratch.Own(Contiguous(target)) : scratch.DenseOf(target, target.Layout.Permute(toFront));
         var n = target.Shape[d];
         var m = (long)index.Shape[0];
         var columns = n == 0 ? 0 : target.NumElements / n;
@@ -93,7 +94,7 @@ public sealed partial class CudaBackend
                 .Pointer(Address(rows)).Pointer(Address(idx)).Pointer(Address(result)).Pointer(Address(bad)));
             ThrowOnBadIndex(bad, "index_add", n);
         }
-        return d == 0 ? result : MoveBack(result, FromFront(target.Rank, d), target.Shape);
+        return d == 0 ? scratch.Keep(result) : MoveBack(result, FromFront(target.Rank, d), target.Shape);
     }
 
     public Tensor Gather(Tensor x, int dim, Tensor index)
@@ -128,9 +129,9 @@ public sealed partial class CudaBackend
         CheckScatterShapes(target.Shape, index.Shape, d, "scatter_add", "target");
         if (src.Rank != index.Rank || Enumerable.Range(0, src.Rank).Any(i => index.Shape[i] > src.Shape[i]))
             throw new ArgumentException($"scatter_add: index {index.Shape} must not exceed src {src.Shape} in any dim");
-        var result = Contiguous(target);
-        if (index.NumElements == 0) return result;
+        if (index.NumElements == 0) return Contiguous(target);
         using var scratch = new Scratch(this);
+        var result = scratch.Own(Contiguous(target));
         var toLast = ToLast(target.Rank, d);
         // The touched window of the result, reduced dim last; scattered into densely, then written back.
         var window = Window(result.Layout, index.Shape, d).Permute(toLast);
@@ -147,7 +148,7 @@ public sealed partial class CudaBackend
             .Pointer(Address(rowsOfSrc)).Pointer(Address(idx)).Pointer(Address(dense)).Pointer(Address(bad)));
         ThrowOnBadIndex(bad, "scatter_add", n);
         Copy(dense.Storage, dense.Layout, result.Storage, window, target.DType);
-        return result;
+        return scratch.Keep(result);
     }
 
     /// <summary>

@@ -210,6 +210,13 @@ public sealed partial class CudaBackend : IBackend
             return x;
         }
 
+        /// <summary>Takes x back from the scratch: it is the primitive's result and outlives it.</summary>
+        public Tensor Keep(Tensor x)
+        {
+            _owned.Remove(x);
+            return x;
+        }
+
         public void Dispose()
         {
             foreach (var t in _owned) t.Dispose();
