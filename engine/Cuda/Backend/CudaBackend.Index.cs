@@ -187,7 +187,7 @@ public sealed partial class CudaBackend
     }
 
     /// <summary>The leading corner of a layout with the index's extents in every dim except dim, which keeps its size.</summary>
-    private static Layout Window(Layout layout, Shape index, int dim)
+    internal static Layout Window(Layout layout, Shape index, int dim)
     {
         var dims = index.ToArray();
         dims[dim] = layout.Shape[dim];
@@ -202,18 +202,18 @@ public sealed partial class CudaBackend
         return y;
     }
 
-    private static int[] ToFront(int rank, int d) => [d, .. Enumerable.Range(0, rank).Where(i => i != d)];
+    internal static int[] ToFront(int rank, int d) => [d, .. Enumerable.Range(0, rank).Where(i => i != d)];
 
-    private static int[] FromFront(int rank, int d)
+    internal static int[] FromFront(int rank, int d)
     {
         var perm = new int[rank];
         for (var i = 0; i < rank; i++) perm[i] = i == d ? 0 : i < d ? i + 1 : i;
         return perm;
     }
 
-    private static int[] ToLast(int rank, int d) => [.. Enumerable.Range(0, rank).Where(i => i != d), d];
+    internal static int[] ToLast(int rank, int d) => [.. Enumerable.Range(0, rank).Where(i => i != d), d];
 
-    private static int[] FromLast(int rank, int d)
+    internal static int[] FromLast(int rank, int d)
     {
         var perm = new int[rank];
         for (int i = 0, k = 0; i < rank; i++) perm[i] = i == d ? rank - 1 : k++;

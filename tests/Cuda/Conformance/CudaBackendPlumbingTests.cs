@@ -82,6 +82,27 @@ public sealed partial class CudaBackendPlumbingTests
     }
 
     [Test]
+    public void IndexedDimMovesAreUndoneExactly()
+    {
+        var layout = Layout.Contiguous(new Shape(2, 3, 4, 5));
+        for (var d = 0; d < 4; d++)
+        {
+            var front = layout.Permute(CudaBackend.ToFront(4, d));
+            Assert.That(front.Shape[0], Is.EqualTo(layout.Shape[d]), $"dim {d} moved first");
+            var back = front.Permute(CudaBackend.FromFront(4, d));
+            Assert.That((back.Shape, back.Strides), Is.EqualTo((layout.Shape, layout.Strides)), $"dim {d} back from the front");
+            var last = layout.Permute(CudaBackend.ToLast(4, d));
+            Assert.That(last.Shape[^1], Is.EqualTo(layout.Shape[d]), $"dim {d} moved last");
+            back = last.Permute(CudaBackend.FromLast(4, d));
+            Assert.That((back.Shape, back.Strides), Is.EqualTo((layout.Shape, layout.Strides)), $"dim {d} back from the end");
+        }
+        // A gather window keeps the indexed dim whole and takes the index's extent elsewhere, over the same storage.
+        var window = CudaBackend.Window(layout.Narrow(1, 1, 2), new Shape(1, 2, 7, 3), 2);
+        Assert.That(window.Shape, Is.EqualTo(new Shape(1, 2, 4, 3)));
+        Assert.That((window.Strides, window.Offset), Is.EqualTo((new long[] { 60, 20, 5, 1 }, 20L)));
+    }
+
+    [Test]
     public void FillValuesAreEncodedAsStorageBits()
     {
         Assert.That(CudaBackend.ElementBits(1.0, DType.BF16), Is.EqualTo(0x3F80UL));
