@@ -55,7 +55,7 @@ public sealed class ForwardVerb : IVerb
                 outputs = run(request);
             foreach (var unused in inputFile.Entries.Keys.Except(request.Used).Order(StringComparer.Ordinal))
                 VerbSupport.Warn($"input '{unused}' is not used by {modelType} and was ignored");
-            TensorFiles.Write(parse.GetValue(output)!, outputs);
+            OutputTensorFile.Write(parse.GetValue(output)!, outputs);
             Console.WriteLine($"wrote {string.Join(", ", outputs.Select(kv => $"{kv.Key} {kv.Value.Shape}"))}");
             return ExitCodes.Ok;
         }));

@@ -95,7 +95,7 @@ public sealed partial class KernelCompileTests
         }
     }
 
-    [GeneratedRegex(@"extern ""C"" __global__ void (\w+(?:##\w+)*)\(")] private static partial Regex EntryPointRegex();
+    [GeneratedRegex(@"extern ""C"" __global__ void (?:__launch_bounds__\([^)]*\)\s+)?(\w+(?:##\w+)*)\(")] private static partial Regex EntryPointRegex();
     [GeneratedRegex(@"^[a-z0-9]+(_[a-z0-9]+)+$")] private static partial Regex EntryNameRegex();
     [GeneratedRegex(@"#include\s+[""<]([^"">]+)["">]")] private static partial Regex IncludeRegex();
 }

@@ -115,17 +115,12 @@ public sealed class Qwen25VLModel
         var x = Embed(inputs.InputIds, imageEmbeds);
         var (positions, _) = PositionIds(inputs);
         var (cos, sin) = RopeTables(positions, inputs.Batch, inputs.Length);
-        var mask = ScaledDotProductAttention.CausalMask(inputs.Batch, inputs.Length, inputs.AttentionMask);
-        return Decoder.Forward(x, cos, sin, mask, hiddenStates);
+        return Decoder.Forward(x, cos, sin, DecoderMask.FromAttentionMask(inputs.AttentionMask), hiddenStates);
     }
 
-    /// <summary>cos/sin [B, 1, T, D] for position ids [3, B, T].</summary>
-    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length)
-    {
-        var ids = Tensor.FromArray(positions, 3, batch, length);
-        var (cos, sin) = Functional.MRopeCosSin(ids, Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
-        return (cos.Unsqueeze(1), sin.Unsqueeze(1));
-    }
+    /// <summary>cos/sin [B, T, D] for position ids [3, B, T].</summary>
+    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length) =>
+        Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
 
     /// <summary>hidden [.., hidden] → logits [.., V].</summary>
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, LmHead, null);

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Attention;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;
@@ -25,11 +26,11 @@ public sealed class TextDecoder
     public IReadOnlyList<DecoderLayer> Layers => _layers;
 
     /// <param name="embeddings">[B, T, hidden]</param>
-    /// <param name="cos">[B, 1, T, D] M-RoPE tables</param>
-    /// <param name="mask">[B, 1, T, Tk] additive mask</param>
+    /// <param name="cos">[B, T, D] M-RoPE tables</param>
+    /// <param name="mask">key padding for the fused causal path, or an additive mask when decoding with a cache</param>
     /// <param name="hiddenStates">when given, receives the input of every layer and the normed output</param>
     /// <returns>[B, T, hidden] after the final norm</returns>
-    public Tensor Forward(Tensor embeddings, Tensor cos, Tensor sin, Tensor mask, List<Tensor>? hiddenStates = null, KvCache? cache = null)
+    public Tensor Forward(Tensor embeddings, Tensor cos, Tensor sin, DecoderMask mask, List<Tensor>? hiddenStates = null, KvCache? cache = null)
     {
         var x = embeddings;
         for (var i = 0; i < _layers.Length; i++)
@@ -72,22 +73,50 @@ public sealed class DecoderLayer
         _down = p.Weight("mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize);
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor mask, KvCache.LayerCache? cache)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, DecoderMask mask, KvCache.LayerCache? cache)
     {
         var (b, t) = (x.Shape[0], x.Shape[1]);
         var h = Functional.RmsNorm(x, _inputNorm, _eps);
-        // [B, T, H·D] → [B, H, T, D]
-        var q = Functional.Linear(h, _qWeight, _qBias).Reshape(b, t, _heads, _headDim).Transpose(1, 2);
-        var k = Functional.Linear(h, _kWeight, _kBias).Reshape(b, t, _kvHeads, _headDim).Transpose(1, 2);
-        var v = Functional.Linear(h, _vWeight, _vBias).Reshape(b, t, _kvHeads, _headDim).Transpose(1, 2);
-        q = Functional.Rotary(q, cos, sin);
-        k = Functional.Rotary(k, cos, sin);
-        if (cache is not null) (k, v) = cache.Append(k, v);
-        var attn = ScaledDotProductAttention.Compute(q, k, v, mask, 1.0 / Math.Sqrt(_headDim));
-        attn = attn.Transpose(1, 2).Reshape(b, t, _heads * _headDim);
-        x = x + Functional.Linear(attn, _oWeight, null);
+        // [B, T, H·D] → [B, T, H, D]; the rotary tables broadcast over heads.
+        var q = Functional.Linear(h, _qWeight, _qBias).Reshape(b, t, _heads, _headDim);
+        var k = Functional.Linear(h, _kWeight, _kBias).Reshape(b, t, _kvHeads, _headDim);
+        var v = Functional.Linear(h, _vWeight, _vBias).Reshape(b, t, _kvHeads, _headDim);
+        var cosHeads = cos.Unsqueeze(2);
+        var sinHeads = sin.Unsqueeze(2);
+        q = Functional.Rotary(q, cosHeads, sinHeads);
+        k = Functional.Rotary(k, cosHeads, sinHeads);
+        var scale = 1.0 / Math.Sqrt(_headDim);
+        Tensor attn;
+        if (cache is null)
+        {
+            attn = FusedAttention.Padded(q, k, v, mask.KeyPadding, causal: true, scale);
+        }
+        else
+        {
+            // Decoding appends to the cache and attends with an explicit mask over everything cached.
+            var (kAll, vAll) = cache.Append(k.Transpose(1, 2), v.Transpose(1, 2));
+            attn = ScaledDotProductAttention.Compute(q.Transpose(1, 2), kAll, vAll, mask.Additive, scale).Transpose(1, 2);
+        }
+        x = x + Functional.Linear(attn.Reshape(b, t, _heads * _headDim), _oWeight, null);
         var z = Functional.RmsNorm(x, _postNorm, _eps);
         return x + Functional.Linear(Functional.Linear(z, _gate, null).Silu() * Functional.Linear(z, _up, null), _down, null);
+    }
+}
+
+/// <summary>
+/// How a decoder pass masks keys: the fused causal path needs only which tokens are real ([B, T], 1 = real);
+/// decoding against a cache uses an additive mask [B, 1, Tq, Tk].
+/// </summary>
+public sealed record DecoderMask(Tensor? KeyPadding, Tensor? Additive = null)
+{
+    public static DecoderMask FromAttentionMask(long[,]? attentionMask)
+    {
+        if (attentionMask is null) return new DecoderMask(KeyPadding: null);
+        var (b, t) = (attentionMask.GetLength(0), attentionMask.GetLength(1));
+        var flat = new long[b * t];
+        for (var i = 0; i < b; i++)
+            for (var j = 0; j < t; j++) flat[i * t + j] = attentionMask[i, j];
+        return new DecoderMask(KeyPadding: flat.All(v => v != 0) ? null : Tensor.FromArray(flat, b, t));
     }
 }
 

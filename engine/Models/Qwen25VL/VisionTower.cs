@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Attention;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;
@@ -62,12 +63,12 @@ public sealed class VisionTower
         cos = cos.IndexSelect(0, patchOrder).Unsqueeze(1);
         sin = sin.IndexSelect(0, patchOrder).Unsqueeze(1);
 
-        var windowMask = ScaledDotProductAttention.SegmentMask(layout.CuWindowSeqlens);
-        var fullMask = ScaledDotProductAttention.SegmentMask(layout.CuSeqlens);
+        var windows = new AttentionSegments(layout.CuWindowSeqlens, layout.CuWindowSeqlens);
+        var images = new AttentionSegments(layout.CuSeqlens, layout.CuSeqlens);
         for (var i = 0; i < _blocks.Length; i++)
         {
             var full = _config.FullattBlockIndexes.Contains(i);
-            x = _blocks[i].Forward(x, cos, sin, full ? fullMask : windowMask);
+            x = _blocks[i].Forward(x, cos, sin, full ? images : windows);
             trace?.BlockOutputs.Add(x);
         }
 
@@ -144,16 +145,15 @@ internal sealed class VisionBlock
 
     /// <param name="x">[P, hidden] in window order</param>
     /// <param name="cos">[P, 1, D]</param>
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, Tensor segmentMask)
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionSegments segments)
     {
         var n = x.Shape[0];
         var qkv = Functional.Linear(Functional.RmsNorm(x, _norm1, NormEps), _qkvWeight, _qkvBias).Reshape(n, 3, _heads, _headDim);
         var q = Functional.Rotary(qkv.Narrow(1, 0, 1).Squeeze(1), cos, sin);
         var k = Functional.Rotary(qkv.Narrow(1, 1, 1).Squeeze(1), cos, sin);
         var v = qkv.Narrow(1, 2, 1).Squeeze(1);
-        // [P, H, D] → [1, H, P, D]
-        var attn = ScaledDotProductAttention.Compute(q.Transpose(0, 1).Unsqueeze(0), k.Transpose(0, 1).Unsqueeze(0), v.Transpose(0, 1).Unsqueeze(0), segmentMask, 1.0 / Math.Sqrt(_headDim));
-        attn = attn.Squeeze(0).Transpose(0, 1).Reshape(n, _hidden);
+        // Non-causal attention inside each window (or whole image) of the packed [P, H, D] rows.
+        var attn = FusedAttention.Varlen(q, k, v, segments, causal: false, 1.0 / Math.Sqrt(_headDim)).Reshape(n, _hidden);
         x = x + Functional.Linear(attn, _projWeight, _projBias);
         var z = Functional.RmsNorm(x, _norm2, NormEps);
         var mlp = Functional.Linear(Functional.Linear(z, _gateWeight, _gateBias).Silu() * Functional.Linear(z, _upWeight, _upBias), _downWeight, _downBias);

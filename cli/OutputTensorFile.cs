@@ -4,7 +4,7 @@ using StyleAlign.Engine.IO;
 namespace StyleAlign.Cli;
 
 /// <summary>Writes named tensors to a safetensors file: floats as F32, integers as I64.</summary>
-public static class TensorFiles
+public static class OutputTensorFile
 {
     public static void Write(string path, IReadOnlyDictionary<string, Tensor> tensors)
     {

@@ -1,0 +1,28 @@
+using System.CommandLine;
+
+namespace StyleAlign.Cli;
+
+/// <summary>
+/// A subcommand of <c>bench</c>. Each benchmark lives in its own file under Verbs/Bench/ and is found by
+/// reflection, so adding one never touches this verb.
+/// </summary>
+public interface IBenchSubverb
+{
+    Command Build();
+}
+
+/// <summary><c>engine-cli bench &lt;what&gt;</c>: micro-benchmarks of engine primitives.</summary>
+public sealed class BenchVerb : IVerb
+{
+    public Command Build()
+    {
+        var command = new Command("bench", "Time engine primitives (GEMM, attention, ...) and print throughput.");
+        var subverbs = typeof(BenchVerb).Assembly.GetTypes()
+            .Where(t => typeof(IBenchSubverb).IsAssignableFrom(t) && t is { IsAbstract: false, IsInterface: false })
+            .Select(t => (IBenchSubverb)Activator.CreateInstance(t)!)
+            .Select(s => s.Build())
+            .OrderBy(c => c.Name, StringComparer.Ordinal);
+        foreach (var sub in subverbs) command.Subcommands.Add(sub);
+        return command;
+    }
+}

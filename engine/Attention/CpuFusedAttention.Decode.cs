@@ -1,0 +1,70 @@
+using System.Numerics;
+using System.Numerics.Tensors;
+using Tensor = StyleAlign.Engine.Core.Tensor;
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Cpu;
+
+namespace StyleAlign.Engine.Attention;
+
+public sealed partial class CpuFusedAttention
+{
+    /// <summary>Generation step: each sequence's one new query against its first lengths[b] cached keys.</summary>
+    public Tensor Decode(Tensor q, Tensor kCache, Tensor vCache, int[] lengths, double scale)
+    {
+        RequireCpuFloat(q, kCache, vCache);
+        if (q.Rank != 3) throw new ArgumentException($"attention decode: q must be [B, Hq, D], got {q.Shape}");
+        if (kCache.Rank != 4 || vCache.Shape != kCache.Shape)
+            throw new ArgumentException($"attention decode: caches must both be [B, Tmax, Hkv, D], got k {kCache.Shape} and v {vCache.Shape}");
+        var (batch, headsQ, d) = (q.Shape[0], q.Shape[1], q.Shape[2]);
+        var (maxTokens, headsKv) = (kCache.Shape[1], kCache.Shape[2]);
+        if (kCache.Shape[0] != batch || kCache.Shape[3] != d)
+            throw new ArgumentException($"attention decode: caches {kCache.Shape} do not match q {q.Shape} (batch and head dim)");
+        if (headsKv == 0 || headsQ % headsKv != 0)
+            throw new ArgumentException($"attention decode: query heads ({headsQ}) must be a multiple of kv heads ({headsKv})");
+        if (lengths.Length != batch) throw new ArgumentException($"attention decode: {lengths.Length} lengths for a batch of {batch}");
+        foreach (var length in lengths)
+            if (length < 0 || length > maxTokens) throw new ArgumentException($"attention decode: length {length} outside the cache of {maxTokens} tokens");
+        return q.DType == DType.F32
+            ? Decode<float>(q, kCache, vCache, lengths, scale, headsKv)
+            : Decode<double>(q, kCache, vCache, lengths, scale, headsKv);
+    }
+
+    private static Tensor Decode<T>(Tensor q, Tensor kCache, Tensor vCache, int[] lengths, double scale, int headsKv)
+        where T : unmanaged, IFloatingPointIeee754<T>
+    {
+        var (batch, headsQ, d) = (q.Shape[0], q.Shape[1], q.Shape[2]);
+        var maxTokens = kCache.Shape[1];
+        var group = headsQ / headsKv;
+        var qData = Strided.Dense<T>(q);
+        var kData = Strided.Dense<T>(kCache);
+        var vData = Strided.Dense<T>(vCache);
+        var output = new T[qData.Length];
+        var typedScale = T.CreateChecked(scale);
+        Parallel.For(0, batch * headsQ, pair =>
+        {
+            var b = pair / headsQ;
+            var h = pair % headsQ;
+            var queryRow = qData.AsSpan(pair * d, d);
+            var outRow = output.AsSpan(pair * d, d);
+            var runningMax = T.NegativeInfinity;
+            var runningSum = T.Zero;
+            for (var t = 0; t < lengths[b]; t++)
+            {
+                var key = ((b * maxTokens + t) * headsKv + h / group) * d;
+                var score = TensorPrimitives.Dot<T>(queryRow, kData.AsSpan(key, d)) * typedScale;
+                if (score > runningMax)
+                {
+                    var correction = T.IsNegativeInfinity(runningMax) ? T.Zero : T.Exp(runningMax - score);
+                    TensorPrimitives.Multiply(outRow, correction, outRow);
+                    runningSum *= correction;
+                    runningMax = score;
+                }
+                var p = T.Exp(score - runningMax);
+                runningSum += p;
+                TensorPrimitives.MultiplyAdd(vData.AsSpan(key, d), p, outRow, outRow);
+            }
+            if (runningSum > T.Zero) TensorPrimitives.Multiply(outRow, T.One / runningSum, outRow);
+        });
+        return CpuBackend.Wrap(output, q.Shape, q.DType);
+    }
+}

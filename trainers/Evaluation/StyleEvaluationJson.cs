@@ -1,0 +1,26 @@
+using System.Text;
+using System.Text.Json;
+
+namespace StyleAlign.Trainers.Evaluation;
+
+/// <summary>Per-example records as JSONL and the summary as JSON, snake_case keys, nulls kept so every line has the same keys.</summary>
+public static class StyleEvaluationJson
+{
+    private static readonly JsonSerializerOptions LineOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
+    private static readonly JsonSerializerOptions IndentedOptions = new() { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower, WriteIndented = true };
+
+    public static string RecordLine(StyleEvaluationRecord record) => JsonSerializer.Serialize(record, LineOptions);
+
+    public static string Summary(StyleEvaluationSummary summary, bool indented = true) =>
+        JsonSerializer.Serialize(summary, indented ? IndentedOptions : LineOptions);
+
+    /// <summary>Writes one record per line, atomically.</summary>
+    public static void WriteRecords(string path, IEnumerable<StyleEvaluationRecord> records)
+    {
+        var text = new StringBuilder();
+        foreach (var r in records) text.Append(RecordLine(r)).Append('\n');
+        var folder = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (folder is not null) Directory.CreateDirectory(folder);
+        Data.AtomicFile.WriteAllText(path, text.ToString());
+    }
+}
