@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Engine.Attention;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using static StyleAlign.Tests.Cuda.Conformance.Conformance;
@@ -68,5 +69,13 @@ public sealed class IndexConformanceTests
         var src = Random(31, 3, 3);
         Check("scatter_add dim 1", dtype, [target, Indices([5, 5, 0, 1, 2, 1], 3, 2), src], [0, 2], t => t[0].ScatterAdd(1, t[1], t[2]));
         Check("scatter_add dim 0", dtype, [target, Indices([3, 3, 0, 1, 0, 2], 2, 3), src], [0, 2], t => t[0].ScatterAdd(0, t[1], t[2]));
+    }
+
+    [TestCaseSource(typeof(Conformance), nameof(FloatTypes)), CudaCaseFor(typeof(TokenRowsOp))]
+    public void TokenRowsPackAndUnpack(DType dtype)
+    {
+        int[] rows = [4, 0, 2, 5];
+        Check("pack tokens", dtype, [Random(32, 6, 3, 5)], [0], t => TokenRowsOp.Pack(t[0], rows));
+        Check("unpack tokens", dtype, [Random(33, 4, 7)], [0], t => TokenRowsOp.Unpack(t[0], rows, 6));
     }
 }
