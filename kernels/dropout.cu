@@ -4,23 +4,24 @@
 //   z  = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
 //   z  = (z ^ (z >> 27)) * 0x94D049BB133111EB
 //   z  =  z ^ (z >> 31)                                         (the SplitMix64 output function)
-//   u  = (z >> 40) * 2^-24                                      (24-bit uniform in [0, 1), exact in fp32)
-//   keep = u >= p;  y[i] = keep ? x[i] * scale : 0               (scale = 1 / (1 - p), given by the host)
+//   u  = (z >> 11) * 2^-53                                      (53-bit uniform in [0, 1), exact in fp64)
+//   keep = u >= p (p in fp64);  y[i] = keep ? x[i] * scale : 0   (scale = 1 / (1 - p), given by the host)
+// This is exactly CpuBackend.DropoutUniform (engine/Cpu/CpuBackend.Random.cs), so both devices draw one mask.
 // Backward applies the same mask to dy (same seed and offset), so no mask tensor is stored.
 // dropout_mask writes keep as u8 for tests and debugging. Pointwise. Launch: grid-stride, block 256.
 #include "common.cuh"
 
-__device__ __forceinline__ float dropout_uniform(u64 seed, u64 counter)
+__device__ __forceinline__ double dropout_uniform(u64 seed, u64 counter)
 {
     u64 z = seed + (counter + 1ull) * 0x9E3779B97F4A7C15ull;
     z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
     z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
     z = z ^ (z >> 31);
-    return (float)(z >> 40) * (1.0f / 16777216.0f);
+    return (double)(z >> 11) * (1.0 / 9007199254740992.0);
 }
 
 template <typename T>
-__device__ void dropout_apply(i64 n, const T* x, T* y, u64 seed, u64 offset, float p, float scale)
+__device__ void dropout_apply(i64 n, const T* x, T* y, u64 seed, u64 offset, double p, float scale)
 {
     for (i64 i = global_thread_index(); i < n; i += grid_stride())
     {
@@ -30,11 +31,11 @@ __device__ void dropout_apply(i64 n, const T* x, T* y, u64 seed, u64 offset, flo
 }
 
 // ---- instantiations -------------------------------------------------------------------------------
-extern "C" __global__ void dropout_apply_f32(i64 n, const float* x, float* y, u64 seed, u64 offset, float p, float scale)
+extern "C" __global__ void dropout_apply_f32(i64 n, const float* x, float* y, u64 seed, u64 offset, double p, float scale)
 { dropout_apply<float>(n, x, y, seed, offset, p, scale); }
-extern "C" __global__ void dropout_apply_bf16(i64 n, const bf16* x, bf16* y, u64 seed, u64 offset, float p, float scale)
+extern "C" __global__ void dropout_apply_bf16(i64 n, const bf16* x, bf16* y, u64 seed, u64 offset, double p, float scale)
 { dropout_apply<bf16>(n, x, y, seed, offset, p, scale); }
-extern "C" __global__ void dropout_mask_u8(i64 n, u8* keep, u64 seed, u64 offset, float p)
+extern "C" __global__ void dropout_mask_u8(i64 n, u8* keep, u64 seed, u64 offset, double p)
 {
     for (i64 i = global_thread_index(); i < n; i += grid_stride()) keep[i] = dropout_uniform(seed, offset + (u64)i) >= p;
 }

@@ -95,7 +95,14 @@ public static class Backends
     public static IBackend For(Device device) => device.Kind switch
     {
         DeviceKind.Cpu => Cpu.CpuBackend.Instance,
-        DeviceKind.Cuda => _cuda?.Invoke(device) ?? throw new InvalidOperationException($"device {device} requested but the CUDA backend is not available"),
+        DeviceKind.Cuda => (_cuda ?? RegisterDefaultCuda()).Invoke(device),
         _ => throw new ArgumentOutOfRangeException(nameof(device)),
     };
+
+    // The engine's own CUDA backend, registered on first use unless another was registered before.
+    private static Func<Device, IBackend> RegisterDefaultCuda()
+    {
+        Cuda.Backend.CudaBackend.Register();
+        return _cuda!;
+    }
 }

@@ -6,8 +6,11 @@ namespace StyleAlign.Engine.Cuda;
 /// </summary>
 public static class DropoutHash
 {
-    /// <summary>A 24-bit uniform number in [0, 1) for one element: SplitMix64's output function of seed + (counter + 1)·golden.</summary>
-    public static float Uniform(ulong seed, ulong counter)
+    /// <summary>
+    /// A 53-bit uniform number in [0, 1) for one element: SplitMix64's output function of seed + (counter + 1)·golden,
+    /// top 53 bits scaled by 2⁻⁵³ — the definition CpuBackend.DropoutUniform uses, so every device draws one mask.
+    /// </summary>
+    public static double Uniform(ulong seed, ulong counter)
     {
         unchecked
         {
@@ -15,9 +18,9 @@ public static class DropoutHash
             z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
             z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
             z ^= z >> 31;
-            return (z >> 40) * (1.0f / 16777216.0f);
+            return (z >> 11) * (1.0 / (1UL << 53));
         }
     }
 
-    public static bool Keep(ulong seed, ulong offset, long index, float p) => Uniform(seed, offset + (ulong)index) >= p;
+    public static bool Keep(ulong seed, ulong offset, long index, double p) => Uniform(seed, offset + (ulong)index) >= p;
 }

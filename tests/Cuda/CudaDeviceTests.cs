@@ -70,10 +70,10 @@ public sealed class CudaDeviceTests
         var context = CudaTestSupport.RequireDevice();
         const int count = 100_003;
         const ulong seed = 77, offset = 1_000;
-        const float p = 0.25f;
+        const double p = 0.25;
         using var keep = context.Allocate(count);
         new KernelLauncher(context).Launch("dropout", "dropout_mask_u8", LaunchConfig.ForElements(count),
-            new KernelArgs().Long(count).Pointer(keep).ULong(seed).ULong(offset).Float(p));
+            new KernelArgs().Long(count).Pointer(keep).ULong(seed).ULong(offset).Value(p));
         var mask = new byte[count];
         context.CopyToHost<byte>(keep, mask);
         var mismatches = Enumerable.Range(0, count).Count(i => (mask[i] == 1) != DropoutHash.Keep(seed, offset, i, p));

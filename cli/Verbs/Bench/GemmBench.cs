@@ -1,7 +1,10 @@
 using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
+using StyleAlign.Engine.Cuda;
+using StyleAlign.Engine.Cuda.Backend;
 
 namespace StyleAlign.Cli;
 
@@ -15,25 +18,22 @@ public sealed class GemmBench : IBenchSubverb
         var repeat = new Option<int>("--repeat") { Description = "timed calls; the best one is reported", DefaultValueFactory = _ => 5 };
         var shape = new Option<string?>("--shape") { Description = "M,N,K of a rectangular product (overrides --size)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
+        var dtype = new Option<string>("--dtype") { Description = "f32 or bf16 (bf16 on cuda only)", DefaultValueFactory = _ => "f32" };
         var command = new Command("gemm", "Time C = A·B for float matrices (N×N×N, or M×K times K×N with --shape).");
         command.Options.Add(device);
         command.Options.Add(size);
         command.Options.Add(repeat);
         command.Options.Add(shape);
         command.Options.Add(json);
+        command.Options.Add(dtype);
         command.SetAction(parse => Run(parse.GetValue(device) ?? "cpu", parse.GetValue(size), parse.GetValue(shape),
-            parse.GetValue(repeat), parse.GetValue(json)));
+            parse.GetValue(repeat), parse.GetValue(json), parse.GetValue(dtype) ?? "f32"));
         return command;
     }
 
-    private static int Run(string device, int size, string? shapeText, int repeat, bool json)
+    private static int Run(string device, int size, string? shapeText, int repeat, bool json, string dtypeText)
     {
-        if (device == "cuda")
-        {
-            Console.Error.WriteLine("bench gemm: CUDA GEMM is not available yet; use --device cpu.");
-            return 2;
-        }
-        if (device != "cpu")
+        if (device != "cpu" && device != "cuda")
         {
             Console.Error.WriteLine($"bench gemm: unknown device '{device}', expected cpu or cuda.");
             return 2;
@@ -54,6 +54,13 @@ public sealed class GemmBench : IBenchSubverb
             return 2;
         }
 
+        if (dtypeText is not ("f32" or "bf16") || (dtypeText == "bf16" && device == "cpu"))
+        {
+            Console.Error.WriteLine($"bench gemm: --dtype must be f32 (cpu) or f32/bf16 (cuda), got '{dtypeText}' on {device}.");
+            return 2;
+        }
+        if (device == "cuda") return RunCuda(m, n, k, repeat, json, dtypeText == "bf16" ? DType.BF16 : DType.F32);
+
         var (seconds, gflops, cpuGflops) = Measure(m, n, k, repeat);
         var inv = CultureInfo.InvariantCulture;
         bool square = m == n && n == k;
@@ -67,6 +74,25 @@ public sealed class GemmBench : IBenchSubverb
         {
             Console.WriteLine(string.Create(inv, $"sgemm {m}x{n}x{k} on cpu: {gflops:F2} GFLOP/s, best {seconds * 1e3:F3} ms of {repeat}; {cpuGflops:F2} GFLOP per CPU-second"));
         }
+        return 0;
+    }
+
+    /// <summary>The cuBLAS GEMM the CUDA backend's MatMul uses, timed with CUDA events; reports TFLOP/s.</summary>
+    private static int RunCuda(int m, int n, int k, int repeat, bool json, DType dtype)
+    {
+        if (!CudaContext.IsAvailable)
+        {
+            Console.Error.WriteLine($"bench gemm: no CUDA device: {CudaContext.UnavailableReason}.");
+            return 2;
+        }
+        var timing = CudaGemmBenchmark.Measure(m, n, k, dtype, repeat);
+        var inv = CultureInfo.InvariantCulture;
+        var name = dtype.Name();
+        if (json)
+            Console.WriteLine(string.Create(inv,
+                $"{{\"tflops\": {timing.Tflops:F3}, \"seconds\": {timing.BestMilliseconds / 1e3:G6}, \"m\": {m}, \"n\": {n}, \"k\": {k}, \"dtype\": \"{name}\", \"device\": \"cuda\", \"gpu\": \"{timing.DeviceName}\"}}"));
+        else
+            Console.WriteLine(string.Create(inv, $"gemm {name} {m}x{n}x{k} on {timing.DeviceName}: {timing.Tflops:F2} TFLOP/s, best {timing.BestMilliseconds:F3} ms of {repeat} (CUDA events)"));
         return 0;
     }
 

@@ -1,0 +1,142 @@
+using StyleAlign.Engine.Core;
+using Tensor = StyleAlign.Engine.Core.Tensor;
+
+namespace StyleAlign.Engine.Cuda.Backend;
+
+// Reductions and softmax run over the last dim of a dense [rows, n] tensor (one block per row): other dims are
+// first moved last with one strided copy, and the result moved back.
+public sealed partial class CudaBackend
+{
+    private const uint RowBlock = 256;
+
+    public Tensor Reduce(ReduceKind kind, Tensor x, int[] dims, bool keepDim)
+    {
+        var kernel = CudaKernelNames.ReduceLastDim(x.DType);
+        var (perm, rows, rowLength, outShape) = ReductionPlan(x.Shape, dims, keepDim);
+        if (rows == 0) return NewTensor(outShape, x.DType);
+        if (rowLength == 0) return Fill(outShape, x.DType, EmptyReduction(kind));
+        using var scratch = new Scratch(this);
+        var moved = scratch.DenseOf(x, x.Layout.Permute(perm));
+        // Max and Min come back in the storage type; the others as fp32 rows, rounded to x's dtype afterwards.
+        var inStorageType = kind is ReduceKind.Max or ReduceKind.Min;
+        var result = inStorageType || x.DType == DType.F32 ? NewTensor(outShape, x.DType) : scratch.New(outShape, DType.F32);
+        Launch(kernel, LaunchConfig.ForRows(rows, RowBlock),
+            new KernelArgs().Int((int)ReduceOp(kind)).Long(rowLength).Pointer(Address(moved)).Pointer(Address(result)));
+        return result.DType == x.DType ? result : Cast(result, x.DType);
+    }
+
+    public static ReduceKernelOp ReduceOp(ReduceKind kind) => kind switch
+    {
+        ReduceKind.Sum => ReduceKernelOp.Sum,
+        ReduceKind.Mean => ReduceKernelOp.Mean,
+        ReduceKind.Max => ReduceKernelOp.Max,
+        ReduceKind.Min => ReduceKernelOp.Min,
+        ReduceKind.LogSumExp => ReduceKernelOp.LogSumExp,
+        _ => throw new ArgumentOutOfRangeException(nameof(kind)),
+    };
+
+    private static double EmptyReduction(ReduceKind kind) => kind switch
+    {
+        ReduceKind.Sum => 0,
+        ReduceKind.Mean => double.NaN,
+        ReduceKind.Max or ReduceKind.LogSumExp => double.NegativeInfinity,
+        _ => double.PositiveInfinity,
+    };
+
+    /// <summary>The permutation that puts the reduced dims last, the row count and length, and the output shape.</summary>
+    public static (int[] Perm, long Rows, long RowLength, Shape OutShape) ReductionPlan(Shape shape, int[] dims, bool keepDim)
+    {
+        var reduce = new bool[shape.Rank];
+        foreach (var dim in dims) reduce[shape.Axis(dim)] = true;
+        var kept = Enumerable.Range(0, shape.Rank).Where(i => !reduce[i]).ToArray();
+        var gone = Enumerable.Range(0, shape.Rank).Where(i => reduce[i]).ToArray();
+        long rows = 1, rowLength = 1;
+        foreach (var i in kept) rows *= shape[i];
+        foreach (var i in gone) rowLength *= shape[i];
+        var outDims = keepDim ? Enumerable.Range(0, shape.Rank).Select(i => reduce[i] ? 1 : shape[i]).ToArray() : kept.Select(i => shape[i]).ToArray();
+        return ([.. kept, .. gone], rows, rowLength, new Shape(outDims));
+    }
+
+    public Tensor ArgMax(Tensor x, int dim, bool keepDim)
+    {
+        var kernel = CudaKernelNames.ArgMax(x.DType);
+        var (perm, rows, rowLength, outShape) = ReductionPlan(x.Shape, [dim], keepDim);
+        if (rows == 0 || rowLength == 0) return Fill(outShape, DType.I64, 0);
+        using var scratch = new Scratch(this);
+        var moved = scratch.DenseOf(x, x.Layout.Permute(perm));
+        var result = NewTensor(outShape, DType.I64);
+        Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), new KernelArgs().Long(rowLength).Pointer(Address(moved)).Pointer(Address(result)));
+        return result;
+    }
+
+    public Tensor Softmax(Tensor x, int dim, bool log) => SoftmaxRows(x, null, dim, log);
+
+    public Tensor SoftmaxBackward(Tensor y, Tensor gradY, int dim, bool log)
+    {
+        if (y.Shape != gradY.Shape || y.DType != gradY.DType)
+            throw new ArgumentException($"softmax backward: gradient {gradY.Shape} {gradY.DType} does not match output {y.Shape} {y.DType}");
+        return SoftmaxRows(y, gradY, dim, log);
+    }
+
+    /// <summary>Forward when gradY is null (x is the input), else backward (x is the forward output).</summary>
+    private Tensor SoftmaxRows(Tensor x, Tensor? gradY, int dim, bool log)
+    {
+        var kernel = CudaKernelNames.Softmax(x.DType, log, backward: gradY is not null);
+        var d = x.Shape.Axis(dim);
+        var n = x.Shape[d];
+        var rows = x.NumElements / Math.Max(n, 1);
+        if (x.NumElements == 0) return NewTensor(x.Shape, x.DType);
+        using var scratch = new Scratch(this);
+        var toLast = Enumerable.Range(0, x.Rank).Where(i => i != d).Append(d).ToArray();
+        var moved = d == x.Rank - 1 ? scratch.Dense(x) : scratch.DenseOf(x, x.Layout.Permute(toLast));
+        var result = d == x.Rank - 1 ? NewTensor(x.Shape, x.DType) : scratch.New(moved.Shape, x.DType);
+        var args = new KernelArgs().Long(n).Pointer(Address(moved));
+        if (gradY is not null)
+        {
+            var movedGrad = d == x.Rank - 1 ? scratch.Dense(gradY) : scratch.DenseOf(gradY, gradY.Layout.Permute(toLast));
+            args.Pointer(Address(movedGrad));
+        }
+        Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), args.Pointer(Address(result)));
+        if (d == x.Rank - 1) return result;
+        var fromLast = new int[x.Rank];
+        for (int i = 0, k = 0; i < x.Rank; i++) fromLast[i] = i == d ? x.Rank - 1 : k++;
+        var back = NewTensor(x.Shape, x.DType);
+        Copy(result.Storage, result.Layout.Permute(fromLast), back.Storage, back.Layout, x.DType);
+        return back;
+    }
+
+    public Tensor MatMul(Tensor a, Tensor b)
+    {
+        if (a.DType != b.DType) throw new ArgumentException($"matmul of {a.DType} and {b.DType}");
+        var type = a.DType switch
+        {
+            DType.F32 => GemmElementType.F32,
+            DType.BF16 => GemmElementType.BF16,
+            _ => throw new NotSupportedException($"matmul on CUDA needs F32 or BF16, got {a.DType}"),
+        };
+        if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException($"matmul needs rank ≥ 2 operands, got {a.Shape} and {b.Shape} (unsqueeze vectors first)");
+        int m = a.Shape[^2], k = a.Shape[^1], n = b.Shape[^1];
+        if (b.Shape[^2] != k) throw new ArgumentException($"matmul inner dimensions differ: {a.Shape} × {b.Shape}");
+        var batchShape = Shape.Broadcast(new Shape(a.Shape.ToArray()[..^2]), new Shape(b.Shape.ToArray()[..^2]));
+        var outShape = new Shape([.. batchShape, m, n]);
+        if (outShape.NumElements == 0) return NewTensor(outShape, a.DType);
+        if (k == 0) return Fill(outShape, a.DType, 0);
+        using var scratch = new Scratch(this);
+        var (pa, opA) = GemmInput(scratch, a, a.Layout.Expand(new Shape([.. batchShape, m, k])), m, k);
+        var (pb, opB) = GemmInput(scratch, b, b.Layout.Expand(new Shape([.. batchShape, k, n])), k, n);
+        var c = NewTensor(outShape, a.DType);
+        var batch = batchShape.NumElements;
+        if (batch > int.MaxValue) throw new NotSupportedException($"matmul on CUDA: {batch} batch matrices exceed cuBLAS's int count");
+        CudaGemm.RowMajor(Context, type, opA.Transposed, opB.Transposed, m, n, k, pa, pb, Address(c),
+            (int)batch, opA.BatchStride, opB.BatchStride, (long)m * n);
+        return c;
+    }
+
+    /// <summary>The operand's address and how cuBLAS reads it; a view cuBLAS cannot read in place is copied dense first.</summary>
+    private (ulong Address, GemmOperand Plan) GemmInput(Scratch scratch, Tensor x, Layout expanded, int rows, int cols)
+    {
+        if (GemmOperand.TryPlan(expanded, rows, cols) is { } plan) return (Storage(x).At(expanded.Offset), plan);
+        var dense = scratch.DenseOf(x, expanded);
+        return (Address(dense), GemmOperand.TryPlan(dense.Layout, rows, cols)!.Value);
+    }
+}
