@@ -51,17 +51,4 @@ public static class ScaledDotProductAttention
                 }
         return Tensor.FromFloats(m, new Shape(batch, 1, length, length));
     }
-
-    /// <summary>Block-diagonal additive mask [1, 1, N, N] allowing attention only inside each segment of cu_seqlens.</summary>
-    public static Tensor SegmentMask(int[] cuSeqlens)
-    {
-        var n = cuSeqlens[^1];
-        var segment = new int[n];
-        for (var s = 0; s + 1 < cuSeqlens.Length; s++)
-            for (var i = cuSeqlens[s]; i < cuSeqlens[s + 1]; i++) segment[i] = s;
-        var m = new float[n * n];
-        for (var i = 0; i < n; i++)
-            for (var j = 0; j < n; j++) m[i * n + j] = segment[i] == segment[j] ? 0f : (float)MaskValue;
-        return Tensor.FromFloats(m, new Shape(1, 1, n, n));
-    }
 }

@@ -110,6 +110,6 @@ public sealed class ClipEmbeddingCache
             buffer.Write(Convert.FromHexString(key));
             buffer.Write(System.Runtime.InteropServices.MemoryMarshal.AsBytes(embedding.AsSpan()));
         }
-        Data.AtomicFile.WriteAllBytes(Path.Combine(_folder, fileName), buffer.ToArray());
+        StyleAlign.Engine.IO.AtomicFile.WriteAllBytes(Path.Combine(_folder, fileName), buffer.ToArray());
     }
 }

@@ -28,7 +28,7 @@ public sealed partial class StyleClassifier
         var json = new InfoJson(FormatVersion, new ClipJson(Info.Clip.Name, Info.Clip.WeightsSha256), Info.Style,
             new ArchitectureJson("mlp", a.EmbeddingDim, a.InputDim, a.HiddenSize, a.Layers, a.Dropout, "relu"),
             Info.ValidationAccuracy, Info.ValidationLoss, Info.BestEpoch, Info.EpochsRun, Info.TrainingExamples, Info.ValidationExamples);
-        Data.AtomicFile.WriteAllText(Path.Combine(folder, InfoFileName), JsonSerializer.Serialize(json, JsonOptions) + "\n");
+        StyleAlign.Engine.IO.AtomicFile.WriteAllText(Path.Combine(folder, InfoFileName), JsonSerializer.Serialize(json, JsonOptions) + "\n");
     }
 
     public static StyleClassifier Load(string folder)

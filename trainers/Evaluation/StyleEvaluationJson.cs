@@ -21,6 +21,6 @@ public static class StyleEvaluationJson
         foreach (var r in records) text.Append(RecordLine(r)).Append('\n');
         var folder = Path.GetDirectoryName(Path.GetFullPath(path));
         if (folder is not null) Directory.CreateDirectory(folder);
-        Data.AtomicFile.WriteAllText(path, text.ToString());
+        StyleAlign.Engine.IO.AtomicFile.WriteAllText(path, text.ToString());
     }
 }

@@ -140,7 +140,7 @@ public sealed class LoraAdapters : ITrainableParameters
             ["init_lora_weights"] = true,
             ["base_model_name_or_path"] = null,
         };
-        Data.AtomicFile.WriteAllText(Path.Combine(folder, "adapter_config.json"), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
+        StyleAlign.Engine.IO.AtomicFile.WriteAllText(Path.Combine(folder, "adapter_config.json"), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
     }
 
     public void Load(string folder)

@@ -88,17 +88,17 @@ public sealed class Qwen25VLModel
                 if (!imagePadsAreText && inputIds[i, j] == Config.Text.ImageTokenId) imagePositions.Add(i * t + j);
             }
         var hidden = Config.Text.HiddenSize;
-        var embeds = Functional.Embedding(Decoder.EmbedTokens, Tensor.FromArray(flatIds, b * t));
+        var embeds = Functional.Embedding(Decoder.EmbedTokens, Tensor.FromArray(flatIds, b * t).To(Decoder.EmbedTokens.Device));
         var imageRows = imageEmbeds?.Shape[0] ?? 0;
         if (imageRows != imagePositions.Count)
             throw new ArgumentException($"the ids hold {imagePositions.Count} image-pad tokens but the images give {imageRows} embeddings");
         if (imageEmbeds is not null && imageRows > 0)
         {
-            var index = Tensor.FromArray(imagePositions.ToArray(), imagePositions.Count);
+            var index = Tensor.FromArray(imagePositions.ToArray(), imagePositions.Count).To(embeds.Device);
             var scattered = Tensor.Zeros(new Shape(b * t, hidden), embeds.DType, embeds.Device).IndexAdd(0, index, imageEmbeds);
             var isImage = new bool[b * t];
             foreach (var p in imagePositions) isImage[p] = true;
-            embeds = Tensor.Where(Tensor.FromArray(isImage, b * t, 1), scattered, embeds);
+            embeds = Tensor.Where(Tensor.FromArray(isImage, b * t, 1).To(embeds.Device), scattered, embeds);
         }
         return embeds.Reshape(b, t, hidden);
     }
@@ -120,7 +120,7 @@ public sealed class Qwen25VLModel
 
     /// <summary>cos/sin [B, T, D] for position ids [3, B, T].</summary>
     public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length) =>
-        Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
+        Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length).To(LmHead.Device), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
 
     /// <summary>hidden [.., hidden] → logits [.., V].</summary>
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, LmHead, null);

@@ -2,7 +2,7 @@ namespace StyleAlign.Engine.IO;
 
 /// <summary>Writes through a temporary file in the destination folder renamed into place, so a crash never
 /// leaves a half-written file under the final name.</summary>
-internal static class AtomicFile
+public static class AtomicFile
 {
     public static void Write(string fullPath, Action<FileStream> writeContent)
     {
@@ -31,4 +31,10 @@ internal static class AtomicFile
             using var writer = new StreamWriter(stream, leaveOpen: true);
             writer.Write(text);
         });
+
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
+    {
+        var copy = bytes.ToArray();
+        Write(Path.GetFullPath(path), stream => stream.Write(copy));
+    }
 }
