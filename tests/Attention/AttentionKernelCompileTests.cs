@@ -1,6 +1,8 @@
-using System.Reflection;
+using System.Text.RegularExpressions;
 using NUnit.Framework;
 using StyleAlign.Engine.Attention;
+using StyleAlign.Engine.Cuda;
+using StyleAlign.Tests.Cuda;
 
 namespace StyleAlign.Tests.Attention;
 
@@ -9,33 +11,28 @@ namespace StyleAlign.Tests.Attention;
 /// use; ptxas' register and spill report is printed. No GPU is needed (and none runs them here).
 /// </summary>
 [TestFixture, Category("KernelCompile")]
-public class AttentionKernelCompileTests
+public partial class AttentionKernelCompileTests
 {
-    private static readonly string[] Sources = ["attention.cu", "attention_bwd.cu"];
+    private static readonly string[] Families = ["attention", "attention_bwd"];
 
     private static IEnumerable<TestCaseData> Cases() =>
-        from source in Sources
-        from architecture in new[] { "sm_80", "sm_90" }
+        from family in Families
+        from architecture in CudaTestSupport.Architectures
         from headDim in new[] { 16, 32, 64, 80, 128 }
-        select new TestCaseData(source, architecture, headDim);
+        select new TestCaseData(family, architecture, headDim);
 
     [TestCaseSource(nameof(Cases))]
-    public void CompilesToCubin(string source, string architecture, int headDim)
+    public void CompilesToCubin(string family, string architecture, int headDim)
     {
-        if (!AttentionNvrtc.IsAvailable)
-        {
-            if (string.Equals(Environment.GetEnvironmentVariable("CI"), "true", StringComparison.OrdinalIgnoreCase))
-                Assert.Fail("libnvrtc is required in CI (install it with .ci/install-nvrtc.sh)");
-            Assert.Ignore("libnvrtc is not installed, so the kernels cannot be compiled here");
-        }
-        var headers = new Dictionary<string, string> { ["attention_common.cuh"] = Resource("attention_common.cuh") };
-        var result = AttentionNvrtc.Compile(source, Resource(source), headers, architecture, [$"-DATTN_HEAD_DIM={headDim}"]);
-        Assert.That(result.Success, Is.True, $"{source} for {architecture}, D={headDim}:\n{result.Log}");
-        Assert.That(result.CubinBytes, Is.GreaterThan(0));
-        var usage = AttentionNvrtc.Usage(result.Log);
-        Assert.That(usage, Is.Not.Empty, "ptxas reported no entry points");
-        foreach (var entry in usage)
-            TestContext.Out.WriteLine($"{architecture} D={headDim} {entry.Kernel}: {entry.Registers} registers, spill stores {entry.SpillStores} B, spill loads {entry.SpillLoads} B");
+        CudaTestSupport.RequireNvrtc();
+        var compilation = KernelCompiler.Compile(family, architecture, [.. KernelCompiler.DefaultOptions, .. AttentionKernels.CompileOptions(headDim)]);
+        Assert.That(compilation.Cubin.Length, Is.GreaterThan(0));
+        var reported = compilation.Kernels.Select(k => k.Kernel).ToHashSet();
+        Assert.That(reported, Is.Not.Empty, $"ptxas reported no entry points for {family}.cu:\n{compilation.Log}");
+        var entryPoints = EntryPointRegex().Matches(KernelSources.Source(family)).Select(m => m.Groups[1].Value);
+        Assert.That(entryPoints, Is.SubsetOf(reported), $"{family}.cu for {architecture}, D={headDim}:\n{compilation.Log}");
+        foreach (var entry in compilation.Kernels)
+            TestContext.Out.WriteLine($"{architecture} D={headDim} {entry.Kernel}: {entry.Registers} registers, spill stores {entry.SpillStoreBytes} B, spill loads {entry.SpillLoadBytes} B");
     }
 
     [Test]
@@ -48,12 +45,5 @@ public class AttentionKernelCompileTests
         Assert.That(() => AttentionKernels.PaddedHeadDim(136), Throws.ArgumentException);
     }
 
-    private static string Resource(string file)
-    {
-        var assembly = typeof(FusedAttention).Assembly;
-        using var stream = assembly.GetManifestResourceStream("kernels/" + file)
-            ?? throw new FileNotFoundException($"embedded kernel source kernels/{file} not found in {assembly.GetName().Name}");
-        using var reader = new StreamReader(stream);
-        return reader.ReadToEnd();
-    }
+    [GeneratedRegex(@"extern ""C"" __global__ void (?:__launch_bounds__\([^)]*\)\s+)?(\w+)\(")] private static partial Regex EntryPointRegex();
 }

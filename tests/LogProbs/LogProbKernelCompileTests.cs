@@ -1,6 +1,7 @@
 using System.Text;
 using NUnit.Framework;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.Cuda;
+using StyleAlign.Tests.Cuda;
 
 namespace StyleAlign.Tests.LogProbs;
 
@@ -12,18 +13,20 @@ public class LogProbKernelCompileTests
     [TestCase("sm_80"), TestCase("sm_90")]
     public void CompilesToCubinWithEveryEntryPoint(string arch)
     {
-        var nvrtc = NvrtcCubin.TryLoad();
-        if (nvrtc is null) Assert.Ignore("NVRTC is not installed (run .ci/install-nvrtc.sh)");
-        using var stream = typeof(TokenLogProbs).Assembly.GetManifestResourceStream("kernels/logprob.cu")
-            ?? throw new AssertionException("kernels/logprob.cu is not embedded in the engine assembly");
-        var source = new StreamReader(stream).ReadToEnd();
+        CudaTestSupport.RequireNvrtc();
+        var source = KernelSources.Source("logprob");
         Assert.That(source, Does.Not.Contain("#include"), "kernels include no CUDA headers");
 
-        var (cubin, log) = nvrtc.Compile(source, "logprob.cu", arch);
-        Assert.That(log, Does.Not.Contain("warning"), log);
+        var compilation = KernelCompiler.Compile("logprob", arch);
+        Assert.That(compilation.Log, Does.Not.Contain("warning"), compilation.Log);
+        var cubin = compilation.Cubin;
         Assert.That(cubin.Length, Is.GreaterThan(0));
         Assert.That(Encoding.ASCII.GetString(cubin.AsSpan(0, 4)), Is.EqualTo("\u007fELF"));
         var text = Encoding.ASCII.GetString(cubin);
         foreach (var name in EntryPoints) Assert.That(text, Does.Contain(name), $"{name} missing from the {arch} CUBIN");
+        var reported = compilation.Kernels.Select(k => k.Kernel).ToArray();
+        Assert.That(EntryPoints, Is.SubsetOf(reported), $"ptxas report for {arch}:\n{compilation.Log}");
+        foreach (var entry in compilation.Kernels)
+            TestContext.Out.WriteLine($"{arch} {entry.Kernel}: {entry.Registers} registers, spill stores {entry.SpillStoreBytes} B, spill loads {entry.SpillLoadBytes} B");
     }
 }

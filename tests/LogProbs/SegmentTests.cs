@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.LogProbs;
 
 namespace StyleAlign.Tests.LogProbs;
@@ -63,10 +64,11 @@ public class SegmentTests
     public void LossFixtureSumsAndAveragesThroughSegmentSum(string side)
     {
         var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "losses", "losses.safetensors");
-        var fixture = MiniSafetensors.ReadF32(path);
-        var (shape, logps) = fixture[$"{side}_logps"];
-        var mask = fixture[$"{side}_mask"].Values;
-        var (rows, slots) = (shape[0], shape[1]);
+        using var fixture = SafetensorsFile.Open(path);
+        var shape = fixture.GetEntry($"{side}_logps").Shape;
+        var logps = fixture.ReadAsFloat64($"{side}_logps");
+        var mask = fixture.ReadAsFloat64($"{side}_mask");
+        var (rows, slots) = ((int)shape[0], (int)shape[1]);
         // Only masked-in slots become values; padded slots hold −7.0 and must not leak into the sums.
         var values = new List<double>();
         var segments = new List<long>();
@@ -80,8 +82,8 @@ public class SegmentTests
         using var tape = Tape.Begin();
         var v = Tensor.FromDoubles(values.ToArray(), new Shape(values.Count), DType.F32);
         var s = Tensor.FromArray(segments.ToArray(), segments.Count);
-        Assert.That(Segments.Sum(v, s, rows).ToDoubleArray(), Is.EqualTo(fixture[$"{side}_logp_sum"].Values).Within(1e-5));
-        Assert.That(Segments.Mean(v, s, rows).ToDoubleArray(), Is.EqualTo(fixture[$"{side}_logp_avg"].Values).Within(1e-6));
+        Assert.That(Segments.Sum(v, s, rows).ToDoubleArray(), Is.EqualTo(fixture.ReadAsFloat64($"{side}_logp_sum")).Within(1e-5));
+        Assert.That(Segments.Mean(v, s, rows).ToDoubleArray(), Is.EqualTo(fixture.ReadAsFloat64($"{side}_logp_avg")).Within(1e-6));
         var expectedCounts = Enumerable.Range(0, rows).Select(b => mask.Skip(b * slots).Take(slots).Sum()).ToArray();
         Assert.That(Segments.Count(s, rows).ToDoubleArray(), Is.EqualTo(expectedCounts));
     }

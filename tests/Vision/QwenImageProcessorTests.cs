@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Vision;
 
 namespace StyleAlign.Tests.Vision;
@@ -14,22 +15,22 @@ public class QwenImageProcessorTests
     [TestCase("img84x112", 84, 112)]
     public void DecodedPngEqualsFixtureInput(string name, int height, int width)
     {
-        var fixture = FixtureReader.Open("qwen25vl_tiny", "processor", name + ".safetensors");
+        using var fixture = OpenFixture(name);
         var image = ImageDecoder.Load(Path.Combine(ProcessorDir, name + ".png"));
         Assert.That((image.Height, image.Width), Is.EqualTo((height, width)));
-        Assert.That(image.Pixels, Is.EqualTo(fixture.U8("image_uint8_hwc")));
+        Assert.That(image.Pixels, Is.EqualTo(fixture.GetBytes("image_uint8_hwc").ToArray()));
     }
 
     [TestCase("img100x150")]
     [TestCase("img84x112")]
     public void ResizeIsBitExactWithPillow(string name)
     {
-        var fixture = FixtureReader.Open("qwen25vl_tiny", "processor", name + ".safetensors");
+        using var fixture = OpenFixture(name);
         var processor = QwenImageProcessor.Load(ProcessorDir);
         var input = InputImage(fixture);
         var resized = processor.Resize(input);
-        Assert.That(fixture.Shape("resized_uint8_hwc"), Is.EqualTo(new long[] { resized.Height, resized.Width, 3 }));
-        byte[] expected = fixture.U8("resized_uint8_hwc");
+        Assert.That(fixture.GetEntry("resized_uint8_hwc").Shape, Is.EqualTo(new long[] { resized.Height, resized.Width, 3 }));
+        byte[] expected = fixture.GetBytes("resized_uint8_hwc").ToArray();
         int mismatches = expected.Where((v, i) => v != resized.Pixels[i]).Count();
         Assert.That(mismatches, Is.Zero, $"{mismatches} of {expected.Length} resized bytes differ from Pillow");
     }
@@ -38,21 +39,21 @@ public class QwenImageProcessorTests
     [TestCase("img84x112")]
     public void UnnormalizedPatchesMatchExactly(string name)
     {
-        var fixture = FixtureReader.Open("qwen25vl_tiny", "processor", name + ".safetensors");
+        using var fixture = OpenFixture(name);
         var processor = QwenImageProcessor.Load(ProcessorDir);
         var (values, grid) = processor.PatchifyBytes(processor.Resize(InputImage(fixture)));
-        Assert.That(values, Is.EqualTo(fixture.U8("pixel_values_unnormalized")));
-        Assert.That(new long[] { grid.T, grid.H, grid.W }, Is.EqualTo(fixture.I64("image_grid_thw")));
+        Assert.That(values, Is.EqualTo(fixture.GetBytes("pixel_values_unnormalized").ToArray()));
+        Assert.That(new long[] { grid.T, grid.H, grid.W }, Is.EqualTo(fixture.ReadAsInt64("image_grid_thw")));
     }
 
     [TestCase("img100x150")]
     [TestCase("img84x112")]
     public void PixelValuesMatchWithin1e6(string name)
     {
-        var fixture = FixtureReader.Open("qwen25vl_tiny", "processor", name + ".safetensors");
+        using var fixture = OpenFixture(name);
         var processor = QwenImageProcessor.Load(ProcessorDir);
         var result = processor.Process(InputImage(fixture));
-        float[] expected = fixture.F32("pixel_values");
+        float[] expected = fixture.ReadAsFloat32("pixel_values");
         Assert.That((result.Rows, result.Columns), Is.EqualTo((48, 1176)));
         Assert.That(result.PixelValues.Length, Is.EqualTo(expected.Length));
         double maxDiff = expected.Select((v, i) => Math.Abs(v - result.PixelValues[i])).Max();
@@ -64,8 +65,8 @@ public class QwenImageProcessorTests
     [Test]
     public void ProcessConcatenatesImagesInOrder()
     {
-        var a = FixtureReader.Open("qwen25vl_tiny", "processor", "img100x150.safetensors");
-        var b = FixtureReader.Open("qwen25vl_tiny", "processor", "img84x112.safetensors");
+        using var a = OpenFixture("img100x150");
+        using var b = OpenFixture("img84x112");
         var processor = QwenImageProcessor.Load(ProcessorDir);
         var both = processor.Process([InputImage(b), InputImage(a)]);
         Assert.That(both.Rows, Is.EqualTo(96));
@@ -98,9 +99,12 @@ public class QwenImageProcessorTests
         }
     }
 
-    internal static RgbImage InputImage(FixtureReader fixture)
+    private static SafetensorsFile OpenFixture(string name) =>
+        SafetensorsFile.Open(Path.Combine(ProcessorDir, name + ".safetensors"));
+
+    internal static RgbImage InputImage(SafetensorsFile fixture)
     {
-        var shape = fixture.Shape("image_uint8_hwc");
-        return new RgbImage(fixture.U8("image_uint8_hwc"), (int)shape[0], (int)shape[1]);
+        var shape = fixture.GetEntry("image_uint8_hwc").Shape;
+        return new RgbImage(fixture.GetBytes("image_uint8_hwc").ToArray(), (int)shape[0], (int)shape[1]);
     }
 }
