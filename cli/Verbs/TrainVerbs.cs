@@ -73,7 +73,9 @@ internal static class TrainCommand
                     SftWeight = sftWeight is null ? 0 : parse.GetValue(sftWeight),
                 };
                 if (cooling is not null) recipe = cooling.Apply(parse, recipe);
-                var result = recipe.Run();
+                var result = ShowsProgress(parse.GetValue(o.Quiet), parse.GetValue(o.Json))
+                    ? TrainingProgress.Run(recipe)
+                    : recipe.Run();
                 return Report(result, parse.GetValue(o.Json), parse.GetValue(o.Quiet), output);
             }
             catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException or NotSupportedException or TrainingDivergedException)
@@ -84,6 +86,9 @@ internal static class TrainCommand
         });
         return command;
     }
+
+    /// <summary>A live bar only on a terminal, and not with --quiet or --json (whose last line must stay parseable).</summary>
+    private static bool ShowsProgress(bool quiet, bool json) => !quiet && !json && !Console.IsOutputRedirected;
 
     internal static T Add<T>(Command command, T option)
         where T : Option

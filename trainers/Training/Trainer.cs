@@ -92,6 +92,7 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
             record["step"] = step;
             record["epoch"] = (double)step * perStep / train.Count;
             metrics.Append(record);
+            options.Progress?.Invoke(step, totalSteps, run.FinalLoss);
             if (!options.Quiet) Say($"step {step}/{totalSteps}  {MetricsLog.Format(record)}");
 
             var final = step == totalSteps;

@@ -38,6 +38,9 @@ public sealed record TrainerOptions
     public EarlyStopOptions? EarlyStop { get; init; }
     public bool WritePlot { get; init; } = true;
     public TextWriter? Log { get; init; }
+
+    /// <summary>Called after every optimizer step with (step, total steps, loss): drives progress displays.</summary>
+    public Action<int, int, double>? Progress { get; init; }
 }
 
 /// <summary>
