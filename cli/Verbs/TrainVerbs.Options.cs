@@ -36,7 +36,7 @@ internal sealed class CommonOptions(TrainingMethod method)
     public Option<bool> TrainVision { get; } = new("--train-vision") { Description = "With --full, also train the vision tower." };
     public Option<int> LoraRank { get; } = new("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 16 };
     public Option<double> LoraAlpha { get; } = new("--lora-alpha") { Description = "LoRA α (scale α/r).", DefaultValueFactory = _ => 32.0 };
-    public Option<double> LoraDropout { get; } = new("--lora-dropout") { Description = "LoRA dropout (only 0 is supported by the merged-weight adapters).", DefaultValueFactory = _ => 0.0 };
+    public Option<double> LoraDropout { get; } = new("--lora-dropout") { Description = "LoRA dropout on the adapter input (masks keyed by seed, step and module).", DefaultValueFactory = _ => 0.0 };
     public Option<string> LoraTargets { get; } = new("--lora-targets") { Description = "Comma-separated decoder projections.", DefaultValueFactory = _ => string.Join(",", LoraOptions.AllTargetModules) };
 
     public void AddTo(Command command)

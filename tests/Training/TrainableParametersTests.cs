@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Tests.Data;
 using StyleAlign.Trainers.Batching;
@@ -81,5 +82,40 @@ public class TrainableParametersTests
         using (full.UseReference())
             Assert.That(weight.ToFloatArray(), Is.EqualTo(start));
         Assert.That(weight.ToFloatArray(), Is.EqualTo(trained));
+    }
+
+    [Test]
+    public void Lora_dropout_acts_only_while_gradients_are_recorded_and_disposing_merges_the_adapters()
+    {
+        using var temp = new TempDirectory();
+        var (model, collator, examples) = Setup(temp);
+        var weight = model.Parameters[Module + ".weight"];
+        var start = weight.ToDoubleArray();
+        var options = new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0.5 };
+        var lora = new LoraAdapters(model, options);
+        var b = lora.Named.First(p => p.Name == LoraAdapters.LoraBName(Module)).Parameter;
+        var a = lora.Named.First(p => p.Name == LoraAdapters.LoraAName(Module)).Parameter;
+        b.Backend.CopyInto(b, Tensor.Full(b.Shape, 0.05));
+        var batch = collator.Collate(examples, includeRejected: true);
+
+        double[] Sums(bool recording)
+        {
+            using var tape = Tape.Begin();
+            if (recording) return BatchScorer.Score(model, batch, BatchScorer.EncodeImages(model, batch)).Sums.ToDoubleArray();
+            using var noGrad = Tape.NoGrad();
+            return BatchScorer.ScoreValues(model, batch).Sums;
+        }
+
+        // Evaluation (no grad) sees no dropout and is deterministic; training draws masks and so differs from it.
+        var eval = Sums(recording: false);
+        Assert.That(Sums(recording: false), Is.EqualTo(eval));
+        Assert.That(Sums(recording: true), Is.Not.EqualTo(eval).Within(1e-6));
+        Assert.That(weight.Grad, Is.Null, "the frozen base weight gets no gradient");
+
+        // W ← W + (α/r)·B·A on dispose.
+        var update = (b.MatMul(a) * options.Scale).ToDoubleArray();
+        lora.Dispose();
+        var merged = weight.ToDoubleArray();
+        for (var i = 0; i < merged.Length; i++) Assert.That(merged[i], Is.EqualTo(start[i] + update[i]).Within(1e-6));
     }
 }

@@ -3,6 +3,7 @@ using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Training;
 
 namespace StyleAlign.Trainers.Lora;
@@ -25,25 +26,29 @@ public sealed record LoraOptions
 }
 
 /// <summary>
-/// LoRA on the decoder's projections as a merged weight: before each forward the model's projection tensor holds
-/// W_eff = W₀ + (α/r)·B·A, and after backward the gradient it accumulated (∂L/∂W_eff) is mapped to the adapters by the
-/// chain rule, ∂L/∂B = (α/r)·G·Aᵀ and ∂L/∂A = (α/r)·Bᵀ·G. This is exact for the loss; it costs one [out, in] gradient
-/// per adapted projection, and cannot apply dropout to the adapter's input (that needs a LoRA hook in the model's
-/// linear layers). A is Kaiming-uniform as in PEFT (U(±1/√in)), B starts at zero so step 0 equals the base model.
+/// LoRA on the decoder's projections through the model's projection hook: y = x·Wᵀ + b + (α/r)·(dropout(x)·Aᵀ)·Bᵀ.
+/// The base weight W stays frozen (no gradient is ever formed for it); gradients land on A and B directly.
+/// A is Kaiming-uniform as in PEFT (U(±1/√in)), B starts at zero so step 0 equals the base model. Dropout masks are
+/// keyed by (seed, optimizer step, module), so a run without dropout resumes bit for bit. Disposing the adapters
+/// merges them: W ← W + (α/r)·B·A.
 /// </summary>
 public sealed class LoraAdapters : ITrainableParameters
 {
-    private readonly List<Adapter> _adapters = [];
+    private readonly Dictionary<string, Adapter> _adapters = new(StringComparer.Ordinal);
     private readonly List<(string Name, Tensor Parameter)> _named = [];
+    private readonly Qwen25VLModel _model;
+    private bool _referenceView;
+    private long _step;
 
     public LoraAdapters(Qwen25VLModel model, LoraOptions options)
     {
         if (options.Rank < 1) throw new ArgumentOutOfRangeException(nameof(options), $"LoRA rank {options.Rank} must be at least 1");
-        if (options.Dropout != 0)
-            throw new NotSupportedException($"LoRA dropout {options.Dropout}: the merged-weight LoRA cannot drop the adapter's input; it needs a per-projection hook in the decoder (use --lora-dropout 0)");
+        if (options.Dropout is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(options), $"LoRA dropout {options.Dropout} must be in [0, 1)");
         var unknown = options.TargetModules.Except(LoraOptions.AllTargetModules).ToList();
         if (unknown.Count > 0) throw new ArgumentException($"unknown LoRA target modules: {string.Join(", ", unknown)} (expected some of {string.Join(", ", LoraOptions.AllTargetModules)})");
+        if (model.Decoder.Projections.Hook is not null) throw new InvalidOperationException("the model already has adapters attached; dispose them first");
         Options = options;
+        _model = model;
         var rng = new RandomGenerator(options.Seed);
         foreach (var (name, weight) in model.Parameters.All)
         {
@@ -56,16 +61,13 @@ public sealed class LoraAdapters : ITrainableParameters
             var a = Tape.Untracked(() => Tensor.Rand(new Shape(options.Rank, inFeatures), rng, -bound, bound, DType.F32, weight.Device));
             var b = Tape.Untracked(() => Tensor.Zeros(new Shape(outFeatures, options.Rank), DType.F32, weight.Device));
             a.RequiresGrad = b.RequiresGrad = true;
-            var frozen = Tape.Untracked(() => weight.Contiguous().Clone());
-            var adapter = new Adapter(module, weight, frozen, a, b);
-            _adapters.Add(adapter);
+            _adapters[module] = new Adapter(module, weight, a, b, (ulong)_adapters.Count + 1);
             _named.Add((LoraAName(module), a));
             _named.Add((LoraBName(module), b));
         }
         if (_adapters.Count == 0) throw new InvalidOperationException("no decoder projection matched the LoRA target modules");
         foreach (var (_, p) in model.Parameters.All) p.RequiresGrad = false;
-        foreach (var adapter in _adapters) adapter.Weight.RequiresGrad = true;
-        Install();
+        model.Decoder.Projections.Hook = Project;
     }
 
     public LoraOptions Options { get; }
@@ -78,48 +80,34 @@ public sealed class LoraAdapters : ITrainableParameters
 
     public bool Decays(string name, Tensor parameter) => true;
 
+    /// <summary>The adapters act through the hook; nothing needs installing.</summary>
     public void Install()
     {
-        foreach (var adapter in _adapters)
-            Tape.Untracked(() =>
-            {
-                using var noGrad = Tape.NoGrad();
-                using var product = adapter.B.MatMul(adapter.A);
-                using var scaled = product * Options.Scale;
-                using var merged = adapter.Base + scaled;
-                adapter.Weight.Backend.CopyInto(adapter.Weight, merged);
-                return 0;
-            });
     }
 
-    public void CollectGradients()
-    {
-        foreach (var adapter in _adapters)
-        {
-            var g = adapter.Weight.Grad;
-            if (g is null) continue;
-            Tape.Untracked(() =>
-            {
-                using var noGrad = Tape.NoGrad();
-                using var bT = adapter.B.T;
-                using var gradA0 = bT.MatMul(g);
-                using var gradA = gradA0 * Options.Scale;
-                using var aT = adapter.A.T;
-                using var gradB0 = g.MatMul(aT);
-                using var gradB = gradB0 * Options.Scale;
-                Accumulate(adapter.A, gradA);
-                Accumulate(adapter.B, gradB);
-                return 0;
-            });
-            g.Dispose();
-            adapter.Weight.Grad = null;
-        }
-    }
+    /// <summary>Gradients already sit on A and B; this marks the end of an optimizer step for the dropout keys.</summary>
+    public void CollectGradients() => _step++;
 
     public IDisposable UseReference()
     {
-        foreach (var adapter in _adapters) adapter.Weight.Backend.CopyInto(adapter.Weight, adapter.Base);
-        return new Restore(Install);
+        _referenceView = true;
+        return new Restore(() => _referenceView = false);
+    }
+
+    private Tensor? Project(string module, Tensor x, Tensor weight, Tensor? bias)
+    {
+        if (_referenceView || !_adapters.TryGetValue(module, out var adapter)) return null;
+        var input = Options.Dropout > 0 && Tape.IsGradEnabled
+            ? Functional.Dropout(x, Options.Dropout, DropoutSeed(adapter), training: true)
+            : x;
+        var update = Functional.Linear(Functional.Linear(input, adapter.A), adapter.B) * Options.Scale;
+        return Functional.Linear(x, weight, bias) + update;
+    }
+
+    private ulong DropoutSeed(Adapter adapter)
+    {
+        var key = Options.Seed ^ ((ulong)_step * 0x9E3779B97F4A7C15UL) ^ (adapter.Index * 0xBF58476D1CE4E5B9UL);
+        return RandomGenerator.SplitMix64(ref key);
     }
 
     public void Save(string folder)
@@ -149,32 +137,30 @@ public sealed class LoraAdapters : ITrainableParameters
         Install();
     }
 
+    /// <summary>Detaches the hook and merges the adapters into the base weights: W ← W + (α/r)·B·A.</summary>
     public void Dispose()
     {
-        foreach (var adapter in _adapters)
+        if (_model.Decoder.Projections.Hook == Project) _model.Decoder.Projections.Hook = null;
+        foreach (var adapter in _adapters.Values)
         {
+            Tape.Untracked(() =>
+            {
+                using var noGrad = Tape.NoGrad();
+                using var product = adapter.B.MatMul(adapter.A);
+                using var scaled = product * Options.Scale;
+                using var merged = adapter.Weight + scaled;
+                adapter.Weight.Backend.CopyInto(adapter.Weight, merged);
+                return 0;
+            });
             adapter.A.Grad?.Dispose();
             adapter.B.Grad?.Dispose();
             adapter.A.Dispose();
             adapter.B.Dispose();
-            adapter.Base.Dispose();
         }
         _adapters.Clear();
     }
 
-    internal static void Accumulate(Tensor leaf, Tensor grad)
-    {
-        if (leaf.Grad is null)
-        {
-            leaf.Grad = grad.Contiguous().Clone();
-            return;
-        }
-        var sum = leaf.Grad + grad;
-        leaf.Grad.Dispose();
-        leaf.Grad = sum;
-    }
-
-    private sealed record Adapter(string Module, Tensor Weight, Tensor Base, Tensor A, Tensor B);
+    private sealed record Adapter(string Module, Tensor Weight, Tensor A, Tensor B, ulong Index);
 
     private sealed class Restore(Action restore) : IDisposable
     {

@@ -36,14 +36,14 @@ public static class LoraMerge
         };
     }
 
-    /// <summary>Loads the base, installs W₀ + (α/r)·B·A, and writes model.safetensors plus the base folder's other files
+    /// <summary>Loads the base, folds the adapters in (W₀ + (α/r)·B·A), and writes model.safetensors plus the base folder's other files
     /// (config, tokenizer, processor) into <paramref name="outputFolder"/>, renamed into place when complete.</summary>
     public static void Merge(string baseWeights, string runOrAdapter, string outputFolder)
     {
         var adapterFolder = AdapterFolder(runOrAdapter);
         var model = Qwen25VLModel.Load(baseWeights);
-        using var adapters = new LoraAdapters(model, ReadOptions(adapterFolder));
-        adapters.Load(adapterFolder);
+        using (var adapters = new LoraAdapters(model, ReadOptions(adapterFolder)))
+            adapters.Load(adapterFolder);
         var final = Path.GetFullPath(outputFolder);
         if (Directory.Exists(final) && Directory.EnumerateFileSystemEntries(final).Any())
             throw new IOException($"output folder '{outputFolder}' is not empty");

@@ -17,11 +17,14 @@ public sealed class TextDecoder
         _config = config;
         EmbedTokens = p.Weight("embed_tokens.weight", config.VocabSize, config.HiddenSize);
         _layers = new DecoderLayer[config.NumHiddenLayers];
-        for (var i = 0; i < _layers.Length; i++) _layers[i] = new DecoderLayer(config, p.Scope($"layers.{i}"));
+        for (var i = 0; i < _layers.Length; i++) _layers[i] = new DecoderLayer(config, p.Scope($"layers.{i}"), $"model.layers.{i}", Projections);
         _finalNorm = p.NormWeight("norm.weight", config.HiddenSize);
     }
 
     public Tensor EmbedTokens { get; }
+
+    /// <summary>Where adapters (LoRA) attach to the decoder's linear projections.</summary>
+    public ProjectionHooks Projections { get; } = new();
 
     public IReadOnlyList<DecoderLayer> Layers => _layers;
 
@@ -52,8 +55,13 @@ public sealed class DecoderLayer
     private readonly Tensor _inputNorm, _postNorm, _qWeight, _qBias, _kWeight, _kBias, _vWeight, _vBias, _oWeight;
     private readonly Tensor _gate, _up, _down;
 
-    public DecoderLayer(Qwen25VLTextConfig c, ParameterBuilder p)
+    private readonly string _prefix;
+    private readonly ProjectionHooks _hooks;
+
+    public DecoderLayer(Qwen25VLTextConfig c, ParameterBuilder p, string prefix, ProjectionHooks hooks)
     {
+        _prefix = prefix;
+        _hooks = hooks;
         _heads = c.NumAttentionHeads;
         _kvHeads = c.NumKeyValueHeads;
         _headDim = c.HeadDim;
@@ -78,9 +86,9 @@ public sealed class DecoderLayer
         var (b, t) = (x.Shape[0], x.Shape[1]);
         var h = Functional.RmsNorm(x, _inputNorm, _eps);
         // [B, T, H·D] → [B, T, H, D]; the rotary tables broadcast over heads.
-        var q = Functional.Linear(h, _qWeight, _qBias).Reshape(b, t, _heads, _headDim);
-        var k = Functional.Linear(h, _kWeight, _kBias).Reshape(b, t, _kvHeads, _headDim);
-        var v = Functional.Linear(h, _vWeight, _vBias).Reshape(b, t, _kvHeads, _headDim);
+        var q = Project("self_attn.q_proj", h, _qWeight, _qBias).Reshape(b, t, _heads, _headDim);
+        var k = Project("self_attn.k_proj", h, _kWeight, _kBias).Reshape(b, t, _kvHeads, _headDim);
+        var v = Project("self_attn.v_proj", h, _vWeight, _vBias).Reshape(b, t, _kvHeads, _headDim);
         var cosHeads = cos.Unsqueeze(2);
         var sinHeads = sin.Unsqueeze(2);
         q = Functional.Rotary(q, cosHeads, sinHeads);
@@ -97,10 +105,25 @@ public sealed class DecoderLayer
             var (kAll, vAll) = cache.Append(k.Transpose(1, 2), v.Transpose(1, 2));
             attn = ScaledDotProductAttention.Compute(q.Transpose(1, 2), kAll, vAll, mask.Additive, scale).Transpose(1, 2);
         }
-        x = x + Functional.Linear(attn.Reshape(b, t, _heads * _headDim), _oWeight, null);
+        x = x + Project("self_attn.o_proj", attn.Reshape(b, t, _heads * _headDim), _oWeight, null);
         var z = Functional.RmsNorm(x, _postNorm, _eps);
-        return x + Functional.Linear(Functional.Linear(z, _gate, null).Silu() * Functional.Linear(z, _up, null), _down, null);
+        return x + Project("mlp.down_proj", Project("mlp.gate_proj", z, _gate, null).Silu() * Project("mlp.up_proj", z, _up, null), _down, null);
     }
+
+    /// <summary>x·Wᵀ + b, or what an attached adapter makes of it.</summary>
+    private Tensor Project(string leaf, Tensor x, Tensor weight, Tensor? bias) =>
+        _hooks.Apply($"{_prefix}.{leaf}", x, weight, bias) ?? Functional.Linear(x, weight, bias);
+}
+
+/// <summary>
+/// A replacement for the decoder's linear projections, keyed by module name ("model.layers.3.mlp.up_proj"):
+/// it returns the projection's output, or null to leave the plain x·Wᵀ + b.
+/// </summary>
+public sealed class ProjectionHooks
+{
+    public Func<string, Tensor, Tensor, Tensor?, Tensor?>? Hook { get; set; }
+
+    public Tensor? Apply(string module, Tensor x, Tensor weight, Tensor? bias) => Hook?.Invoke(module, x, weight, bias);
 }
 
 /// <summary>
