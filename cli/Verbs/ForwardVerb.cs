@@ -57,7 +57,7 @@ public sealed class ForwardVerb : IVerb
                 outputs = run(request);
             foreach (var unused in inputFile.Entries.Keys.Except(request.Used).Order(StringComparer.Ordinal))
                 VerbSupport.Warn($"input '{unused}' is not used by {modelType} and was ignored");
-            OutputTensorFile.Write(parse.GetValue(output)!, outputs);
+            TensorFiles.Write(parse.GetValue(output)!, outputs.Select(kv => (kv.Key, kv.Value)));
             Console.WriteLine($"wrote {string.Join(", ", outputs.Select(kv => $"{kv.Key} {kv.Value.Shape}"))}");
             return ExitCodes.Ok;
         }));

@@ -6,8 +6,5 @@ namespace StyleAlign.Engine.Models;
 public static class ModelWriter
 {
     public static void WriteParameters(string path, ParameterSet parameters, IDictionary<string, string>? metadata = null) =>
-        SafetensorsWriter.Write(
-            path,
-            parameters.All.Select(p => (p.Key, p.Value.Shape.Select(d => (long)d).ToArray(), p.Value.ToFloatArray())),
-            metadata ?? new Dictionary<string, string> { ["format"] = "pt" });
+        TensorFiles.Write(path, parameters.All.Select(p => (p.Key, p.Value)), metadata);
 }

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.IO;
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
@@ -120,8 +121,8 @@ public class MethodSmokeTests
         var large = Recipe(2, 1, "large").Run();
         var accumulated = Recipe(1, 2, "accumulated").Run();
         Assert.That(accumulated.FinalLoss, Is.EqualTo(large.FinalLoss).Within(1e-5), "Σ NLL / Σ tokens over the accumulated batch");
-        var a = StyleAlign.Trainers.Training.TensorFiles.ReadAll(Path.Combine(temp.Path, "large", "adapter_model.safetensors"));
-        var b = StyleAlign.Trainers.Training.TensorFiles.ReadAll(Path.Combine(temp.Path, "accumulated", "adapter_model.safetensors"));
+        var a = TensorFiles.ReadAll(Path.Combine(temp.Path, "large", "adapter_model.safetensors"));
+        var b = TensorFiles.ReadAll(Path.Combine(temp.Path, "accumulated", "adapter_model.safetensors"));
         foreach (var (name, tensor) in a)
             Assert.That(b[name].ToFloatArray(), Is.EqualTo(tensor.ToFloatArray()).Within(1e-5), name);
     }

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.IO;
 using System.CommandLine;
 using System.Text.Json;
 using NUnit.Framework;
@@ -37,7 +38,7 @@ public class TrainVerbTests
         foreach (var key in new[] { "final_loss", "eval_wr_logp_before", "eval_wr_logp_after", "seconds" })
             Assert.That(summary.GetProperty(key).ValueKind, Is.EqualTo(JsonValueKind.Number), key);
 
-        var adapters = StyleAlign.Trainers.Training.TensorFiles.ReadAll(Path.Combine(run, LoraMerge.AdapterFile));
+        var adapters = TensorFiles.ReadAll(Path.Combine(run, LoraMerge.AdapterFile));
         const string module = "model.layers.0.self_attn.q_proj";
         Assert.That(adapters.Keys, Does.Contain(LoraAdapters.LoraAName(module)).And.Contain(LoraAdapters.LoraBName(module)));
 

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.IO;
 using NUnit.Framework;
 using StyleAlign.Tests.Data;
 using StyleAlign.Trainers.Data;

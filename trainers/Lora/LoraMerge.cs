@@ -1,3 +1,4 @@
+using StyleAlign.Engine.IO;
 using System.Text.Json;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Trainers.Training;

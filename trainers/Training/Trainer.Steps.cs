@@ -1,3 +1,4 @@
+using StyleAlign.Engine.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using StyleAlign.Engine.Autograd;

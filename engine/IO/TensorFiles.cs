@@ -1,25 +1,24 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.IO;
 
-namespace StyleAlign.Trainers.Training;
+namespace StyleAlign.Engine.IO;
 
-/// <summary>Named tensors to and from one safetensors file (F32, F64 and I64 kept exactly).</summary>
+/// <summary>Named tensors to and from one safetensors file: F64 and integer tensors kept exactly (integers as I64), other floats as F32.</summary>
 public static class TensorFiles
 {
-    public static void Write(string path, IEnumerable<(string Name, Tensor Value)> tensors)
+    public static void Write(string path, IEnumerable<(string Name, Tensor Value)> tensors, IDictionary<string, string>? metadata = null)
     {
         var entries = tensors.Select(t =>
         {
             var shape = Enumerable.Range(0, t.Value.Rank).Select(d => (long)t.Value.Shape[d]).ToArray();
             return t.Value.DType switch
             {
-                DType.I64 => SafetensorsWriter.Int64(t.Name, shape, t.Value.ToLongArray()),
+                DType.I64 or DType.I32 or DType.U8 or DType.Bool => SafetensorsWriter.Int64(t.Name, shape, t.Value.ToLongArray()),
                 DType.F64 => (t.Name, SafetensorsDType.F64, shape, (ReadOnlyMemory<byte>)ToBytes(t.Value.ToDoubleArray())),
                 _ => SafetensorsWriter.Float32(t.Name, shape, t.Value.ToFloatArray()),
             };
         }).ToList();
-        SafetensorsWriter.Write(path, entries);
+        SafetensorsWriter.Write(path, entries, metadata);
     }
 
     /// <summary>Copies every named tensor of the file into the matching live tensor (shapes must agree; all names required).</summary>
