@@ -10,7 +10,7 @@
 // bit-deterministic. Launch: grid-stride, block 256.
 #include "common.cuh"
 
-// Op codes — the values of UnaryKind in engine/Core/Kernels.cs; a unit test reads this list and compares.
+// Op codes — the values of UnaryKind in engine/Core/OpKinds.cs; a unit test reads this list and compares.
 enum TensorUnaryOp
 {
     T_NEG = 0, T_EXP = 1, T_LOG = 2, T_SQRT = 3, T_RSQRT = 4, T_TANH = 5, T_SIGMOID = 6, T_SILU = 7,
