@@ -3,7 +3,7 @@ using Tensor = StyleAlign.Engine.Core.Tensor;
 
 namespace StyleAlign.Engine.Cuda.Backend;
 
-// RMSNorm / LayerNorm over the last dim (statistics fp32 [rows]), rotary embedding, dropout masks and AdamW.
+// RMSNorm / LayerNorm over the last dim (statistics fp32 [rows], saved for the backward pass).
 public sealed partial class CudaBackend
 {
     /// <summary>Rows summed by one block of the weight-gradient partial kernel; the partials are then added in order.</summary>
@@ -130,68 +130,5 @@ public sealed partial class CudaBackend
     {
         if (s.NumElements != rows) throw new ArgumentException($"norm backward: {name} has {s.NumElements} elements, expected one per row ({rows})");
         return s.DType == DType.F32 ? scratch.Dense(s) : scratch.Own(Cast(s, DType.F32));
-    }
-
-    public Tensor Rotary(Tensor x, Tensor cos, Tensor sin, bool inverse)
-    {
-        var kernel = CudaKernelNames.Rope(x.DType, inverse);
-        if (cos.DType != x.DType || sin.DType != x.DType) throw new ArgumentException($"rotary: cos {cos.DType} and sin {sin.DType} must match x {x.DType}");
-        if (x.Rank == 0 || x.Shape[^1] % 2 != 0) throw new ArgumentException($"rotary needs an even last dim, got {x.Shape}");
-        var y = NewTensor(x.Shape, x.DType);
-        if (x.NumElements == 0) return y;
-        using var scratch = new Scratch(this);
-        var xd = scratch.Dense(x);
-        // The kernel reads dense per-row tables, so broadcast cos/sin are expanded to x's shape once.
-        var cd = scratch.DenseOf(cos, ExpandFor(cos, x.Shape, "cos"));
-        var sd = scratch.DenseOf(sin, ExpandFor(sin, x.Shape, "sin"));
-        long d = x.Shape[^1], rows = x.NumElements / d;
-        Launch(kernel, LaunchConfig.ForElements(rows * (d / 2)), new KernelArgs()
-            .Long(1).Long(1).Long(rows).Long(d).Long(0).Long(0).Long(d)
-            .Pointer(Address(xd)).Pointer(Address(cd)).Pointer(Address(sd)).Pointer(Address(y)).Int(0));
-        return y;
-    }
-
-    private static Layout ExpandFor(Tensor t, Shape shape, string name)
-    {
-        try
-        {
-            return t.Layout.Expand(shape);
-        }
-        catch (ArgumentException e)
-        {
-            throw new ArgumentException($"rotary: {name} {t.Shape} does not broadcast to x {shape}", e);
-        }
-    }
-
-    public Tensor DropoutMask(Shape shape, double p, ulong seed)
-    {
-        if (p is < 0 or > 1 || double.IsNaN(p)) throw new ArgumentOutOfRangeException(nameof(p), $"dropout probability {p} is outside [0, 1]");
-        var keep = NewTensor(shape, DType.Bool);
-        var n = shape.NumElements;
-        if (n > 0)
-            Launch(CudaKernelNames.DropoutMask(), LaunchConfig.ForElements(n),
-                new KernelArgs().Long(n).Pointer(Address(keep)).ULong(seed).ULong(0).Value(p));
-        return keep;
-    }
-
-    public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStepArgs args)
-    {
-        var kernel = CudaKernelNames.AdamW(grad.DType);
-        foreach (var (t, name) in new[] { (param, "parameter"), (m, "m"), (v, "v") })
-        {
-            if (t.DType != DType.F32) throw new NotSupportedException($"adamw on CUDA keeps {name} in F32, got {t.DType} ({param.Name ?? "unnamed parameter"})");
-            if (!t.IsContiguous) throw new ArgumentException($"adamw updates {name} in place and needs it contiguous, got {t.Layout}");
-        }
-        foreach (var (t, name) in new[] { (grad, "grad"), (m, "m"), (v, "v") })
-            if (t.Shape != param.Shape) throw new ArgumentException($"adamw: {name} {t.Shape} does not match parameter {param.Name ?? ""} {param.Shape}");
-        var n = param.NumElements;
-        if (n == 0) return;
-        using var scratch = new Scratch(this);
-        var g = scratch.Dense(grad);
-        Launch(kernel, LaunchConfig.ForElements(n), new KernelArgs().Long(n)
-            .Pointer(Address(param)).Pointer(Address(g)).Pointer(Address(m)).Pointer(Address(v))
-            .Float((float)args.LearningRate).Float((float)args.Beta1).Float((float)args.Beta2).Float((float)args.Epsilon)
-            .Float((float)args.WeightDecay).Float((float)args.BiasCorrection1).Float((float)args.BiasCorrection2)
-            .Float(1f).Null());
     }
 }

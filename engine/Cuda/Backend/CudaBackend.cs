@@ -13,6 +13,9 @@ namespace StyleAlign.Engine.Cuda.Backend;
 /// </summary>
 public sealed partial class CudaBackend : IBackend
 {
+    /// <summary>Threads per block of the row kernels (one block per row) and of the column-blocked ones.</summary>
+    private const uint RowBlock = 256;
+
     private static readonly ConcurrentDictionary<int, CudaBackend> Instances = new();
     private readonly KernelLauncher _launcher;
 

@@ -1,0 +1,39 @@
+using StyleAlign.Engine.Core;
+using Tensor = StyleAlign.Engine.Core.Tensor;
+
+namespace StyleAlign.Engine.Cuda.Backend;
+
+// Rotate-half rotary embedding; broadcast cos/sin tables are expanded to x's shape once.
+public sealed partial class CudaBackend
+{
+    public Tensor Rotary(Tensor x, Tensor cos, Tensor sin, bool inverse)
+    {
+        var kernel = CudaKernelNames.Rope(x.DType, inverse);
+        if (cos.DType != x.DType || sin.DType != x.DType) throw new ArgumentException($"rotary: cos {cos.DType} and sin {sin.DType} must match x {x.DType}");
+        if (x.Rank == 0 || x.Shape[^1] % 2 != 0) throw new ArgumentException($"rotary needs an even last dim, got {x.Shape}");
+        var y = NewTensor(x.Shape, x.DType);
+        if (x.NumElements == 0) return y;
+        using var scratch = new Scratch(this);
+        var xd = scratch.Dense(x);
+        // The kernel reads dense per-row tables, so broadcast cos/sin are expanded to x's shape once.
+        var cd = scratch.DenseOf(cos, ExpandFor(cos, x.Shape, "cos"));
+        var sd = scratch.DenseOf(sin, ExpandFor(sin, x.Shape, "sin"));
+        long d = x.Shape[^1], rows = x.NumElements / d;
+        Launch(kernel, LaunchConfig.ForElements(rows * (d / 2)), new KernelArgs()
+            .Long(1).Long(1).Long(rows).Long(d).Long(0).Long(0).Long(d)
+            .Pointer(Address(xd)).Pointer(Address(cd)).Pointer(Address(sd)).Pointer(Address(y)).Int(0));
+        return y;
+    }
+
+    private static Layout ExpandFor(Tensor t, Shape shape, string name)
+    {
+        try
+        {
+            return t.Layout.Expand(shape);
+        }
+        catch (ArgumentException e)
+        {
+            throw new ArgumentException($"rotary: {name} {t.Shape} does not broadcast to x {shape}", e);
+        }
+    }
+}
