@@ -15,6 +15,12 @@ public interface IBackend
     /// <summary>Copies a host array (of the dtype's host type) into new storage.</summary>
     Storage Upload(Array host, DType dtype);
 
+    /// <summary>
+    /// Storage over a host array (of the dtype's host type) that the caller hands over: a device that keeps tensors
+    /// in host memory wraps the array itself, without a copy; any other device copies it.
+    /// </summary>
+    Storage Adopt(Array host, DType dtype) => Upload(host, dtype);
+
     /// <summary>The tensor's elements in logical row-major order, as a host array of its dtype's host type.</summary>
     Array Download(Tensor x);
 

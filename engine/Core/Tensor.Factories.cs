@@ -28,7 +28,7 @@ public sealed partial class Tensor
         if (s.NumElements != data.Length) throw new ArgumentException($"{data.Length} values do not fill shape {s}");
         Array host = data;
         if (data is bool[] flags) host = flags.Select(f => f ? (byte)1 : (byte)0).ToArray();
-        return new Tensor(new CpuStorage(dtype, host), Layout.Contiguous(s));
+        return new Tensor(Backends.For(Core.Device.Cpu).Adopt(host, dtype), Layout.Contiguous(s));
     }
 
     /// <summary>A tensor of the given dtype from float64 values (converted element by element).</summary>

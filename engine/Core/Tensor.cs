@@ -81,8 +81,6 @@ public sealed partial class Tensor : IDisposable
         if (_disposed || Storage.IsFreed)
             throw new ObjectDisposedException(Name ?? $"tensor {Shape}", "the tensor was disposed (was it created inside a Tape that has ended? call Keep())");
     }
-
-    internal CpuStorage CpuStorage => Storage as CpuStorage ?? throw new InvalidOperationException($"tensor is on {Device}, not the CPU");
 }
 
 /// <summary>Maps a device to its backend. The CUDA backend registers itself when present.</summary>

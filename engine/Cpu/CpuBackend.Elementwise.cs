@@ -174,8 +174,8 @@ public sealed partial class CpuBackend
     {
         var la = a.Layout.Expand(shape);
         var lb = b.Layout.Expand(shape);
-        var da = a.CpuStorage.As<T>();
-        var db = b.CpuStorage.As<T>();
+        var da = a.CpuStorage().As<T>();
+        var db = b.CpuStorage().As<T>();
         var y = new T[shape.NumElements];
         if (y.Length == 0) return y;
         var n = Strided.InnerLength(la);

@@ -92,7 +92,7 @@ public sealed partial class CpuBackend
         strides[dim] = 0;
         var bases = new Layout(indexShape, strides, 0).ElementOffsets();
         var srcOffsets = new Layout(indexShape, (long[])src.Layout.Strides.Clone(), src.Layout.Offset).ElementOffsets();
-        var srcData = src.CpuStorage.As<T>();
+        var srcData = src.CpuStorage().As<T>();
         for (var i = 0; i < bases.Length; i++) result[bases[i] + idx[i] * dimStride] += srcData[srcOffsets[i]];
         return result;
     }
@@ -204,7 +204,7 @@ public sealed partial class CpuBackend
             var dimStride = strides[Dim];
             strides[Dim] = 0;
             var bases = new Layout(IndexShape, strides, X.Layout.Offset).ElementOffsets();
-            var data = X.CpuStorage.As<T>();
+            var data = X.CpuStorage().As<T>();
             var result = new T[bases.Length];
             for (var i = 0; i < result.Length; i++) result[i] = data[bases[i] + Index[i] * dimStride];
             return Wrap(result, IndexShape, dtype);

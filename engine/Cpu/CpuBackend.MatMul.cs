@@ -72,6 +72,6 @@ public sealed partial class CpuBackend
         }
         var batchLayout = new Layout(new Shape(layout.Shape.ToArray()[..batchRank].Append(1).ToArray()), [.. layout.Strides[..batchRank], 1], layout.Offset);
         var offsets = Strided.RowOffsets(batchLayout);
-        return (x.CpuStorage.As<T>(), offsets, transposed, Math.Max(ld, 1));
+        return (x.CpuStorage().As<T>(), offsets, transposed, Math.Max(ld, 1));
     }
 }

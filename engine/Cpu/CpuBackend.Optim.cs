@@ -44,8 +44,8 @@ public sealed partial class CpuBackend
     /// <summary>Reads and writes a contiguous F32 or F64 tensor's elements as float64.</summary>
     private readonly struct ElementAccess(Tensor t)
     {
-        private readonly float[]? _f32 = t.DType == DType.F32 ? t.CpuStorage.As<float>() : null;
-        private readonly double[]? _f64 = t.DType == DType.F64 ? t.CpuStorage.As<double>() : null;
+        private readonly float[]? _f32 = t.DType == DType.F32 ? t.CpuStorage().As<float>() : null;
+        private readonly double[]? _f64 = t.DType == DType.F64 ? t.CpuStorage().As<double>() : null;
         private readonly int _offset = (int)t.Layout.Offset;
 
         public double this[int i]

@@ -41,8 +41,8 @@ public sealed partial class CpuBackend
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var xs = Strided.Dense<T>(x);
-        var cs = cos.CpuStorage.As<T>();
-        var ss = sin.CpuStorage.As<T>();
+        var cs = cos.CpuStorage().As<T>();
+        var ss = sin.CpuStorage().As<T>();
         var rowsC = Strided.RowOffsets(lc);
         var rowsS = Strided.RowOffsets(ls);
         var strideC = Strided.InnerStride(lc);

@@ -25,6 +25,8 @@ public sealed partial class CpuBackend : IBackend
         return new CpuStorage(dtype, copy);
     }
 
+    public Storage Adopt(Array host, DType dtype) => new CpuStorage(dtype, host);
+
     public Array Download(Tensor x)
     {
         x.ThrowIfDisposed();
@@ -92,20 +94,20 @@ public sealed partial class CpuBackend : IBackend
         if (dst.DType != src.DType) throw new ArgumentException($"copy of {src.DType} into {dst.DType}");
         switch (dst.DType)
         {
-            case DType.F32: Strided.Scatter<float>(DenseCopy<float>(src), dst.CpuStorage.As<float>(), dst.Layout); break;
-            case DType.F64: Strided.Scatter<double>(DenseCopy<double>(src), dst.CpuStorage.As<double>(), dst.Layout); break;
-            case DType.BF16: Strided.Scatter<ushort>(DenseCopy<ushort>(src), dst.CpuStorage.As<ushort>(), dst.Layout); break;
-            case DType.F16: Strided.Scatter<Half>(DenseCopy<Half>(src), dst.CpuStorage.As<Half>(), dst.Layout); break;
-            case DType.I32: Strided.Scatter<int>(DenseCopy<int>(src), dst.CpuStorage.As<int>(), dst.Layout); break;
-            case DType.I64: Strided.Scatter<long>(DenseCopy<long>(src), dst.CpuStorage.As<long>(), dst.Layout); break;
-            default: Strided.Scatter<byte>(DenseCopy<byte>(src), dst.CpuStorage.As<byte>(), dst.Layout); break;
+            case DType.F32: Strided.Scatter<float>(DenseCopy<float>(src), dst.CpuStorage().As<float>(), dst.Layout); break;
+            case DType.F64: Strided.Scatter<double>(DenseCopy<double>(src), dst.CpuStorage().As<double>(), dst.Layout); break;
+            case DType.BF16: Strided.Scatter<ushort>(DenseCopy<ushort>(src), dst.CpuStorage().As<ushort>(), dst.Layout); break;
+            case DType.F16: Strided.Scatter<Half>(DenseCopy<Half>(src), dst.CpuStorage().As<Half>(), dst.Layout); break;
+            case DType.I32: Strided.Scatter<int>(DenseCopy<int>(src), dst.CpuStorage().As<int>(), dst.Layout); break;
+            case DType.I64: Strided.Scatter<long>(DenseCopy<long>(src), dst.CpuStorage().As<long>(), dst.Layout); break;
+            default: Strided.Scatter<byte>(DenseCopy<byte>(src), dst.CpuStorage().As<byte>(), dst.Layout); break;
         }
     }
 
     private static T[] DenseCopy<T>(Tensor x)
     {
         var result = new T[x.NumElements];
-        Strided.Gather(x.CpuStorage.As<T>(), x.Layout, result);
+        Strided.Gather(x.CpuStorage().As<T>(), x.Layout, result);
         return result;
     }
 

@@ -78,7 +78,7 @@ internal static class Strided
     /// <summary>A contiguous array of the view's elements; the storage array itself when it already is one.</summary>
     public static T[] Dense<T>(Tensor x)
     {
-        var data = x.CpuStorage.As<T>();
+        var data = x.CpuStorage().As<T>();
         if (x.IsContiguous && x.Layout.Offset == 0 && data.Length == x.NumElements) return data;
         var result = new T[x.NumElements];
         Gather(data, x.Layout, result);

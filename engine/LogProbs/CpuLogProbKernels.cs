@@ -212,7 +212,7 @@ public sealed partial class CpuLogProbKernels : ILogProbBackend
     private static (T[] Data, int Offset) Dense<T>(Tensor x)
     {
         x.ThrowIfDisposed();
-        return x.IsContiguous ? (x.CpuStorage.As<T>(), checked((int)x.Layout.Offset)) : (Strided.Dense<T>(x), 0);
+        return x.IsContiguous ? (x.CpuStorage().As<T>(), checked((int)x.Layout.Offset)) : (Strided.Dense<T>(x), 0);
     }
 
     /// <summary>The storage array and start of a tensor the kernels write into: it must be contiguous.</summary>
@@ -220,7 +220,7 @@ public sealed partial class CpuLogProbKernels : ILogProbBackend
     {
         x.ThrowIfDisposed();
         if (!x.IsContiguous) throw new ArgumentException($"log-prob kernels write into contiguous tensors, got a strided {x.Shape} view");
-        return (x.CpuStorage.As<T>(), checked((int)x.Layout.Offset));
+        return (x.CpuStorage().As<T>(), checked((int)x.Layout.Offset));
     }
 
     private static long[] TargetsOf(Tensor indices, string what = "targets") => indices.DType switch
