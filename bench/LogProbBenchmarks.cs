@@ -36,14 +36,14 @@ public class LogProbBenchmarks
     [Benchmark(Baseline = true)]
     public double Naive()
     {
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         return LogProbPaths.Naive(_hidden, _weight, _targets, _grad).GradHidden.ToFloatArray()[0];
     }
 
     [Benchmark]
     public double Fused()
     {
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         return LogProbPaths.Fused(_hidden, _weight, _targets, _grad).GradHidden.ToFloatArray()[0];
     }
 }

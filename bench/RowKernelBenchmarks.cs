@@ -31,16 +31,16 @@ public class RowKernelBenchmarks
     [Benchmark]
     public float Softmax()
     {
-        using var noGrad = Tape.NoGrad();
-        using var tape = Tape.Begin();
+        using var noGrad = GradMode.NoGrad();
+        using var scope = TensorScope.Begin();
         return _scores.Softmax(-1).ToArray<float>()[0];
     }
 
     [Benchmark]
     public float RmsNorm()
     {
-        using var noGrad = Tape.NoGrad();
-        using var tape = Tape.Begin();
+        using var noGrad = GradMode.NoGrad();
+        using var scope = TensorScope.Begin();
         return Functional.RmsNorm(_hidden, _weight, 1e-6).ToArray<float>()[0];
     }
 }

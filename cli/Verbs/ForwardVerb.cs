@@ -53,7 +53,7 @@ public sealed class ForwardVerb : IVerb
             using var inputFile = SafetensorsFile.Open(parse.GetValue(inputs)!);
             var request = new ForwardRequest(weightsPath, inputFile, dt, parse.GetValue(hidden));
             Dictionary<string, Tensor> outputs;
-            using (Tape.NoGrad())
+            using (GradMode.NoGrad())
                 outputs = run(request);
             foreach (var unused in inputFile.Entries.Keys.Except(request.Used).Order(StringComparer.Ordinal))
                 VerbSupport.Warn($"input '{unused}' is not used by {modelType} and was ignored");

@@ -5,7 +5,7 @@ namespace StyleAlign.Engine.Attention;
 
 /// <summary>
 /// One timed forward+backward of fused attention or of the composite (MatMul/Where/Softmax) reference, as the
-/// benchmark verb and BenchmarkDotNet cases run it. Inputs are made once; each run records on its own tape.
+/// benchmark verb and BenchmarkDotNet cases run it. Inputs are made once; each run records in its own tensor scope.
 /// </summary>
 public sealed class AttentionWorkload
 {
@@ -18,7 +18,7 @@ public sealed class AttentionWorkload
         Causal = causal;
         Scale = 1.0 / Math.Sqrt(headDim);
         var rng = new RandomGenerator(seed);
-        Tensor Make(int heads) => Tape.Untracked(() => Tensor.RandN(new Shape(tokens, heads, headDim), rng).To(device ?? Device.Cpu));
+        Tensor Make(int heads) => TensorScope.Untracked(() => Tensor.RandN(new Shape(tokens, heads, headDim), rng).To(device ?? Device.Cpu));
         Q = Make(headsQ);
         K = Make(headsKv);
         V = Make(headsKv);
@@ -69,12 +69,12 @@ public sealed class AttentionWorkload
     /// <summary>The [Hq, Tq, Tk] tensors the composite materializes at its peak.</summary>
     public long CompositePeakBytes => CompositeAttention.PeakBytes(Q.Shape[1], Segments.TotalQ, Segments.TotalK, sizeof(float));
 
-    /// <summary>Runs forward and backward; returns the output and the three input gradients (kept off any tape).</summary>
+    /// <summary>Runs forward and backward; returns the output and the three input gradients (kept out of any tensor scope).</summary>
     public (Tensor Output, Tensor GradQ, Tensor GradK, Tensor GradV) Run(bool fused)
     {
         Tensor[] leaves = [Q.Detach(), K.Detach(), V.Detach()];
         foreach (var leaf in leaves) leaf.RequiresGrad = true;
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var output = fused
             ? FusedAttention.Varlen(leaves[0], leaves[1], leaves[2], Segments, Causal, Scale)
             : CompositeAttention.Varlen(leaves[0], leaves[1], leaves[2], Segments, Causal, Scale);

@@ -13,7 +13,7 @@ internal static class Backward
 
         var order = TopologicalOrder(root);
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         grads[root] = gradOutput ?? Tensor.Full(root.Shape, 1.0, root.DType, root.Device);
 
         for (var i = order.Count - 1; i >= 0; i--)
@@ -42,7 +42,7 @@ internal static class Backward
     private static void AccumulateLeaf(Tensor leaf, Tensor g)
     {
         var cast = g.DType == leaf.DType ? g : g.To(leaf.DType);
-        leaf.Grad = Tape.Untracked(() =>
+        leaf.Grad = TensorScope.Untracked(() =>
         {
             if (leaf.Grad is null) return cast.Contiguous().Clone();
             var sum = leaf.Grad + cast;

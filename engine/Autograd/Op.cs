@@ -23,7 +23,7 @@ public abstract class Op
     /// <summary>Attaches this op as the history of output when any input requires grad.</summary>
     protected Tensor Record(Tensor output, params Tensor[] inputs)
     {
-        if (!Tape.ShouldRecord(inputs)) return output;
+        if (!GradMode.ShouldRecord(inputs)) return output;
         _inputs = inputs;
         output.GradFn = this;
         output.RequiresGrad = true;

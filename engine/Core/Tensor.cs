@@ -4,7 +4,7 @@ namespace StyleAlign.Engine.Core;
 
 /// <summary>
 /// An n-dimensional array with a runtime dtype and device: a Layout over a ref-counted Storage.
-/// Views share storage; ops go through the device's backend and record autograd history on the Tape
+/// Views share storage; ops go through the device's backend and record autograd history
 /// when an input requires grad.
 /// </summary>
 public sealed partial class Tensor : IDisposable
@@ -16,7 +16,7 @@ public sealed partial class Tensor : IDisposable
         if (retain) storage.Retain();
         Storage = storage;
         Layout = layout;
-        Tape.Track(this);
+        TensorScope.Track(this);
     }
 
     public Storage Storage { get; }
@@ -49,7 +49,7 @@ public sealed partial class Tensor : IDisposable
     /// <summary>Optional name used in error messages and checkpoints.</summary>
     public string? Name { get; set; }
 
-    internal Tape? Owner { get; set; }
+    internal TensorScope? Owner { get; set; }
 
     public bool IsDisposed => _disposed;
 
@@ -63,10 +63,10 @@ public sealed partial class Tensor : IDisposable
         Storage.Release();
     }
 
-    /// <summary>Moves this tensor out of the current tape so it survives the end of the step.</summary>
+    /// <summary>Moves this tensor out of the current tensor scope so it survives the end of the step.</summary>
     public Tensor Keep()
     {
-        Tape.Keep(this);
+        TensorScope.Keep(this);
         return this;
     }
 
@@ -79,7 +79,7 @@ public sealed partial class Tensor : IDisposable
     internal void ThrowIfDisposed()
     {
         if (_disposed || Storage.IsFreed)
-            throw new ObjectDisposedException(Name ?? $"tensor {Shape}", "the tensor was disposed (was it created inside a Tape that has ended? call Keep())");
+            throw new ObjectDisposedException(Name ?? $"tensor {Shape}", "the tensor was disposed (was it created inside a TensorScope that has ended? call Keep())");
     }
 }
 

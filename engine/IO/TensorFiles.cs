@@ -57,7 +57,7 @@ public static class TensorFiles
     {
         var entry = file.GetEntry(name);
         var shape = new Shape(entry.Shape.Select(d => (int)d).ToArray());
-        return Tape.Untracked(() => dtype switch
+        return TensorScope.Untracked(() => dtype switch
         {
             DType.I64 => Tensor.FromArray(file.ReadAsInt64(name), shape.ToArray()),
             DType.F64 => Tensor.FromDoubles(file.ReadAsFloat64(name), shape, DType.F64, device),

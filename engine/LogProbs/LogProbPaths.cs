@@ -10,7 +10,7 @@ public sealed record LogProbGradients(Tensor LogProbs, Tensor GradHidden, Tensor
 /// <summary>
 /// One forward + backward of the token log-probs with a given upstream gradient g [N], without leaf
 /// accumulation, by the fused op and by the unfused path it replaces. Benchmarks compare the two.
-/// Tensors are created on the current tape.
+/// Tensors are created in the current tensor scope.
 /// </summary>
 public static class LogProbPaths
 {
@@ -38,7 +38,7 @@ public static class LogProbPaths
         var n = hidden.Shape[0];
         var vocab = weight.Shape[0];
         var y = targets.ToLongArray();
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
 
         var kernels = LogProbBackends.For(hidden.Device);
         var weightT = weight.T;

@@ -74,7 +74,7 @@ public sealed class ParameterBuilder(IParameterSource source, ParameterSet set, 
     {
         var full = prefix + name;
         if (set.Contains(full)) return set[full];
-        var t = Autograd.Tape.Untracked(() => source.Get(full, shape, init));
+        var t = TensorScope.Untracked(() => source.Get(full, shape, init));
         if (t.Shape != shape) throw new InvalidOperationException($"parameter '{full}' has shape {t.Shape}, expected {shape}");
         return set.Add(full, t);
     }

@@ -52,7 +52,7 @@ public sealed class AdamW : IDisposable
     /// <summary>Updates every parameter that has a gradient, in place.</summary>
     public void Step()
     {
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         foreach (var group in _groups)
             foreach (var p in group.Parameters)
             {
@@ -94,7 +94,7 @@ public sealed class AdamW : IDisposable
             if (!_state.TryGetValue(p, out var s)) return;
             dict[$"{key}.m"] = s.M;
             dict[$"{key}.v"] = s.V;
-            dict[$"{key}.step"] = Tape.Untracked(() => Tensor.Scalar(s.Step, DType.I64));
+            dict[$"{key}.step"] = TensorScope.Untracked(() => Tensor.Scalar(s.Step, DType.I64));
         });
         return dict;
     }
@@ -132,7 +132,7 @@ public sealed class AdamW : IDisposable
     {
         if (_state.TryGetValue(p, out var s)) return s;
         var dtype = MomentDType(p);
-        s = new State(Tape.Untracked(() => Tensor.Zeros(p.Shape, dtype, p.Device)), Tape.Untracked(() => Tensor.Zeros(p.Shape, dtype, p.Device)));
+        s = new State(TensorScope.Untracked(() => Tensor.Zeros(p.Shape, dtype, p.Device)), TensorScope.Untracked(() => Tensor.Zeros(p.Shape, dtype, p.Device)));
         _state[p] = s;
         return s;
     }
@@ -140,9 +140,9 @@ public sealed class AdamW : IDisposable
     private static DType MomentDType(Tensor p) => p.DType == DType.F64 ? DType.F64 : DType.F32;
 
     private static Tensor Copy(Tensor t, DType dtype, Device device) =>
-        Tape.Untracked(() =>
+        TensorScope.Untracked(() =>
         {
-            using var noGrad = Tape.NoGrad();
+            using var noGrad = GradMode.NoGrad();
             var onDevice = t.To(device);
             return onDevice.DType == dtype ? onDevice.Contiguous().Clone() : onDevice.To(dtype).Contiguous();
         });

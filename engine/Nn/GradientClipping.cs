@@ -14,10 +14,10 @@ public static class GradientClipping
     {
         if (maxNorm <= 0) throw new ArgumentOutOfRangeException(nameof(maxNorm), $"max norm {maxNorm} must be positive");
         var grads = parameters.Select(p => p.Grad).OfType<Tensor>().ToList();
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         var sumOfSquares = 0.0;
         foreach (var g in grads)
-            sumOfSquares += Tape.Untracked(() =>
+            sumOfSquares += TensorScope.Untracked(() =>
             {
                 using var wide = g.DType is DType.F32 or DType.F64 ? null : g.To(DType.F32);
                 using var squared = (wide ?? g).Square();
@@ -28,7 +28,7 @@ public static class GradientClipping
         var scale = maxNorm / (norm + 1e-6);
         if (!double.IsFinite(norm) || scale >= 1) return norm;
         foreach (var g in grads)
-            Tape.Untracked(() =>
+            TensorScope.Untracked(() =>
             {
                 using var scaled = g * scale;
                 g.Backend.CopyInto(g, scaled);

@@ -5,7 +5,7 @@ namespace StyleAlign.Engine.Nn;
 
 /// <summary>
 /// A layer with named parameters and child modules. Parameters are leaves that require grad and belong to
-/// no tape (they live as long as the module); disposing the module frees them and their gradients.
+/// no tensor scope (they live as long as the module); disposing the module frees them and their gradients.
 /// </summary>
 public abstract class Module : IDisposable
 {
@@ -47,7 +47,7 @@ public abstract class Module : IDisposable
         }
     }
 
-    /// <summary>Registers a leaf parameter; it must not be owned by a tape (create it with <see cref="Tape.Untracked"/>).</summary>
+    /// <summary>Registers a leaf parameter; it must not be owned by a tensor scope (create it with <see cref="TensorScope.Untracked"/>).</summary>
     protected Tensor RegisterParameter(string name, Tensor value)
     {
         if (_parameters.Any(p => p.Name == name)) throw new ArgumentException($"{GetType().Name} already has a parameter named '{name}'");
@@ -86,8 +86,8 @@ public sealed class Linear : Module
     {
         if (inFeatures <= 0 || outFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(inFeatures), $"linear layer of {inFeatures} → {outFeatures} features");
         var bound = 1.0 / Math.Sqrt(inFeatures);
-        Weight = RegisterParameter("weight", Tape.Untracked(() => Tensor.Rand(new Shape(outFeatures, inFeatures), rng, -bound, bound, dtype, device)));
-        if (bias) Bias = RegisterParameter("bias", Tape.Untracked(() => Tensor.Rand(new Shape(outFeatures), rng, -bound, bound, dtype, device)));
+        Weight = RegisterParameter("weight", TensorScope.Untracked(() => Tensor.Rand(new Shape(outFeatures, inFeatures), rng, -bound, bound, dtype, device)));
+        if (bias) Bias = RegisterParameter("bias", TensorScope.Untracked(() => Tensor.Rand(new Shape(outFeatures), rng, -bound, bound, dtype, device)));
     }
 
     public Tensor Weight { get; }

@@ -49,7 +49,7 @@ public class FusedAttentionTests
         var cu = Cumulative(7, 1, 33);
         var segments = new AttentionSegments(cu, cu);
         var (q, k, v) = Inputs(rng, segments, 2, 1, 16, DType.F64);
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var (_, lse) = FusedAttention.VarlenWithLogSumExp(q, k, v, segments, causal: true);
         var scale = 1.0 / Math.Sqrt(16);
         var scores = q.Permute(1, 0, 2).MatMul(k.Permute(1, 2, 0)) * scale;
@@ -87,7 +87,7 @@ public class FusedAttentionTests
         {
             q.Grad = k.Grad = v.Grad = null;
             foreach (var t in new[] { q, k, v }) t.RequiresGrad = true;
-            using var tape = Tape.Begin();
+            using var scope = TensorScope.Begin();
             FusedAttention.Varlen(q, k, v, segments, causal: true).Square().Sum().Backward();
             return [.. q.Grad!.ToFloatArray(), .. k.Grad!.ToFloatArray(), .. v.Grad!.ToFloatArray()];
         }

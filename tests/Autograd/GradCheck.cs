@@ -26,7 +26,7 @@ public static class GradCheck
             leaf.RequiresGrad = true;
             leaf.Grad = null;
         }
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var output = f(leaves);
         if (mustRecord is not null)
         {
@@ -61,8 +61,8 @@ public static class GradCheck
 
     private static double Objective(Func<Tensor[], Tensor> f, Tensor[] leaves, Tensor projection)
     {
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         return (f(leaves) * projection).Sum().Item();
     }
 

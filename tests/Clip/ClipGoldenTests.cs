@@ -16,7 +16,7 @@ public sealed class ClipGoldenTests
     {
         var model = ClipModel.Load(ClipFixture.Folder);
         var reference = ClipFixture.Read("case_forward.safetensors");
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var trace = new ClipTrace();
         var ids = ClipFixture.ToTensor(reference["input_ids"], DType.I64);
         var mask = ClipFixture.ToTensor(reference["attention_mask"], DType.I64);
@@ -54,7 +54,7 @@ public sealed class ClipGoldenTests
         var reference = ClipFixture.Read("case_forward.safetensors");
         var grads = ClipFixture.Read("case_grads.safetensors");
         foreach (var (_, p) in model.Parameters.All) p.RequiresGrad = true;
-        using (var tape = Tape.Begin())
+        using (var scope = TensorScope.Begin())
         {
             var textEmbeds = model.EncodeTexts(ClipFixture.ToTensor(reference["input_ids"], DType.I64), ClipFixture.ToTensor(reference["attention_mask"], DType.I64));
             var imageEmbeds = model.EncodeImages(ClipFixture.ToTensor(reference["pixel_values"], DType.F32));

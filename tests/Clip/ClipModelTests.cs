@@ -38,7 +38,7 @@ public sealed class ClipModelTests
         (config with { Text = config.Text with { EosTokenId = eosTokenId } }).Save(dir.Path);
         var model = ClipModel.Load(dir.Path);
 
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var trace = new ClipTrace();
         model.EncodeTexts(Tensor.FromArray(new long[] { 5, 2, 50, 97, 50, 0 }, 1, 6), Tensor.FromArray(new long[] { 1, 1, 1, 1, 1, 0 }, 1, 6), trace);
         Assert.That(trace.EosPositions, Is.EqualTo(new[] { expectedPosition }));
@@ -62,7 +62,7 @@ public sealed class ClipModelTests
 
         string[] captions = ["a red circle on a blue field", "why did the square cross the road?"];
         var loaded = pipeline.EmbedTexts(captions);
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var (ids, mask) = inMemory.Tokenize(pipeline.Tokenizer, captions);
         var direct = inMemory.EncodeTextsNoGrad(ids, mask).ToFloatArray();
         Assert.That(loaded.SelectMany(e => e).ToArray(), Is.EqualTo(direct));

@@ -74,7 +74,7 @@ public class TensorTests
         var w = Tensor.FromArray([1f, 2, 3], 3);
         w.RequiresGrad = true;
         Tensor kept, dropped;
-        using (var tape = Tape.Begin())
+        using (var scope = TensorScope.Begin())
         {
             dropped = w * 2.0;
             kept = (w * 3.0).Keep();
@@ -94,7 +94,7 @@ public class TensorTests
     {
         var w = Tensor.FromArray([1f, 2], 2);
         w.RequiresGrad = true;
-        using (Tape.NoGrad())
+        using (GradMode.NoGrad())
         {
             var y = w * 2.0;
             Assert.That(y.RequiresGrad, Is.False);

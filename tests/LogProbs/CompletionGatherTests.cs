@@ -15,7 +15,7 @@ public class CompletionGatherTests
         var ids = Tensor.FromArray(new long[] { 10, 11, 12, 13, 2, 0, 20, 21, 2, 0, 0, 0 }, 2, 6);
         var mask = Tensor.FromArray(new float[] { 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0 }, 2, 6);
         var hiddenValues = Enumerable.Range(0, 2 * 6 * 2).Select(i => (double)i).ToArray();
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var hidden = Tensor.FromDoubles(hiddenValues, new Shape(2, 6, 2), DType.F64);
         var sel = CompletionGather.Select(hidden, ids, mask);
         // Position t is selected iff mask[t+1] = 1: the last prompt position predicts the first completion token.
@@ -32,7 +32,7 @@ public class CompletionGatherTests
     {
         var ids = Tensor.FromArray(new long[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
         var mask = Tensor.FromArray(new byte[] { 0, 1, 1, 0, 0, 1 }, 2, 3);
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var hidden = Tensor.Zeros(new Shape(2, 3, 2), DType.F64);
         hidden.RequiresGrad = true;
         var sel = CompletionGather.Select(hidden, ids, mask);
@@ -49,7 +49,7 @@ public class CompletionGatherTests
         const int b = 2, t = 5, d = 4, vocab = 37;
         var ids = Tensor.FromArray(Enumerable.Range(0, b * t).Select(_ => (long)rng.NextInt(vocab)).ToArray(), b, t);
         var mask = Tensor.FromArray(new float[] { 0, 0, 1, 1, 1, 0, 1, 1, 0, 0 }, b, t);
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var hidden = Tensor.RandN(new Shape(b, t, d), rng, dtype: DType.F64);
         var weight = Tensor.RandN(new Shape(vocab, d), rng, dtype: DType.F64);
         var sel = CompletionGather.Select(hidden, ids, mask);

@@ -16,7 +16,7 @@ public class SegmentTests
     [Test, Category("Unit")]
     public void WorkedVectorSumsCountsAndMeans()
     {
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var values = Tensor.FromDoubles(PairLogProbs, new Shape(8), DType.F64);
         var segments = Tensor.FromArray(PairSegments, 8);
         Assert.That(Segments.Sum(values, segments, 2).ToDoubleArray(), Is.EqualTo(new[] { -3.5, -6.4 }).Within(1e-12));
@@ -27,7 +27,7 @@ public class SegmentTests
     [Test, Category("Unit")]
     public void WorkedVectorDpoGradientFlowsToEveryToken()
     {
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var values = Tensor.FromDoubles(PairLogProbs, new Shape(8), DType.F64);
         values.RequiresGrad = true;
         var sums = Segments.Sum(values, Tensor.FromArray(PairSegments, 8), 2);
@@ -46,7 +46,7 @@ public class SegmentTests
     [Test, Category("Unit")]
     public void WorkedVectorSimPoGradientGoesThroughTheMeans()
     {
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var values = Tensor.FromDoubles(PairLogProbs, new Shape(8), DType.F64);
         values.RequiresGrad = true;
         var means = Segments.Mean(values, Tensor.FromArray(PairSegments, 8), 2);
@@ -79,7 +79,7 @@ public class SegmentTests
                     values.Add(logps[b * slots + t]);
                     segments.Add(b);
                 }
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var v = Tensor.FromDoubles(values.ToArray(), new Shape(values.Count), DType.F32);
         var s = Tensor.FromArray(segments.ToArray(), segments.Count);
         Assert.That(Segments.Sum(v, s, rows).ToDoubleArray(), Is.EqualTo(fixture.ReadAsFloat64($"{side}_logp_sum")).Within(1e-5));

@@ -19,7 +19,7 @@ public class TokenLogProbsTests
 
         data.RequireGrads();
         double[] naive;
-        using (Tape.Begin())
+        using (TensorScope.Begin())
         {
             var (lp, _) = NaiveLogProbs.Compute(data.Hidden, data.Weight, data.Targets, data.Bias);
             naive = lp.ToDoubleArray();
@@ -29,7 +29,7 @@ public class TokenLogProbsTests
 
         data.RequireGrads();
         double[] fused;
-        using (Tape.Begin())
+        using (TensorScope.Begin())
         {
             var lp = TokenLogProbs.Compute(data.Hidden, data.Weight, data.TargetTensor, data.Bias, chunkRows);
             Assert.That(lp.DType, Is.EqualTo(DType.F32));
@@ -56,7 +56,7 @@ public class TokenLogProbsTests
 
         data.RequireGrads();
         double[] naiveLp, naiveEnt;
-        using (Tape.Begin())
+        using (TensorScope.Begin())
         {
             var (lp, ent) = NaiveLogProbs.Compute(data.Hidden, data.Weight, data.Targets, data.Bias);
             (naiveLp, naiveEnt) = (lp.ToDoubleArray(), ent.ToDoubleArray());
@@ -66,7 +66,7 @@ public class TokenLogProbsTests
 
         data.RequireGrads();
         double[] fusedLp, fusedEnt;
-        using (Tape.Begin())
+        using (TensorScope.Begin())
         {
             var (lp, ent) = TokenLogProbs.ComputeWithEntropy(data.Hidden, data.Weight, data.TargetTensor, data.Bias, chunkRows: 4);
             Assert.That(lp.DType, Is.EqualTo(DType.F64));
@@ -89,7 +89,7 @@ public class TokenLogProbsTests
         double[] Run(int? rows)
         {
             data.RequireGrads();
-            using var tape = Tape.Begin();
+            using var scope = TensorScope.Begin();
             var lp = TokenLogProbs.Compute(data.Hidden, data.Weight, data.TargetTensor, null, rows);
             lp.Sum().Backward();
             return [.. lp.ToDoubleArray(), .. data.Hidden.Grad!.ToDoubleArray(), .. data.Weight.Grad!.ToDoubleArray()];
@@ -104,7 +104,7 @@ public class TokenLogProbsTests
     {
         var data = LogProbTestData.Create(6, 4, 37, DType.F64, 8);
         data.RequireGrads();
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var (lp, ent) = TokenLogProbs.ComputeWithEntropy(data.Hidden, data.Weight, data.TargetTensor, data.Bias, chunkRows: 4);
         (lp.Sum() + ent.Sum()).Backward();
         var dh = data.Hidden.Grad!.ToDoubleArray();
@@ -129,7 +129,7 @@ public class TokenLogProbsTests
     {
         var data = LogProbTestData.Create(6, 8, 1000, DType.F64, 11);
         var grad = Tensor.RandN(new Shape(6), new RandomGenerator(12), dtype: DType.F64);
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var fused = LogProbPaths.Fused(data.Hidden, data.Weight, data.TargetTensor, grad, chunkRows: 4);
         var naive = LogProbPaths.Naive(data.Hidden, data.Weight, data.TargetTensor, grad, collectFreed: true);
         AssertClose(fused.LogProbs.ToDoubleArray(), naive.LogProbs.ToDoubleArray(), 1e-12, "log-probs");
@@ -152,8 +152,8 @@ public class TokenLogProbsTests
     {
         var data = LogProbTestData.Create(4, 4, 37, DType.F32, 9);
         data.RequireGrads();
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var lp = TokenLogProbs.Compute(data.Hidden, data.Weight, data.TargetTensor);
         Assert.That(lp.RequiresGrad, Is.False);
         Assert.That(lp.GradFn, Is.Null);

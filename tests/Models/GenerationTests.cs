@@ -17,12 +17,12 @@ public class GenerationTests
     /// <summary>Greedy decoding by recomputing the whole sequence each step: the cache-free reference.</summary>
     private static long[] GreedyWithoutCache(long[] prompt, int steps)
     {
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         var ids = prompt.ToList();
         var result = new List<long>();
         for (var s = 0; s < steps; s++)
         {
-            using var tape = Tape.Begin();
+            using var scope = TensorScope.Begin();
             var m = new long[1, ids.Count];
             for (var i = 0; i < ids.Count; i++) m[0, i] = ids[i];
             var logits = Model.Logits(Model.Forward(new Qwen25VLInputs(m))).Reshape(ids.Count, -1);

@@ -40,8 +40,8 @@ public class Qwen25VLGoldenTests
         Assert.That(positions, Is.EqualTo(f.ReadAsInt64("position_ids")));
         Assert.That(deltas, Is.EqualTo(f.ReadAsInt64("rope_deltas")));
 
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var hidden = new List<Tensor>();
         var logits = Model.Logits(Model.Forward(inputs, hiddenStates: hidden));
         var (b, t) = (ids.GetLength(0), ids.GetLength(1));
@@ -66,8 +66,8 @@ public class Qwen25VLGoldenTests
         Assert.That(layout.CuSeqlens.Select(i => (long)i), Is.EqualTo(f.ReadAsInt64("vision.cu_seqlens")));
         Compare.AllClose(Model.Visual.RotaryAngles(layout), f.ReadAsFloat32("vision.rot_pos_emb"), 1e-6, 1e-6, "rot_pos_emb");
 
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var pixels = Tensor.FromFloats(f.ReadAsFloat32("pixel_values"), new Shape(48, 1176));
         var trace = new VisionTower.Trace();
         var imageEmbeds = Model.EncodeImages(pixels, grids, trace);
@@ -100,7 +100,7 @@ public class Qwen25VLGoldenTests
         var grids = new List<(int, int, int)> { ((int)grid[0], (int)grid[1], (int)grid[2]) };
         var ids = Matrix(f, "input_ids");
         var labels = f.ReadAsInt64("labels");
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var pixels = Tensor.FromFloats(f.ReadAsFloat32("pixel_values"), new Shape(48, 1176));
         var hidden = model.Forward(new Qwen25VLInputs(ids, Matrix(f, "attention_mask"), pixels, grids));
         var logits = model.Logits(hidden).Reshape(30, -1).Narrow(0, 0, 29);

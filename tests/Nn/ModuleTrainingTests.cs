@@ -56,7 +56,7 @@ public class ModuleTrainingTests
         double first = double.NaN, loss = double.NaN;
         for (var step = 0; step < 700; step++)
         {
-            using var tape = Tape.Begin();
+            using var scope = TensorScope.Begin();
             var diff = mlp.Forward(x) - y;
             var mse = (diff * diff).Mean();
             loss = mse.Item();

@@ -16,7 +16,7 @@ public class OptimizerTests
         //         p = 0.99 − 0.1·0.5/(0.5 + 1e-8) = 0.890000002.
         // Step 2: p = 0.890000002·0.99; m = 0.045 − 0.025 = 0.02; v = 0.999·0.00025 + 0.001·0.0625 = 0.00031225;
         //         m̂ = 0.02/0.19, v̂ = 0.00031225/0.001999; p = 0.8544662986878463.
-        var p = Tape.Untracked(() => Tensor.FromDoubles([1.0], new Shape(1), dtype));
+        var p = TensorScope.Untracked(() => Tensor.FromDoubles([1.0], new Shape(1), dtype));
         p.RequiresGrad = true;
         using var opt = new AdamW([p], new AdamWOptions(LearningRate: 0.1, Beta1: 0.9, Beta2: 0.999, Epsilon: 1e-8, WeightDecay: 0.1));
         p.Grad = Tensor.FromDoubles([0.5], new Shape(1), dtype);
@@ -35,7 +35,7 @@ public class OptimizerTests
     public void AdamWStateRoundTripResumesTheSameTrajectory()
     {
         var rng = new RandomGenerator(5);
-        var a = Tape.Untracked(() => Tensor.RandN(new Shape(3, 2), rng));
+        var a = TensorScope.Untracked(() => Tensor.RandN(new Shape(3, 2), rng));
         var b = a.Clone();
         var grads = Enumerable.Range(0, 4).Select(_ => Tensor.RandN(new Shape(3, 2), rng)).ToArray();
         using var optA = new AdamW([a], new AdamWOptions(LearningRate: 0.01));

@@ -23,8 +23,8 @@ public class MethodSmokeTests
         var examples = PreferenceDataset.Load(train).Examples;
         var model = TinyTraining.Model(modelDir);
         var collator = TinyTraining.Collator(modelDir, maxCaptionTokens: 8);
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var batch = collator.Collate(examples, includeRejected: false);
         var rows = BatchScorer.Score(model, batch, BatchScorer.EncodeImages(model, batch), withVocabMean: true);
 

@@ -26,7 +26,7 @@ public class TrainableParametersTests
 
     private static void Backward(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> examples)
     {
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var batch = collator.Collate(examples, includeRejected: true);
         var rows = BatchScorer.Score(model, batch, BatchScorer.EncodeImages(model, batch));
         new SimPoObjective().Compute(rows, null).Loss.Backward();
@@ -100,9 +100,9 @@ public class TrainableParametersTests
 
         double[] Sums(bool recording)
         {
-            using var tape = Tape.Begin();
+            using var scope = TensorScope.Begin();
             if (recording) return BatchScorer.Score(model, batch, BatchScorer.EncodeImages(model, batch)).Sums.ToDoubleArray();
-            using var noGrad = Tape.NoGrad();
+            using var noGrad = GradMode.NoGrad();
             return BatchScorer.ScoreValues(model, batch).Sums;
         }
 

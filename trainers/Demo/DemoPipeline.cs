@@ -105,7 +105,7 @@ public static class DemoPipeline
 
     private static StyleEvaluationResult Evaluate(Qwen25VLModel model, PreferenceCollator collator, ClipStyleJudge judge, IReadOnlyList<PreferenceExample> test, DemoOptions options)
     {
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         var qwen = new QwenCaptionModel(model, collator, new GenerationOptions { MaxNewTokens = options.MaxNewTokens });
         return StyleEvaluator.Evaluate(test, qwen, qwen, judge);
     }

@@ -88,7 +88,7 @@ public sealed partial class StyleClassifier : IDisposable
             for (var start = 0; start < order.Length; start += options.BatchSize)
             {
                 var batch = order.Skip(start).Take(options.BatchSize).Select(i => training[i]).ToList();
-                using var tape = Tape.Begin();
+                using var scope = TensorScope.Begin();
                 var (inputs, labels) = ToTensors(batch);
                 var loss = StyleClassifierNetwork.BinaryCrossEntropyWithLogits(network.Forward(inputs, ++step), labels);
                 lossSum += loss.Item() * batch.Count;
@@ -113,8 +113,8 @@ public sealed partial class StyleClassifier : IDisposable
     public double[] Probabilities(IReadOnlyList<(float[] Image, float[] Text)> pairs)
     {
         if (pairs.Count == 0) return [];
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var (inputs, _) = ToTensors(pairs.Select(p => new LabeledEmbedding(p.Image, p.Text, false)).ToList(), Info.Architecture.EmbeddingDim);
         return Network.Forward(inputs).Sigmoid().ToDoubleArray();
     }
@@ -133,8 +133,8 @@ public sealed partial class StyleClassifier : IDisposable
 
     private static (double Accuracy, double Loss) Measure(StyleClassifierNetwork network, IReadOnlyList<LabeledEmbedding> examples)
     {
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var (inputs, labels) = ToTensors(examples);
         var logits = network.Forward(inputs);
         var loss = StyleClassifierNetwork.BinaryCrossEntropyWithLogits(logits, labels).Item();

@@ -56,8 +56,8 @@ public sealed class StyleClassifierNetwork : Module
         for (var i = 0; i < shapes.Count; i++)
         {
             var (outDim, inDim) = shapes[i];
-            var weight = RegisterParameter($"layers.{i}.weight", Tape.Untracked(() => create($"layers.{i}.weight", new Shape(outDim, inDim), inDim)));
-            var bias = RegisterParameter($"layers.{i}.bias", Tape.Untracked(() => create($"layers.{i}.bias", new Shape(outDim), inDim)));
+            var weight = RegisterParameter($"layers.{i}.weight", TensorScope.Untracked(() => create($"layers.{i}.weight", new Shape(outDim, inDim), inDim)));
+            var bias = RegisterParameter($"layers.{i}.bias", TensorScope.Untracked(() => create($"layers.{i}.bias", new Shape(outDim), inDim)));
             _layers.Add((weight, bias));
         }
     }

@@ -58,8 +58,8 @@ public sealed class LoraAdapters : ITrainableParameters
             if (!options.TargetModules.Contains(leaf)) continue;
             var (outFeatures, inFeatures) = (weight.Shape[0], weight.Shape[1]);
             var bound = 1.0 / Math.Sqrt(inFeatures);
-            var a = Tape.Untracked(() => Tensor.Rand(new Shape(options.Rank, inFeatures), rng, -bound, bound, DType.F32, weight.Device));
-            var b = Tape.Untracked(() => Tensor.Zeros(new Shape(outFeatures, options.Rank), DType.F32, weight.Device));
+            var a = TensorScope.Untracked(() => Tensor.Rand(new Shape(options.Rank, inFeatures), rng, -bound, bound, DType.F32, weight.Device));
+            var b = TensorScope.Untracked(() => Tensor.Zeros(new Shape(outFeatures, options.Rank), DType.F32, weight.Device));
             a.RequiresGrad = b.RequiresGrad = true;
             _adapters[module] = new Adapter(module, weight, a, b, (ulong)_adapters.Count + 1);
             _named.Add((LoraAName(module), a));
@@ -97,7 +97,7 @@ public sealed class LoraAdapters : ITrainableParameters
     private Tensor? Project(string module, Tensor x, Tensor weight, Tensor? bias)
     {
         if (_referenceView || !_adapters.TryGetValue(module, out var adapter)) return null;
-        var input = Options.Dropout > 0 && Tape.IsGradEnabled
+        var input = Options.Dropout > 0 && GradMode.IsEnabled
             ? Functional.Dropout(x, Options.Dropout, DropoutSeed(adapter), training: true)
             : x;
         var update = Functional.Linear(Functional.Linear(input, adapter.A), adapter.B) * Options.Scale;
@@ -143,9 +143,9 @@ public sealed class LoraAdapters : ITrainableParameters
         if (_model.Decoder.Projections.Hook == Project) _model.Decoder.Projections.Hook = null;
         foreach (var adapter in _adapters.Values)
         {
-            Tape.Untracked(() =>
+            TensorScope.Untracked(() =>
             {
-                using var noGrad = Tape.NoGrad();
+                using var noGrad = GradMode.NoGrad();
                 using var product = adapter.B.MatMul(adapter.A);
                 using var scaled = product * Options.Scale;
                 using var merged = adapter.Weight + scaled;

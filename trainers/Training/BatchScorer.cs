@@ -43,8 +43,8 @@ public static class BatchScorer
     /// <summary>Sequence sums and lengths without recording history (reference and evaluation passes).</summary>
     public static (double[] Sums, double[] Lengths) ScoreValues(Qwen25VLModel model, PreferenceBatch batch)
     {
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var rows = Score(model, batch, EncodeImages(model, batch));
         return (rows.Sums.ToDoubleArray(), rows.Lengths);
     }

@@ -21,7 +21,7 @@ public sealed class FullParameters : ITrainableParameters
             .Select(p => (p.Key, p.Value)).ToList();
         foreach (var (_, p) in model.Parameters.All) p.RequiresGrad = false;
         foreach (var (_, p) in _named) p.RequiresGrad = true;
-        if (keepReference) _reference = _named.Select(p => Tape.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
+        if (keepReference) _reference = _named.Select(p => TensorScope.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
     }
 
     public IReadOnlyList<(string Name, Tensor Parameter)> Named => _named;
@@ -39,7 +39,7 @@ public sealed class FullParameters : ITrainableParameters
     public IDisposable UseReference()
     {
         if (_reference is null) throw new InvalidOperationException("full fine-tuning was set up without a reference copy of the weights");
-        var current = _named.Select(p => Tape.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
+        var current = _named.Select(p => TensorScope.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
         for (var i = 0; i < _named.Count; i++) _named[i].Parameter.Backend.CopyInto(_named[i].Parameter, _reference[i]);
         return new Swap(() =>
         {

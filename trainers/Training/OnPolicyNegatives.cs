@@ -1,6 +1,7 @@
 using System.Text.Json.Nodes;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Engine.Core;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 
@@ -56,8 +57,8 @@ internal sealed class OnPolicyNegatives(OnPolicyOptions options, ulong seed)
 
     private string[] Sample(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> examples, ulong sampleSeed)
     {
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var (pixels, grids) = collator.Images(examples);
         var embeds = model.EncodeImages(pixels, grids);
         var prompts = examples.Select(e => collator.PromptIds(e).Select(id => (long)id).ToArray()).ToList();

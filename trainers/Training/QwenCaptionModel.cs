@@ -1,5 +1,6 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Engine.Core;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
@@ -21,8 +22,8 @@ public sealed class QwenCaptionModel(Qwen25VLModel model, PreferenceCollator col
 
     public string Generate(PreferenceExample example)
     {
-        using var tape = Tape.Begin();
-        using var noGrad = Tape.NoGrad();
+        using var scope = TensorScope.Begin();
+        using var noGrad = GradMode.NoGrad();
         var (pixels, grids) = collator.Images([example]);
         var prompt = collator.PromptIds(example).Select(id => (long)id).ToArray();
         var options = (generation ?? new GenerationOptions { MaxNewTokens = collator.Options.MaxCaptionTokens }) with { StopTokens = [collator.Tokenizer.ImEndId] };

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
@@ -32,7 +33,7 @@ public sealed partial class Trainer
         {
             var examples = microBatches[micro];
             ids.AddRange(examples.Select(e => e.Id));
-            using var tape = Tape.Begin();
+            using var scope = TensorScope.Begin();
             var batch = collator.Collate(examples, objective.UsesRejected);
             tokens += batch.TokenCount;
             var embeds = BatchScorer.EncodeImages(model, batch);

@@ -55,7 +55,7 @@ public sealed class LogProbBench : IBenchSubverb
 
     internal static Dictionary<string, object> Run(LogProbBenchOptions o)
     {
-        using var warmup = Tape.Begin();
+        using var warmup = TensorScope.Begin();
         var small = LogProbBenchInputs.Create(8, 16, 1000, o.Device, 1);
         LogProbPaths.Fused(small.Hidden, small.Weight, small.Targets, small.Grad, 3);
         LogProbPaths.Naive(small.Hidden, small.Weight, small.Targets, small.Grad);

@@ -49,8 +49,8 @@ public sealed class ModelForwardBench : IBenchSubverb
             clock.Restart();
             double visionSeconds, totalSeconds;
             long vocab;
-            using (Tape.NoGrad())
-            using (Tape.Begin())
+            using (GradMode.NoGrad())
+            using (TensorScope.Begin())
             {
                 var embeds = model.EncodeImages(Tensor.FromFloats(processed.PixelValues, new Shape(processed.Rows, processed.Columns)), [(grid.T, grid.H, grid.W)]);
                 visionSeconds = clock.Elapsed.TotalSeconds;

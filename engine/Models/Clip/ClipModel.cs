@@ -122,13 +122,13 @@ public sealed class ClipModel
     /// <summary>Embeddings without autograd history (evaluation).</summary>
     public Tensor EncodeImagesNoGrad(Tensor pixelValues)
     {
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         return EncodeImages(pixelValues);
     }
 
     public Tensor EncodeTextsNoGrad(Tensor inputIds, Tensor? attentionMask = null)
     {
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         return EncodeTexts(inputIds, attentionMask);
     }
 }

@@ -61,7 +61,7 @@ public sealed class ClipPipeline
         for (var start = 0; start < total; start += batchSize)
         {
             var count = Math.Min(batchSize, total - start);
-            using var tape = Autograd.Tape.Begin();
+            using var scope = TensorScope.Begin();
             var flat = encode(start, count).ToFloatArray();
             for (var i = 0; i < count; i++) result[start + i] = flat.AsSpan(i * dim, dim).ToArray();
         }

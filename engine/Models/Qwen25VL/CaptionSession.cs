@@ -33,8 +33,8 @@ public sealed class CaptionSession
     /// <summary>Generates one caption per (image, prompt) pair, batched.</summary>
     public IReadOnlyList<string> Caption(IReadOnlyList<(RgbImage Image, string Prompt)> requests, GenerationOptions options)
     {
-        using var noGrad = Tape.NoGrad();
-        using var tape = Tape.Begin();
+        using var noGrad = GradMode.NoGrad();
+        using var scope = TensorScope.Begin();
         var pixels = Processor.Process(requests.Select(r => r.Image).ToList());
         var grids = pixels.Grids.Select(g => (g.T, g.H, g.W)).ToList();
         var prompts = requests.Select((r, i) => ChatTemplate.EncodePrompt(Tokenizer, r.Prompt, [pixels.Grids[i]], mergeSize: Processor.MergeSize).InputIds.Select(id => (long)id).ToArray()).ToList();

@@ -40,8 +40,8 @@ public static class Generation
         var rng = new RandomGenerator(options.Seed);
         var outputs = Enumerable.Range(0, batch).Select(_ => new List<long>()).ToArray();
         var done = new bool[batch];
-        using var noGrad = Tape.NoGrad();
-        using var scope = Tape.Begin();
+        using var noGrad = GradMode.NoGrad();
+        using var scope = TensorScope.Begin();
         var cache = new KvCache(model.Config.Text.NumHiddenLayers);
         var inputs = new Qwen25VLInputs(ids, mask, null, grids);
         var (positions, deltas) = model.PositionIds(inputs);

@@ -61,7 +61,7 @@ internal static class Conformance
             cpu[i].RequiresGrad = true;
             gpu[i].RequiresGrad = true;
         }
-        using var tape = Tape.Begin();
+        using var scope = TensorScope.Begin();
         var expected = f(cpu);
         var actual = f(gpu);
         Assert.That(actual.Device, Is.EqualTo(device), $"{label}: the output stays on the device");

@@ -1,0 +1,78 @@
+namespace StyleAlign.Engine.Core;
+
+/// <summary>
+/// The ownership scope of one step. Every tensor created while a scope is current belongs to it and is disposed
+/// when the scope ends, unless it was moved out with <see cref="Tensor.Keep"/>. Scopes nest per thread. Whether
+/// ops record autograd history is a separate switch (<c>GradMode.NoGrad</c>).
+/// </summary>
+public sealed class TensorScope : IDisposable
+{
+    [ThreadStatic] private static TensorScope? _current;
+
+    private readonly List<Tensor> _owned = [];
+    private readonly TensorScope? _parent;
+    private bool _ended;
+
+    private TensorScope()
+    {
+        _parent = _current;
+        _current = this;
+    }
+
+    /// <summary>Starts a new scope that owns every tensor created until it is disposed.</summary>
+    public static TensorScope Begin() => new();
+
+    public static TensorScope? Current => _current;
+
+    /// <summary>Number of tensors the scope currently owns (for tests and leak reports).</summary>
+    public int OwnedCount => _owned.Count(t => ReferenceEquals(t.Owner, this));
+
+    internal static void Track(Tensor t)
+    {
+        var scope = _current;
+        if (scope is null) return;
+        t.Owner = scope;
+        scope._owned.Add(t);
+    }
+
+    internal static void Keep(Tensor t)
+    {
+        var owner = t.Owner;
+        if (owner is null) return;
+        var parent = owner._parent;
+        t.Owner = parent;
+        parent?._owned.Add(t);
+    }
+
+    /// <summary>Creates tensors that no scope owns (optimizer state, gradients of parameters).</summary>
+    public static T Untracked<T>(Func<T> create)
+    {
+        var saved = _current;
+        _current = null;
+        try
+        {
+            return create();
+        }
+        finally
+        {
+            _current = saved;
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_ended) return;
+        _ended = true;
+        if (!ReferenceEquals(_current, this))
+            throw new InvalidOperationException("tensor scopes must end in the reverse order they began");
+        _current = _parent;
+        foreach (var t in _owned)
+            if (ReferenceEquals(t.Owner, this))
+            {
+                t.Owner = null;
+                t.GradFn = null;
+                t.Dispose();
+            }
+        _owned.Clear();
+    }
+}
