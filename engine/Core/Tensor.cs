@@ -82,25 +82,3 @@ public sealed partial class Tensor : IDisposable
             throw new ObjectDisposedException(Name ?? $"tensor {Shape}", "the tensor was disposed (was it created inside a TensorScope that has ended? call Keep())");
     }
 }
-
-/// <summary>Maps a device to its backend. The CUDA backend registers itself when present.</summary>
-public static class Backends
-{
-    private static Func<Device, IBackend>? _cuda;
-
-    public static void RegisterCuda(Func<Device, IBackend> factory) => _cuda = factory;
-
-    public static IBackend For(Device device) => device.Kind switch
-    {
-        DeviceKind.Cpu => Cpu.CpuBackend.Instance,
-        DeviceKind.Cuda => (_cuda ?? RegisterDefaultCuda()).Invoke(device),
-        _ => throw new ArgumentOutOfRangeException(nameof(device)),
-    };
-
-    // The engine's own CUDA backend, registered on first use unless another was registered before.
-    private static Func<Device, IBackend> RegisterDefaultCuda()
-    {
-        Cuda.Backend.CudaBackend.Register();
-        return _cuda!;
-    }
-}

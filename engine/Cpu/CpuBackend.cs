@@ -1,3 +1,5 @@
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Engine.Cpu;
@@ -13,6 +15,11 @@ public sealed partial class CpuBackend : IBackend
     private CpuBackend()
     {
     }
+
+    /// <summary>Registers the CPU backend for <see cref="DeviceKind.Cpu"/> when the engine assembly loads.</summary>
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "The engine registers its own implementations; registering stores a factory and does no work.")]
+    internal static void Register() => Backends.Register<IBackend>(DeviceKind.Cpu, _ => Instance);
 
     public Device Device => Device.Cpu;
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics.CodeAnalysis;
+using System.Runtime.CompilerServices;
 using StyleAlign.Engine.Core;
 using Tensor = StyleAlign.Engine.Core.Tensor;
 
@@ -30,8 +32,13 @@ public sealed partial class CudaBackend : IBackend
 
     public Device Device { get; }
 
-    /// <summary>Makes <c>Backends.For(Device.Cuda(n))</c> resolve to this backend (the CUDA context opens on first use).</summary>
-    public static void Register() => Backends.RegisterCuda(For);
+    /// <summary>
+    /// Registers this backend for <see cref="DeviceKind.Cuda"/> when the engine assembly loads. Only the factory is
+    /// registered: nothing touches the driver until a CUDA tensor is made, so a machine without a GPU loads cleanly.
+    /// </summary>
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "The engine registers its own implementations; registering stores a factory and does no work.")]
+    internal static void Register() => Backends.Register<IBackend>(DeviceKind.Cuda, For);
 
     /// <summary>The backend of a CUDA device; throws "No CUDA device: ..." where there is none.</summary>
     public static CudaBackend For(Device device)
