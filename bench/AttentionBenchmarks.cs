@@ -1,5 +1,5 @@
 using BenchmarkDotNet.Attributes;
-using StyleAlign.Engine.Attention;
+using StyleAlign.Engine.FusedOps.Attention;
 
 namespace StyleAlign.Bench;
 

@@ -1,7 +1,7 @@
 using BenchmarkDotNet.Attributes;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 
 namespace StyleAlign.Bench;
 

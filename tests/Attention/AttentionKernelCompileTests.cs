@@ -1,6 +1,6 @@
 using System.Text.RegularExpressions;
 using NUnit.Framework;
-using StyleAlign.Engine.Attention;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Cuda;
 using StyleAlign.Tests.Cuda;
 

@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using StyleAlign.Engine.Attention;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using static StyleAlign.Tests.Attention.AttentionTestData;
@@ -170,8 +170,8 @@ public class FusedAttentionTests
     [Test]
     public void DevicesWithoutAnImplementationGiveAClearError()
     {
-        Assert.That(FusedAttentionBackends.For(Device.Cpu), Is.SameAs(CpuFusedAttention.Instance));
-        Assert.That(() => FusedAttentionBackends.For(Device.Cuda()), Throws.InvalidOperationException.With.Message.Contains("no CUDA implementation is registered"));
+        Assert.That(Backends.For<IFusedAttention>(Device.Cpu), Is.SameAs(CpuFusedAttention.Instance));
+        Assert.That(() => Backends.For<IFusedAttention>(Device.Cuda()), Throws.InvalidOperationException.With.Message.Contains("no CUDA implementation is registered"));
     }
 
     [Test]

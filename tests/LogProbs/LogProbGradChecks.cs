@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 using StyleAlign.Tests.Autograd;
 
 namespace StyleAlign.Tests.LogProbs;
@@ -37,7 +37,7 @@ public class LogProbGradChecks
         var h = GradCheck.Random(new RandomGenerator(23), 2, 4, 3);
         var ids = Tensor.FromArray(new long[] { 5, 6, 7, 8, 1, 2, 3, 4 }, 2, 4);
         var mask = Tensor.FromArray(new float[] { 0, 0, 1, 1, 0, 1, 1, 0 }, 2, 4);
-        GradCheck.Check(v => Engine.LogProbs.CompletionGather.Select(v[0], ids, mask).Hidden, [h], mustRecord: [typeof(CompletionGatherOp)]);
+        GradCheck.Check(v => Engine.FusedOps.LogProbs.CompletionGather.Select(v[0], ids, mask).Hidden, [h], mustRecord: [typeof(CompletionGatherOp)]);
     }
 
     [Test, CoversOp(typeof(SegmentSumOp))]

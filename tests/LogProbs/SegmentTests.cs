@@ -2,7 +2,7 @@ using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 
 namespace StyleAlign.Tests.LogProbs;
 

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 
 namespace StyleAlign.Tests.LogProbs;
 
@@ -141,7 +141,7 @@ public class TokenLogProbsTests
     [Test]
     public void DefaultChunkFollowsTheByteBudget()
     {
-        var kernels = CpuLogProbKernels.Instance;
+        var kernels = CpuFusedLogProbs.Instance;
         Assert.That(kernels.DefaultChunkRows(151936, DType.F32), Is.EqualTo((int)((64L << 20) / (151936 * 4))));
         Assert.That(kernels.DefaultChunkRows(151936, DType.F64), Is.EqualTo((int)((64L << 20) / (151936 * 8))));
         Assert.That(kernels.DefaultChunkRows(1 << 30, DType.F32), Is.EqualTo(1));

@@ -1,6 +1,6 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Tests.Objectives;

@@ -2,7 +2,7 @@ using StyleAlign.Engine.IO;
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 using StyleAlign.Tests.Data;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Objectives;

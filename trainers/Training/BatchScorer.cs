@@ -1,6 +1,6 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Batching;

@@ -2,7 +2,7 @@ using System.CommandLine;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
-using StyleAlign.Engine.Attention;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Cli;
@@ -45,7 +45,7 @@ public sealed class AttentionBench : IBenchSubverb
         try
         {
             device = Device.Parse(s.Device);
-            if (!device.IsCpu) FusedAttentionBackends.For(device);
+            if (!device.IsCpu) Backends.For<IFusedAttention>(device);
         }
         catch (Exception e) when (e is FormatException or InvalidOperationException or NotSupportedException)
         {

@@ -3,7 +3,7 @@ using System.Diagnostics;
 using System.Text.Json;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
+using StyleAlign.Engine.FusedOps.LogProbs;
 
 namespace StyleAlign.Cli.Verbs.Bench;
 
@@ -36,7 +36,7 @@ public sealed class LogProbBench : IBenchSubverb
             {
                 try
                 {
-                    LogProbBackends.For(options.Device);
+                    Backends.For<IFusedLogProbs>(options.Device);
                     Backends.For(options.Device);
                 }
                 catch (InvalidOperationException e)
@@ -61,7 +61,7 @@ public sealed class LogProbBench : IBenchSubverb
         LogProbPaths.Naive(small.Hidden, small.Weight, small.Targets, small.Grad);
 
         var inputs = LogProbBenchInputs.Create(o.Tokens, o.Hidden, o.Vocab, o.Device, 7);
-        var chunkRows = Math.Min(o.ChunkRows ?? LogProbBackends.For(o.Device).DefaultChunkRows(o.Vocab, DType.F32), o.Tokens);
+        var chunkRows = Math.Min(o.ChunkRows ?? Backends.For<IFusedLogProbs>(o.Device).DefaultChunkRows(o.Vocab, DType.F32), o.Tokens);
 
         var (fusedMs, fusedCpuMs, fused) = Timed(() => LogProbPaths.Fused(inputs.Hidden, inputs.Weight, inputs.Targets, inputs.Grad, chunkRows));
         var (naiveMs, naiveCpuMs, naive) = Timed(() => LogProbPaths.Naive(inputs.Hidden, inputs.Weight, inputs.Targets, inputs.Grad));

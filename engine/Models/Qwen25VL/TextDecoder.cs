@@ -1,4 +1,4 @@
-using StyleAlign.Engine.Attention;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;

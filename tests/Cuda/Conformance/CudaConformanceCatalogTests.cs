@@ -3,6 +3,8 @@ using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
+using StyleAlign.Engine.FusedOps.LogProbs;
 
 namespace StyleAlign.Tests.Cuda.Conformance;
 

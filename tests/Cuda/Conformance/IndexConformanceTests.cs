@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using StyleAlign.Engine.Attention;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using static StyleAlign.Tests.Cuda.Conformance.Conformance;

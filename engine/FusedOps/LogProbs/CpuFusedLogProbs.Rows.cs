@@ -1,10 +1,10 @@
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
 
-namespace StyleAlign.Engine.LogProbs;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 // Row gather/scatter for the completion selection and the segment reductions of the objectives.
-public sealed partial class CpuLogProbKernels
+public sealed partial class CpuFusedLogProbs
 {
     public Tensor GatherRows(Tensor x, int[] rows) => x.DType switch
     {

@@ -1,7 +1,7 @@
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.LogProbs;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>Per-token log-probs (and entropies) of the targets under an LM head, without materializing N×V logits.</summary>
 public static class TokenLogProbs

@@ -1,6 +1,6 @@
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
 /// Attention spelled with ordinary tensor ops (MatMul, Where, Softmax) over the whole packed sequence with a

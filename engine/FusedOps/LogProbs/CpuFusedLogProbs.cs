@@ -1,24 +1,31 @@
 using System.Buffers;
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using TensorPrimitives = System.Numerics.Tensors.TensorPrimitives;
+using System.Runtime.CompilerServices;
 using System.Runtime.InteropServices;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
 
-namespace StyleAlign.Engine.LogProbs;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
 /// CPU chunk primitives: GEMMs through <see cref="CpuGemm"/>, and row passes vectorized with TensorPrimitives
 /// and spread over the cores. Each row of a chunk is read by the forward pass once (max, then exp/sum/dot on a
 /// per-thread row buffer that stays in cache) and rewritten in place by the backward pass.
 /// </summary>
-public sealed partial class CpuLogProbKernels : ILogProbBackend
+public sealed partial class CpuFusedLogProbs : IFusedLogProbs
 {
-    public static readonly CpuLogProbKernels Instance = new();
+    public static readonly CpuFusedLogProbs Instance = new();
 
-    private CpuLogProbKernels()
+    private CpuFusedLogProbs()
     {
     }
+
+    /// <summary>Registers the CPU implementation for <see cref="DeviceKind.Cpu"/> when the engine assembly loads.</summary>
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "The engine registers its own implementations; registering stores a factory and does no work.")]
+    internal static void Register() => Backends.Register<IFusedLogProbs>(DeviceKind.Cpu, _ => Instance);
 
     public Device Device => Device.Cpu;
 

@@ -1,7 +1,7 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
 /// One timed forward+backward of fused attention or of the composite (MatMul/Where/Softmax) reference, as the

@@ -1,7 +1,7 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
 
-namespace StyleAlign.Engine.Autograd.Ops;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
 /// out[s] = Σ values[i] over the i with segmentIds[i] = s: the per-sequence sum of token log-probs.
@@ -18,8 +18,8 @@ public sealed class SegmentSumOp : Op
             throw new ArgumentException($"segment sum: segment ids must be [{values.Shape[0]}], got {segmentIds.Shape}");
         if (numSegments < 0) throw new ArgumentOutOfRangeException(nameof(numSegments), $"segment count must be ≥ 0, got {numSegments}");
         var op = new SegmentSumOp { _segmentIds = segmentIds };
-        return op.Record(LogProbBackends.For(values.Device).SegmentSum(values, segmentIds, numSegments), values);
+        return op.Record(Backends.For<IFusedLogProbs>(values.Device).SegmentSum(values, segmentIds, numSegments), values);
     }
 
-    protected internal override Tensor?[] Backward(Tensor g) => [LogProbBackends.For(g.Device).BroadcastSegments(g, _segmentIds)];
+    protected internal override Tensor?[] Backward(Tensor g) => [Backends.For<IFusedLogProbs>(g.Device).BroadcastSegments(g, _segmentIds)];
 }

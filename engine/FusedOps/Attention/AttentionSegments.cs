@@ -1,12 +1,6 @@
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.Attention;
-
-/// <summary>Scalars of one fused-attention call.</summary>
-/// <param name="Causal">Bottom-right aligned causal mask: query i of a segment sees key j when j ≤ i + (Lk − Lq).</param>
-/// <param name="Scale">Softmax scale applied to q·k (usually 1/√D).</param>
-/// <param name="Deterministic">Backward without atomics, so repeated runs give identical bits (the CPU always is).</param>
-public readonly record struct AttentionOptions(bool Causal, double Scale, bool Deterministic = false);
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
 /// Packed variable-length segments: segment s owns query rows [CuSeqlensQ[s], CuSeqlensQ[s+1]) and key rows
@@ -72,36 +66,4 @@ public sealed class AttentionSegments
         for (var s = 0; s + 1 < cu.Length; s++)
             if (cu[s + 1] < cu[s]) throw new ArgumentException($"{name} must be non-decreasing, but entry {s + 1} ({cu[s + 1]}) < entry {s} ({cu[s]})");
     }
-}
-
-/// <summary>
-/// The primitives a device provides for fused attention. Shapes: q [Tq, Hq, D], k and v [Tk, Hkv, D] with
-/// Hq a multiple of Hkv (query head h reads kv head h / (Hq/Hkv)); output [Tq, Hq, D]; log-sum-exp [Hq, Tq]
-/// (fp32, or fp64 for fp64 inputs; −∞ for a row that sees no key, whose output is zero).
-/// </summary>
-public interface IFusedAttentionBackend
-{
-    (Tensor Output, Tensor LogSumExp) Forward(Tensor q, Tensor k, Tensor v, AttentionSegments segments, AttentionOptions options);
-
-    /// <summary>Gradients of q, k, v by recomputation from the saved output and log-sum-exp.</summary>
-    (Tensor GradQ, Tensor GradK, Tensor GradV) Backward(
-        Tensor q, Tensor k, Tensor v, Tensor output, Tensor logSumExp, Tensor gradOutput, AttentionSegments segments, AttentionOptions options);
-
-    /// <summary>One query per sequence against a KV cache: q [B, Hq, D], caches [B, Tmax, Hkv, D], lengths [B] → [B, Hq, D].</summary>
-    Tensor Decode(Tensor q, Tensor kCache, Tensor vCache, int[] lengths, double scale);
-}
-
-/// <summary>Picks the fused-attention implementation for a device: the CPU one, or a registered CUDA one.</summary>
-public static class FusedAttentionBackends
-{
-    private static IFusedAttentionBackend? _cuda;
-
-    public static void RegisterCuda(IFusedAttentionBackend backend) => _cuda = backend;
-
-    public static IFusedAttentionBackend For(Device device) => device.Kind switch
-    {
-        DeviceKind.Cpu => CpuFusedAttention.Instance,
-        DeviceKind.Cuda => _cuda ?? throw new InvalidOperationException($"fused attention on {device}: no CUDA implementation is registered (FusedAttentionBackends.RegisterCuda)"),
-        _ => throw new NotSupportedException($"fused attention has no implementation for device {device}"),
-    };
 }

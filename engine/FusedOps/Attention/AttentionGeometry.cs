@@ -1,6 +1,6 @@
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>Checked sizes of one fused-attention call: q [Tq, Hq, D], k and v [Tk, Hkv, D].</summary>
 internal readonly record struct AttentionGeometry(int TotalQ, int TotalK, int HeadsQ, int HeadsKv, int HeadDim)

@@ -1,15 +1,16 @@
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.LogProbs;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
-/// The per-device primitives of the chunked linear + selective log-softmax (alignment spec §3.4, design A).
-/// The op drives them chunk by chunk so that only one chunk of logits [C, V] exists at a time.
+/// The per-device primitives of the chunked linear + selective log-softmax, and of the completion gather and
+/// segment sums around it; the ops find the device's one through <see cref="Backends.For{TCapability}"/>.
+/// <see cref="TokenLogProbsOp"/> drives the chunk primitives chunk by chunk so that only one chunk of logits [C, V] exists at a time.
 /// Row ranges [start, start + count) index the gathered rows N; a chunk buffer holds its rows from row 0.
 /// Compute dtype: F64 when the inputs are F64, otherwise F32 (BF16 inputs compute in fp32 on devices
 /// that store BF16). Outputs passed in are contiguous tensors of the compute dtype.
 /// </summary>
-public interface ILogProbBackend
+public interface IFusedLogProbs
 {
     Device Device { get; }
 
@@ -52,19 +53,4 @@ public interface ILogProbBackend
 
     /// <summary>out[i] = perSegment[segmentIds[i]]: the gradient of <see cref="SegmentSum"/>.</summary>
     Tensor BroadcastSegments(Tensor perSegment, Tensor segmentIds);
-}
-
-/// <summary>Maps a device to its log-prob primitives. The CUDA backend registers its implementation when present.</summary>
-public static class LogProbBackends
-{
-    private static Func<Device, ILogProbBackend>? _cuda;
-
-    public static void RegisterCuda(Func<Device, ILogProbBackend> factory) => _cuda = factory;
-
-    public static ILogProbBackend For(Device device) => device.Kind switch
-    {
-        DeviceKind.Cpu => CpuLogProbKernels.Instance,
-        DeviceKind.Cuda => _cuda?.Invoke(device) ?? throw new InvalidOperationException($"token log-probs on {device} need the CUDA log-prob kernels, which are not registered"),
-        _ => throw new ArgumentOutOfRangeException(nameof(device)),
-    };
 }

@@ -1,7 +1,7 @@
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.LogProbs;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
 /// The completion target positions of a batch: Hidden [N, D] (differentiable), Targets [N] (I64 token ids),

@@ -1,7 +1,7 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
 /// Moves whole token rows (dim 0) between a padded layout and a packed one: Pack takes rows[i] of x into row i;

@@ -1,4 +1,4 @@
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
 /// Facts the CUDA side needs to build and launch kernels/attention.cu and kernels/attention_bwd.cu: one

@@ -1,10 +1,12 @@
+using System.Diagnostics.CodeAnalysis;
 using System.Numerics;
 using System.Numerics.Tensors;
+using System.Runtime.CompilerServices;
 using Tensor = StyleAlign.Engine.Core.Tensor;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
 
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
 /// Fused attention on the CPU, in the inputs' precision (F32 or F64). The forward tiles each (segment, query
@@ -12,7 +14,7 @@ namespace StyleAlign.Engine.Attention;
 /// probabilities from the saved log-sum-exp. Nothing of size T×T is ever held: per worker the extra memory is
 /// one block of scores and one of accumulators (forward) or one vector of row dot products (backward).
 /// </summary>
-public sealed partial class CpuFusedAttention : IFusedAttentionBackend
+public sealed partial class CpuFusedAttention : IFusedAttention
 {
     public static readonly CpuFusedAttention Instance = new();
 
@@ -25,6 +27,11 @@ public sealed partial class CpuFusedAttention : IFusedAttentionBackend
     private CpuFusedAttention()
     {
     }
+
+    /// <summary>Registers the CPU implementation for <see cref="DeviceKind.Cpu"/> when the engine assembly loads.</summary>
+    [ModuleInitializer]
+    [SuppressMessage("Usage", "CA2255", Justification = "The engine registers its own implementations; registering stores a factory and does no work.")]
+    internal static void Register() => Backends.Register<IFusedAttention>(DeviceKind.Cpu, _ => Instance);
 
     /// <summary>Bytes the forward holds beyond its inputs and outputs, for the given geometry (one tile set per worker).</summary>
     public static long ForwardScratchBytes(int headDim, int elementBytes) =>

@@ -2,7 +2,7 @@ using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.LogProbs;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>Per-token log-probs and the gradients of Σ g·ℓ with respect to the hidden states and the LM head.</summary>
 public sealed record LogProbGradients(Tensor LogProbs, Tensor GradHidden, Tensor GradWeight);
@@ -40,7 +40,7 @@ public static class LogProbPaths
         var y = targets.ToLongArray();
         using var noGrad = GradMode.NoGrad();
 
-        var kernels = LogProbBackends.For(hidden.Device);
+        var kernels = Backends.For<IFusedLogProbs>(hidden.Device);
         var weightT = weight.T;
         var logits = backend.MatMul(hidden, weightT);
         var logSoftmax = backend.Softmax(logits, 1, log: true);

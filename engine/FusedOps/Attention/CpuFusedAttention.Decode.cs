@@ -4,7 +4,7 @@ using Tensor = StyleAlign.Engine.Core.Tensor;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
 
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 public sealed partial class CpuFusedAttention
 {

@@ -1,7 +1,7 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
 
-namespace StyleAlign.Engine.Autograd.Ops;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
 /// Fused linear + selective log-softmax (alignment spec §3.4, design A): ℓ[i] = log softmax(h_i·Wᵀ + b)[y_i],
@@ -20,7 +20,7 @@ public sealed class TokenLogProbsOp : Op
     public static Tensor Apply(Tensor hidden, Tensor weight, Tensor targets, Tensor? bias, bool withEntropy, int? chunkRows)
     {
         Validate(hidden, weight, targets, bias);
-        var kernels = LogProbBackends.For(hidden.Device);
+        var kernels = Backends.For<IFusedLogProbs>(hidden.Device);
         var computeDType = ComputeDType(hidden.DType);
         var n = hidden.Shape[0];
         var vocab = weight.Shape[0];
@@ -53,7 +53,7 @@ public sealed class TokenLogProbsOp : Op
 
     protected internal override Tensor?[] Backward(Tensor g)
     {
-        var kernels = LogProbBackends.For(_hidden.Device);
+        var kernels = Backends.For<IFusedLogProbs>(_hidden.Device);
         var n = _hidden.Shape[0];
         var d = _hidden.Shape[1];
         var vocab = _weight.Shape[0];

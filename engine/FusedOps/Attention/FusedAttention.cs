@@ -1,7 +1,7 @@
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.Attention;
+namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
 /// Entry points of fused attention. Packed form: q [Tq, Hq, D], k and v [Tk, Hkv, D] with segment bounds
@@ -62,7 +62,7 @@ public static class FusedAttention
 
     /// <summary>Generation: q [B, Hq, D] against caches [B, Tmax, Hkv, D] holding lengths[b] tokens → [B, Hq, D] (no gradient).</summary>
     public static Tensor Decode(Tensor q, Tensor kCache, Tensor vCache, int[] lengths, double? scale = null) =>
-        FusedAttentionBackends.For(q.Device).Decode(q, kCache, vCache, lengths, scale ?? DefaultScale(q));
+        Backends.For<IFusedAttention>(q.Device).Decode(q, kCache, vCache, lengths, scale ?? DefaultScale(q));
 
     public static Tensor Decode(Tensor q, Tensor kCache, Tensor vCache, Tensor lengths, double? scale = null) =>
         Decode(q, kCache, vCache, Array.ConvertAll(lengths.ToDoubleArray(), x => checked((int)x)), scale);

@@ -1,7 +1,7 @@
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.LogProbs;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>Per-sequence reductions over token values grouped by segment id: S (sum), L (count), A = S / L (mean).</summary>
 public static class Segments
@@ -13,7 +13,7 @@ public static class Segments
     public static Tensor Count(Tensor segmentIds, int numSegments, DType dtype = DType.F32)
     {
         var ones = Tensor.Ones(segmentIds.Shape, dtype, segmentIds.Device);
-        return LogProbBackends.For(segmentIds.Device).SegmentSum(ones, segmentIds, numSegments);
+        return Backends.For<IFusedLogProbs>(segmentIds.Device).SegmentSum(ones, segmentIds, numSegments);
     }
 
     /// <summary>A[s] = S[s] / L[s]; a segment with no values has mean 0 (its count is clamped to 1).</summary>

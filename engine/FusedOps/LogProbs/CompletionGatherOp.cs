@@ -1,7 +1,7 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.LogProbs;
 
-namespace StyleAlign.Engine.Autograd.Ops;
+namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
 /// Picks rows of a 2-D tensor [R, D] by index (the completion target positions of the flattened [B·T, D]
@@ -15,13 +15,13 @@ public sealed class CompletionGatherOp : Op
     {
         if (x.Rank != 2) throw new ArgumentException($"completion gather needs [rows, D], got {x.Shape}");
         var op = new CompletionGatherOp { _rows = (int[])rows.Clone() };
-        return op.Record(LogProbBackends.For(x.Device).GatherRows(x, op._rows), x);
+        return op.Record(Backends.For<IFusedLogProbs>(x.Device).GatherRows(x, op._rows), x);
     }
 
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var x = Inputs[0];
-        var grad = LogProbBackends.For(g.Device).ScatterRows(g, _rows, x.Shape[0]);
+        var grad = Backends.For<IFusedLogProbs>(g.Device).ScatterRows(g, _rows, x.Shape[0]);
         return [grad.DType == x.DType ? grad : grad.Backend.Cast(grad, x.DType)];
     }
 }
