@@ -20,18 +20,18 @@ public class FusedAttentionTests
     [TestCase(true, 4, 1, 80)]
     [TestCase(true, 2, 2, 128)]
     [TestCase(false, 2, 1, 128)]
-    public void RaggedSelfAttentionMatchesComposite(bool causal, int headsQ, int headsKv, int headDim)
+    public void RaggedSelfAttentionMatchesEager(bool causal, int headsQ, int headsKv, int headDim)
     {
         var rng = new RandomGenerator((ulong)(headDim * 31 + headsQ * 7 + headsKv + (causal ? 1000 : 0)));
         var cu = Cumulative(RaggedLengths(rng, 4, 90));
-        CompareWithComposite(new AttentionSegments(cu, cu), headsQ, headsKv, headDim, causal, rng);
+        CompareWithEager(new AttentionSegments(cu, cu), headsQ, headsKv, headDim, causal, rng);
     }
 
     [Test]
-    public void VisionWindowLayoutMatchesComposite()
+    public void VisionWindowLayoutMatchesEager()
     {
         int[] cu = [0, 16, 32, 40, 48];
-        CompareWithComposite(new AttentionSegments(cu, cu), 4, 4, 80, causal: false, new RandomGenerator(11));
+        CompareWithEager(new AttentionSegments(cu, cu), 4, 4, 80, causal: false, new RandomGenerator(11));
     }
 
     [TestCase(false), TestCase(true)]
@@ -39,11 +39,11 @@ public class FusedAttentionTests
     {
         // Queries shorter than keys (a continuation of a cached prefix): row i sees keys up to i + (Lk − Lq).
         var segments = new AttentionSegments(Cumulative(3, 1, 70), Cumulative(10, 5, 130));
-        CompareWithComposite(segments, 4, 2, 32, causal, new RandomGenerator(12));
+        CompareWithEager(segments, 4, 2, 32, causal, new RandomGenerator(12));
     }
 
     [Test]
-    public void LogSumExpMatchesCompositeScores()
+    public void LogSumExpMatchesEagerScores()
     {
         var rng = new RandomGenerator(13);
         var cu = Cumulative(7, 1, 33);
@@ -53,7 +53,7 @@ public class FusedAttentionTests
         var (_, lse) = FusedAttention.VarlenWithLogSumExp(q, k, v, segments, causal: true);
         var scale = 1.0 / Math.Sqrt(16);
         var scores = q.Permute(1, 0, 2).MatMul(k.Permute(1, 2, 0)) * scale;
-        var allowed = Tensor.FromArray(CompositeAttention.AllowedMask(segments, causal: true), 41, 41);
+        var allowed = Tensor.FromArray(EagerAttention.AllowedMask(segments, causal: true), 41, 41);
         var expected = Tensor.Where(allowed, scores, Tensor.Scalar(double.NegativeInfinity, DType.F64)).LogSumExp(-1);
         Assert.That(lse.Shape, Is.EqualTo(new Shape(2, 41)));
         Assert.That(MaxAbsDiff(lse, expected), Is.LessThan(1e-12));
@@ -162,7 +162,7 @@ public class FusedAttentionTests
         var before = GC.GetTotalAllocatedBytes(precise: true);
         workload.Run(fused: true);
         var allocated = GC.GetTotalAllocatedBytes(precise: true) - before;
-        // One T×T fp32 score matrix is 4 MiB (the composite makes five); outputs, gradients and tiles are far less.
+        // One T×T fp32 score matrix is 4 MiB (the eager reference makes five); outputs, gradients and tiles are far less.
         TestContext.Out.WriteLine($"fused forward+backward allocated {allocated} bytes");
         Assert.That(allocated, Is.LessThan(tokens * tokens * sizeof(float) / 2), $"fused attention allocated {allocated} bytes");
     }
@@ -188,17 +188,17 @@ public class FusedAttentionTests
         Assert.That(() => FusedAttention.Varlen(q.To(DType.BF16), kSameHeads, kSameHeads, segments, causal: false), Throws.InstanceOf<NotSupportedException>());
     }
 
-    private static void CompareWithComposite(AttentionSegments segments, int headsQ, int headsKv, int headDim, bool causal, RandomGenerator rng)
+    private static void CompareWithEager(AttentionSegments segments, int headsQ, int headsKv, int headDim, bool causal, RandomGenerator rng)
     {
         var (q, k, v) = Inputs(rng, segments, headsQ, headsKv, headDim, DType.F32);
         var projection = Tensor.RandN(q.Shape, rng);
         var scale = 1.0 / Math.Sqrt(headDim);
         var (fused, fusedGrads) = RunWithGradients(qkv => FusedAttention.Varlen(qkv[0], qkv[1], qkv[2], segments, causal, scale), q, k, v, projection);
-        var (composite, compositeGrads) = RunWithGradients(qkv => CompositeAttention.Varlen(qkv[0], qkv[1], qkv[2], segments, causal, scale), q, k, v, projection);
-        Assert.That(MaxAbsDiff(fused, composite), Is.LessThan(ValueTolerance), "output");
+        var (eager, eagerGrads) = RunWithGradients(qkv => EagerAttention.Varlen(qkv[0], qkv[1], qkv[2], segments, causal, scale), q, k, v, projection);
+        Assert.That(MaxAbsDiff(fused, eager), Is.LessThan(ValueTolerance), "output");
         string[] names = ["dq", "dk", "dv"];
         for (var i = 0; i < 3; i++)
-            Assert.That(MaxAbsDiff(fusedGrads[i], compositeGrads[i]), Is.LessThan(GradTolerance), names[i]);
+            Assert.That(MaxAbsDiff(fusedGrads[i], eagerGrads[i]), Is.LessThan(GradTolerance), names[i]);
     }
 
     private static (Tensor Output, Tensor[] Grads) RunWithGradients(Func<Tensor[], Tensor> attention, Tensor q, Tensor k, Tensor v, Tensor projection)

@@ -4,7 +4,7 @@ using StyleAlign.Engine.Core;
 namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
-/// One timed forward+backward of fused attention or of the composite (MatMul/Where/Softmax) reference, as the
+/// One timed forward+backward of fused attention or of the eager (MatMul/Softmax) reference, as the
 /// benchmark verb and BenchmarkDotNet cases run it. Inputs are made once; each run records in its own tensor scope.
 /// </summary>
 public sealed class AttentionWorkload
@@ -66,8 +66,8 @@ public sealed class AttentionWorkload
         }
     }
 
-    /// <summary>The [Hq, Tq, Tk] tensors the composite materializes at its peak.</summary>
-    public long CompositePeakBytes => CompositeAttention.PeakBytes(Q.Shape[1], Segments.TotalQ, Segments.TotalK, sizeof(float));
+    /// <summary>The [Hq, Tq, Tk] tensors the eager reference materializes at its peak.</summary>
+    public long CompositePeakBytes => EagerAttention.PeakBytes(Q.Shape[1], Segments.TotalQ, Segments.TotalK, sizeof(float));
 
     /// <summary>Runs forward and backward; returns the output and the three input gradients (kept out of any tensor scope).</summary>
     public (Tensor Output, Tensor GradQ, Tensor GradK, Tensor GradV) Run(bool fused)
@@ -77,7 +77,7 @@ public sealed class AttentionWorkload
         using var scope = TensorScope.Begin();
         var output = fused
             ? FusedAttention.Varlen(leaves[0], leaves[1], leaves[2], Segments, Causal, Scale)
-            : CompositeAttention.Varlen(leaves[0], leaves[1], leaves[2], Segments, Causal, Scale);
+            : EagerAttention.Varlen(leaves[0], leaves[1], leaves[2], Segments, Causal, Scale);
         output.Backward(GradOutput);
         var kept = output.Detach().Keep();
         return (kept, leaves[0].Grad!, leaves[1].Grad!, leaves[2].Grad!);

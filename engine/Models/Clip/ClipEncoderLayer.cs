@@ -1,4 +1,5 @@
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Clip;
@@ -43,7 +44,7 @@ internal sealed class ClipEncoderLayer
         var q = SplitHeads(Functional.Linear(z, _qWeight, _qBias), b, t);
         var k = SplitHeads(Functional.Linear(z, _kWeight, _kBias), b, t);
         var v = SplitHeads(Functional.Linear(z, _vWeight, _vBias), b, t);
-        var attn = ScaledDotProductAttention.Compute(q, k, v, additiveMask, 1.0 / Math.Sqrt(_headDim));
+        var attn = EagerAttention.Compute(q, k, v, additiveMask, 1.0 / Math.Sqrt(_headDim));
         // [B, H, T, D] → [B, T, C]
         attn = attn.Transpose(1, 2).Reshape(b, t, _hidden);
         x = x + Functional.Linear(attn, _outWeight, _outBias);

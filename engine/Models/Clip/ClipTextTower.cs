@@ -1,4 +1,5 @@
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;
 
@@ -49,7 +50,7 @@ public sealed class ClipTextTower
         var x = Functional.Embedding(_tokenEmbedding, ids64) + _positionEmbedding.Narrow(0, 0, l);
         trace?.TextHiddenStates.Add(x);
 
-        var mask = ScaledDotProductAttention.CausalMask(b, l, KeyMask(attentionMask, b, l));
+        var mask = EagerAttention.CausalMask(b, l, KeyMask(attentionMask, b, l));
         foreach (var layer in _layers)
         {
             x = layer.Forward(x, mask);

@@ -1,5 +1,6 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 
 namespace StyleAlign.Engine.Models.Qwen25VL;
 
@@ -47,7 +48,7 @@ public static class Generation
         var (positions, deltas) = model.PositionIds(inputs);
         var (cos, sin) = model.RopeTables(positions, batch, length);
         var x = model.Embed(ids, imageEmbeds);
-        var hidden = model.Decoder.Forward(x, cos, sin, new DecoderMask(KeyPadding: null, Additive: ScaledDotProductAttention.CausalMask(batch, length, mask)), null, cache);
+        var hidden = model.Decoder.Forward(x, cos, sin, new DecoderMask(KeyPadding: null, Additive: EagerAttention.CausalMask(batch, length, mask)), null, cache);
         var keyMask = new List<long[]>();
         for (var b = 0; b < batch; b++) keyMask.Add(Enumerable.Range(0, length).Select(t => mask[b, t]).ToArray());
 
@@ -77,7 +78,7 @@ public static class Generation
             for (var b = 0; b < batch; b++)
             {
                 for (var t = 0; t < cached; t++)
-                    stepMask[b * (cached + 1) + t] = (t < length ? keyMask[b][t] : 1) != 0 ? 0f : (float)ScaledDotProductAttention.MaskValue;
+                    stepMask[b * (cached + 1) + t] = (t < length ? keyMask[b][t] : 1) != 0 ? 0f : (float)EagerAttention.MaskValue;
             }
             var maskTensor = Tensor.FromFloats(stepMask, new Shape(batch, 1, 1, cached + 1));
             hidden = model.Decoder.Forward(model.Embed(next, null, imagePadsAreText: true), cos, sin, new DecoderMask(KeyPadding: null, Additive: maskTensor), null, cache);

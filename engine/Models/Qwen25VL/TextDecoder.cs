@@ -103,7 +103,7 @@ public sealed class DecoderLayer
         {
             // Decoding appends to the cache and attends with an explicit mask over everything cached.
             var (kAll, vAll) = cache.Append(k.Transpose(1, 2), v.Transpose(1, 2));
-            attn = ScaledDotProductAttention.Compute(q.Transpose(1, 2), kAll, vAll, mask.Additive, scale).Transpose(1, 2);
+            attn = EagerAttention.Compute(q.Transpose(1, 2), kAll, vAll, mask.Additive, scale).Transpose(1, 2);
         }
         x = x + Project("self_attn.o_proj", attn.Reshape(b, t, _heads * _headDim), _oWeight, null);
         var z = Functional.RmsNorm(x, _postNorm, _eps);
