@@ -1,12 +1,12 @@
-// dropout.cu — inverted dropout with a counter-based hash, so the mask is a pure function of (seed, index)
-// and the CPU backend reproduces it exactly (StyleAlign.Engine.Cuda.DropoutHash mirrors dropout_uniform).
+// dropout.cu — dropout masks from a counter-based hash, so the mask is a pure function of (seed, index)
+// and the CPU backend reproduces it exactly (dropout_uniform is SplitMix64.UniformAt, engine/Core/SplitMix64.cs).
 //   z  = seed + (offset + i + 1) * 0x9E3779B97F4A7C15          (mod 2^64; i = element index)
 //   z  = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9
 //   z  = (z ^ (z >> 27)) * 0x94D049BB133111EB
 //   z  =  z ^ (z >> 31)                                         (the SplitMix64 output function)
 //   u  = (z >> 11) * 2^-53                                      (53-bit uniform in [0, 1), exact in fp64)
 //   keep = u >= p (p in fp64);  y[i] = keep ? x[i] * scale : 0   (scale = 1 / (1 - p), given by the host)
-// This is exactly CpuBackend.DropoutUniform (engine/Cpu/CpuBackend.Random.cs), so both devices draw one mask.
+// The CPU backend's DropoutMask (engine/Cpu/CpuBackend.Random.cs) computes the same u, so both devices draw one mask.
 // Backward applies the same mask to dy (same seed and offset), so no mask tensor is stored.
 // dropout_mask writes keep as u8 for tests and debugging. Pointwise. Launch: grid-stride, block 256.
 #include "common.cuh"

@@ -1,7 +1,7 @@
 namespace StyleAlign.Engine.Core;
 
 /// <summary>
-/// Reproducible generator (xoshiro256**, seeded through splitmix64). Same seed, same bits on every run and
+/// Reproducible generator (xoshiro256**, seeded through <see cref="SplitMix64"/>). Same seed, same bits on every run and
 /// platform; System.Random is avoided because its algorithm is not a stable contract.
 /// </summary>
 public sealed class RandomGenerator
@@ -11,10 +11,10 @@ public sealed class RandomGenerator
     public RandomGenerator(ulong seed)
     {
         var x = seed;
-        _s0 = SplitMix64(ref x);
-        _s1 = SplitMix64(ref x);
-        _s2 = SplitMix64(ref x);
-        _s3 = SplitMix64(ref x);
+        _s0 = SplitMix64.Next(ref x);
+        _s1 = SplitMix64.Next(ref x);
+        _s2 = SplitMix64.Next(ref x);
+        _s3 = SplitMix64.Next(ref x);
     }
 
     /// <summary>The full state, so a training run can be checkpointed and resumed bit for bit.</summary>
@@ -22,14 +22,6 @@ public sealed class RandomGenerator
     {
         get => [_s0, _s1, _s2, _s3];
         set => (_s0, _s1, _s2, _s3) = (value[0], value[1], value[2], value[3]);
-    }
-
-    public static ulong SplitMix64(ref ulong x)
-    {
-        var z = x += 0x9E3779B97F4A7C15UL;
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 
     public ulong NextUInt64()
@@ -46,7 +38,7 @@ public sealed class RandomGenerator
     }
 
     /// <summary>Uniform in [0, 1) with 53 random bits.</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => SplitMix64.ToUnitInterval(NextUInt64());
 
     /// <summary>Uniform integer in [0, n).</summary>
     public int NextInt(int n)

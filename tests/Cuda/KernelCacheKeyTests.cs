@@ -47,18 +47,6 @@ public sealed partial class KernelCacheKeyTests
     }
 
     [Test]
-    public void DropoutHashMatchesSplitMix64AndKeepsTheRequestedFraction()
-    {
-        // SplitMix64 seeded with 0 first outputs 0xE220A8397B1DCDAF; u is its top 53 bits over 2^53.
-        Assert.That(DropoutHash.Uniform(0, 0), Is.EqualTo((0xE220A8397B1DCDAFUL >> 11) / 9007199254740992.0));
-        const double p = 0.1;
-        const int count = 200_000;
-        var kept = Enumerable.Range(0, count).Count(i => DropoutHash.Keep(seed: 1234, offset: 0, index: i, p));
-        Assert.That(kept / (double)count, Is.EqualTo(1 - p).Within(0.005));
-        Assert.That(DropoutHash.Keep(1234, 10, 0, p), Is.EqualTo(DropoutHash.Keep(1234, 0, 10, p)), "offset and index are one counter");
-    }
-
-    [Test]
     public void PtxasReportIsParsedPerEntryPoint()
     {
         const string log = """

@@ -56,7 +56,7 @@ public class RopeDropoutLossTests
         for (var i = 0; i < 64; i++)
         {
             var state = 42UL + (ulong)i * 0x9E3779B97F4A7C15UL;
-            var u = (RandomGenerator.SplitMix64(ref state) >> 11) * (1.0 / (1UL << 53));
+            var u = (SplitMix64.Next(ref state) >> 11) * (1.0 / (1UL << 53));
             Assert.That(a[i], Is.EqualTo(u >= 0.3 ? (byte)1 : (byte)0), $"element {i}");
         }
     }

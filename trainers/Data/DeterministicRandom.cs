@@ -1,7 +1,9 @@
+using StyleAlign.Engine.Core;
+
 namespace StyleAlign.Trainers.Data;
 
 /// <summary>
-/// SplitMix64 generator. Data generation and shuffling use it instead of <see cref="System.Random"/>
+/// A <see cref="SplitMix64"/> generator. Data generation and shuffling use it instead of <see cref="System.Random"/>
 /// because its sequence is fixed by definition here, so a seed gives the same dataset on every runtime.
 /// </summary>
 public sealed class DeterministicRandom
@@ -11,13 +13,9 @@ public sealed class DeterministicRandom
     public DeterministicRandom(ulong seed) => _state = seed;
 
     /// <summary>A generator for stream <paramref name="stream"/> of <paramref name="seed"/>; streams are independent.</summary>
-    public static DeterministicRandom ForStream(ulong seed, ulong stream) => new(Mix(seed ^ Mix(stream + 0x632BE59BD9B4E019UL)));
+    public static DeterministicRandom ForStream(ulong seed, ulong stream) => new(SplitMix64.Mix(seed ^ SplitMix64.Mix(stream + 0x632BE59BD9B4E019UL)));
 
-    public ulong NextUInt64()
-    {
-        _state += 0x9E3779B97F4A7C15UL;
-        return Mix(_state);
-    }
+    public ulong NextUInt64() => SplitMix64.Next(ref _state);
 
     /// <summary>Uniform integer in [0, <paramref name="exclusiveMax"/>), without modulo bias.</summary>
     public int NextInt(int exclusiveMax)
@@ -36,7 +34,7 @@ public sealed class DeterministicRandom
     public int NextInt(int min, int exclusiveMax) => min + NextInt(exclusiveMax - min);
 
     /// <summary>Uniform double in [0, 1) with 53 random bits.</summary>
-    public double NextDouble() => (NextUInt64() >> 11) * (1.0 / (1UL << 53));
+    public double NextDouble() => SplitMix64.ToUnitInterval(NextUInt64());
 
     public double NextDouble(double min, double max) => min + (max - min) * NextDouble();
 
@@ -59,12 +57,5 @@ public sealed class DeterministicRandom
         for (int i = 0; i < count; i++) order[i] = i;
         Shuffle<int>(order);
         return order;
-    }
-
-    private static ulong Mix(ulong z)
-    {
-        z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9UL;
-        z = (z ^ (z >> 27)) * 0x94D049BB133111EBUL;
-        return z ^ (z >> 31);
     }
 }

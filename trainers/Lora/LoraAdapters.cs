@@ -107,7 +107,7 @@ public sealed class LoraAdapters : ITrainableParameters
     private ulong DropoutSeed(Adapter adapter)
     {
         var key = Options.Seed ^ ((ulong)_step * 0x9E3779B97F4A7C15UL) ^ (adapter.Index * 0xBF58476D1CE4E5B9UL);
-        return RandomGenerator.SplitMix64(ref key);
+        return SplitMix64.Next(ref key);
     }
 
     public void Save(string folder)

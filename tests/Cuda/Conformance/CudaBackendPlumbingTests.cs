@@ -1,7 +1,6 @@
 using System.Text.RegularExpressions;
 using NUnit.Framework;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.Cpu;
 using StyleAlign.Engine.Cuda;
 using StyleAlign.Engine.Cuda.Backend;
 
@@ -11,18 +10,6 @@ namespace StyleAlign.Tests.Cuda.Conformance;
 [TestFixture, Category("Unit")]
 public sealed partial class CudaBackendPlumbingTests
 {
-    [Test]
-    public void DropoutHashIsTheCpuDropoutUniform()
-    {
-        var seeds = new ulong[] { 0, 1, 7, 99, 20261123, 0xDEADBEEFCAFEF00D, ulong.MaxValue };
-        foreach (var seed in seeds)
-            for (long i = 0; i < 20_000; i += 1 + i / 7)
-                Assert.That(DropoutHash.Uniform(seed, (ulong)i), Is.EqualTo(CpuBackend.DropoutUniform(seed, i)), $"seed {seed}, element {i}");
-        // A p between two 24-bit steps is where a 24-bit hash would disagree with the CPU's 53-bit one.
-        var mask = CpuBackend.Instance.DropoutMask(new Shape(4096), 0.3000000001, 5).ToDoubleArray();
-        for (var i = 0; i < mask.Length; i++) Assert.That(mask[i] == 1, Is.EqualTo(DropoutHash.Keep(5, 0, i, 0.3000000001)), $"element {i}");
-    }
-
     [Test]
     public void CoalescingMergesWhatEveryViewStepsThroughAsOne()
     {
