@@ -12,8 +12,8 @@ public class CompletionGatherTests
     public void SelectsThePositionsThatPredictCompletionTokens()
     {
         // Row 0: prompt [10 11], completion [12 13 EOS=2], pad. Row 1: prompt [20], completion [21 2], pads.
-        var ids = Tensor.FromArray(new long[] { 10, 11, 12, 13, 2, 0, 20, 21, 2, 0, 0, 0 }, 2, 6);
-        var mask = Tensor.FromArray(new float[] { 0, 0, 1, 1, 1, 0, 0, 1, 1, 0, 0, 0 }, 2, 6);
+        long[,] ids = { { 10, 11, 12, 13, 2, 0 }, { 20, 21, 2, 0, 0, 0 } };
+        var mask = Mask("001110", "011000");
         var hiddenValues = Enumerable.Range(0, 2 * 6 * 2).Select(i => (double)i).ToArray();
         using var scope = TensorScope.Begin();
         var hidden = Tensor.FromDoubles(hiddenValues, new Shape(2, 6, 2), DType.F64);
@@ -30,8 +30,8 @@ public class CompletionGatherTests
     [Test]
     public void GradientsScatterBackWithZerosElsewhere()
     {
-        var ids = Tensor.FromArray(new long[] { 1, 2, 3, 4, 5, 6 }, 2, 3);
-        var mask = Tensor.FromArray(new byte[] { 0, 1, 1, 0, 0, 1 }, 2, 3);
+        long[,] ids = { { 1, 2, 3 }, { 4, 5, 6 } };
+        var mask = Mask("011", "001");
         using var scope = TensorScope.Begin();
         var hidden = Tensor.Zeros(new Shape(2, 3, 2), DType.F64);
         hidden.RequiresGrad = true;
@@ -47,8 +47,10 @@ public class CompletionGatherTests
     {
         var rng = new RandomGenerator(31);
         const int b = 2, t = 5, d = 4, vocab = 37;
-        var ids = Tensor.FromArray(Enumerable.Range(0, b * t).Select(_ => (long)rng.NextInt(vocab)).ToArray(), b, t);
-        var mask = Tensor.FromArray(new float[] { 0, 0, 1, 1, 1, 0, 1, 1, 0, 0 }, b, t);
+        var ids = new long[b, t];
+        for (var row = 0; row < b; row++)
+            for (var pos = 0; pos < t; pos++) ids[row, pos] = rng.NextInt(vocab);
+        var mask = Mask("00111", "01100");
         using var scope = TensorScope.Begin();
         var hidden = Tensor.RandN(new Shape(b, t, d), rng, dtype: DType.F64);
         var weight = Tensor.RandN(new Shape(vocab, d), rng, dtype: DType.F64);
@@ -57,13 +59,11 @@ public class CompletionGatherTests
 
         // Reference: full log_softmax over every position, then ℓ_t = logp[t, ids[t+1]] summed where mask[t+1] = 1.
         var logp = hidden.Reshape(b * t, d).MatMul(weight.T).LogSoftmax(-1).ToDoubleArray();
-        var idArray = ids.ToLongArray();
-        var maskArray = mask.ToDoubleArray();
         var expected = new double[b];
         for (var row = 0; row < b; row++)
             for (var pos = 0; pos + 1 < t; pos++)
-                if (maskArray[row * t + pos + 1] != 0)
-                    expected[row] += logp[(row * t + pos) * vocab + idArray[row * t + pos + 1]];
+                if (mask[row, pos + 1])
+                    expected[row] += logp[(row * t + pos) * vocab + ids[row, pos + 1]];
         Assert.That(sums, Is.EqualTo(expected).Within(1e-10));
     }
 
@@ -71,7 +71,17 @@ public class CompletionGatherTests
     public void MismatchedShapesAreRejected()
     {
         var hidden = Tensor.Zeros(new Shape(2, 3, 4));
-        var ids = Tensor.FromArray(new long[] { 1, 2, 3 }, 1, 3);
-        Assert.That(() => CompletionGather.Select(hidden, ids, Tensor.Zeros(new Shape(2, 3))), Throws.ArgumentException.With.Message.Contains("input ids must be [2, 3]"));
+        long[,] ids = { { 1, 2, 3 } };
+        Assert.That(() => CompletionGather.Select(hidden, ids, new bool[2, 3]), Throws.ArgumentException.With.Message.Contains("input ids must be [2, 3], got [1, 3]"));
+        Assert.That(() => CompletionGather.Select(hidden, new long[2, 3], new bool[2, 4]), Throws.ArgumentException.With.Message.Contains("target mask must be [2, 3], got [2, 4]"));
+    }
+
+    /// <summary>A [rows, T] target mask from one string of 0s and 1s per row.</summary>
+    private static bool[,] Mask(params string[] rows)
+    {
+        var mask = new bool[rows.Length, rows[0].Length];
+        for (var r = 0; r < rows.Length; r++)
+            for (var p = 0; p < rows[r].Length; p++) mask[r, p] = rows[r][p] == '1';
+        return mask;
     }
 }

@@ -35,8 +35,8 @@ public class LogProbGradChecks
     public void CompletionGather()
     {
         var h = GradCheck.Random(new RandomGenerator(23), 2, 4, 3);
-        var ids = Tensor.FromArray(new long[] { 5, 6, 7, 8, 1, 2, 3, 4 }, 2, 4);
-        var mask = Tensor.FromArray(new float[] { 0, 0, 1, 1, 0, 1, 1, 0 }, 2, 4);
+        long[,] ids = { { 5, 6, 7, 8 }, { 1, 2, 3, 4 } };
+        bool[,] mask = { { false, false, true, true }, { false, true, true, false } };
         GradCheck.Check(v => Engine.FusedOps.LogProbs.CompletionGather.Select(v[0], ids, mask).Hidden, [h], mustRecord: [typeof(CompletionGatherOp)]);
     }
 

@@ -29,7 +29,7 @@ public class MethodSmokeTests
         var rows = BatchScorer.Score(model, batch, BatchScorer.EncodeImages(model, batch), withVocabMean: true);
 
         var hidden = model.Forward(batch.ModelInputs(), BatchScorer.EncodeImages(model, batch));
-        var selection = CompletionGather.Select(hidden, batch.InputIdsTensor(), batch.TargetMaskTensor());
+        var selection = CompletionGather.Select(hidden, batch.InputIds, batch.TargetMask);
         var logSoftmax = model.Logits(selection.Hidden).LogSoftmax(-1);
         var expected = Segments.Sum(logSoftmax.Mean(-1), selection.SegmentIds, batch.Rows).ToDoubleArray();
         Assert.That(rows.VocabMeanSums!.ToDoubleArray(), Is.EqualTo(expected).Within(1e-3));

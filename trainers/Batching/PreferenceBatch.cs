@@ -48,22 +48,4 @@ public sealed record PreferenceBatch(
     public IReadOnlyList<(int T, int H, int W)> RowGrids => HasRejected ? [.. PairGrids, .. PairGrids] : PairGrids;
 
     public Qwen25VLInputs ModelInputs() => new(InputIds, AttentionMask, null, PixelValues is null ? null : RowGrids);
-
-    /// <summary>The mask as a [R, T] float tensor for <c>CompletionGather.Select</c>.</summary>
-    public Tensor TargetMaskTensor(Device? device = null)
-    {
-        var values = new float[Rows * Length];
-        for (var r = 0; r < Rows; r++)
-            for (var p = 0; p < Length; p++)
-                values[r * Length + p] = TargetMask[r, p] ? 1 : 0;
-        return Tensor.FromFloats(values, new Shape(Rows, Length), device);
-    }
-
-    public Tensor InputIdsTensor(Device? device = null)
-    {
-        var flat = new long[Rows * Length];
-        Buffer.BlockCopy(InputIds, 0, flat, 0, flat.Length * sizeof(long));
-        var t = Tensor.FromArray(flat, Rows, Length);
-        return device is null ? t : t.To(device.Value);
-    }
 }

@@ -24,7 +24,7 @@ public static class BatchScorer
     {
         var rowEmbeds = pairImageEmbeds is null ? null : batch.HasRejected ? Tensor.Cat([pairImageEmbeds, pairImageEmbeds], 0) : pairImageEmbeds;
         var hidden = model.Forward(batch.ModelInputs(), rowEmbeds);
-        var selection = CompletionGather.Select(hidden, batch.InputIdsTensor(), batch.TargetMaskTensor());
+        var selection = CompletionGather.Select(hidden, batch.InputIds, batch.TargetMask);
         var logProbs = TokenLogProbs.Compute(selection.Hidden, model.LmHead, selection.Targets);
         var sums = Segments.Sum(logProbs, selection.SegmentIds, batch.Rows);
         Tensor? vocabMeanSums = null;

@@ -10,33 +10,35 @@ namespace StyleAlign.Engine.FusedOps.LogProbs;
 public sealed record CompletionSelection(Tensor Hidden, Tensor Targets, Tensor SegmentIds, int[] Positions, int NumSegments);
 
 /// <summary>
-/// Selects the positions whose next token is a completion token (alignment spec §2.0, §4.2): position t of row b
-/// predicts token t+1 and is selected iff targetMask[b, t+1] ≠ 0, so only those rows reach the LM head.
+/// Selects the positions whose next token is a completion token: position t of row b predicts token t+1 and is
+/// selected iff targetMask[b, t+1] is set, so only those rows reach the LM head. The ids and the mask are the
+/// batch's host arrays: the selection is decided on the host and only the gathered rows touch the device.
 /// </summary>
 public static class CompletionGather
 {
-    public static CompletionSelection Select(Tensor hidden, Tensor inputIds, Tensor targetMask)
+    /// <param name="hidden">[B, T, D] hidden states (differentiable)</param>
+    /// <param name="inputIds">[B, T] token ids</param>
+    /// <param name="targetMask">[B, T], true where the token is a completion target</param>
+    public static CompletionSelection Select(Tensor hidden, long[,] inputIds, bool[,] targetMask)
     {
         if (hidden.Rank != 3) throw new ArgumentException($"completion gather: hidden must be [B, T, D], got {hidden.Shape}");
         var b = hidden.Shape[0];
         var t = hidden.Shape[1];
         var expected = new Shape(b, t);
-        if (inputIds.Shape != expected) throw new ArgumentException($"completion gather: input ids must be {expected}, got {inputIds.Shape}");
-        if (targetMask.Shape != expected) throw new ArgumentException($"completion gather: target mask must be {expected}, got {targetMask.Shape}");
-        if (!inputIds.DType.IsInteger()) throw new ArgumentException($"completion gather: input ids must be integers, got {inputIds.DType}");
+        if (inputIds.GetLength(0) != b || inputIds.GetLength(1) != t)
+            throw new ArgumentException($"completion gather: input ids must be {expected}, got [{inputIds.GetLength(0)}, {inputIds.GetLength(1)}]");
+        if (targetMask.GetLength(0) != b || targetMask.GetLength(1) != t)
+            throw new ArgumentException($"completion gather: target mask must be {expected}, got [{targetMask.GetLength(0)}, {targetMask.GetLength(1)}]");
 
-        var ids = inputIds.ToLongArray();
-        var mask = targetMask.ToDoubleArray();
         var positions = new List<int>();
         var targets = new List<long>();
         var segments = new List<long>();
         for (var row = 0; row < b; row++)
             for (var pos = 0; pos + 1 < t; pos++)
             {
-                var next = row * t + pos + 1;
-                if (mask[next] == 0) continue;
+                if (!targetMask[row, pos + 1]) continue;
                 positions.Add(row * t + pos);
-                targets.Add(ids[next]);
+                targets.Add(inputIds[row, pos + 1]);
                 segments.Add(row);
             }
 
