@@ -1,10 +1,11 @@
 using BenchmarkDotNet.Attributes;
+using StyleAlign.Bench.Harness;
 using StyleAlign.Engine.FusedOps.Attention;
 
 namespace StyleAlign.Bench;
 
 /// <summary>
-/// Fused attention forward+backward against the composite reference on the CPU: the decoder shape (causal,
+/// Fused attention forward+backward against the eager reference on the CPU: the decoder shape (causal,
 /// GQA), the vision tower's 64-token windows (head dim 80) and one long causal sequence.
 /// </summary>
 [MemoryDiagnoser]
@@ -25,7 +26,7 @@ public class AttentionBenchmarks
     };
 
     [Benchmark(Baseline = true)]
-    public object Composite() => _workload.Run(fused: false);
+    public object Eager() => _workload.Run(fused: false);
 
     [Benchmark]
     public object Fused() => _workload.Run(fused: true);

@@ -1,7 +1,6 @@
 using BenchmarkDotNet.Attributes;
-using StyleAlign.Engine.Autograd;
+using StyleAlign.Bench.Harness;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.FusedOps.LogProbs;
 
 namespace StyleAlign.Bench;
 

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Bench.Harness;
 using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;

@@ -1,16 +1,16 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
 using System.Text.Json;
+using StyleAlign.Bench.Harness;
 using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Cli;
 
 /// <summary>
-/// <c>engine-cli bench attention</c>: forward+backward of fused attention against the composite
+/// <c>engine-cli bench attention</c>: forward+backward of fused attention against the eager reference
 /// (MatMul → Softmax → MatMul with a materialized mask), with time, memory, throughput and the largest
-/// difference between the two.
+/// difference between the two; the measuring is <see cref="AttentionBenchmark"/>'s.
 /// </summary>
 public sealed class AttentionBench : IBenchSubverb
 {
@@ -52,50 +52,15 @@ public sealed class AttentionBench : IBenchSubverb
             Console.Error.WriteLine($"bench attention: {e.Message}");
             return 2;
         }
-        AttentionWorkload workload;
+        Dictionary<string, object?> report;
         try
         {
-            workload = new AttentionWorkload(s.Tokens, s.Heads, s.KvHeads, s.HeadDim, s.Causal, s.Window, device: device);
+            report = AttentionBenchmark.Run(new AttentionBenchSettings(device, s.Tokens, s.Heads, s.KvHeads, s.HeadDim, s.Causal, s.Window, s.Repeat, s.SkipComposite));
         }
         catch (ArgumentException e)
         {
             Console.Error.WriteLine($"bench attention: {e.Message}");
             return 2;
-        }
-
-        var (fusedMs, fusedCpuMs, fusedSampled, fusedResult) = Time(() => workload.Run(fused: true), s.Repeat);
-        var report = new Dictionary<string, object?>
-        {
-            ["device"] = device.ToString(),
-            ["seq"] = s.Tokens,
-            ["heads"] = s.Heads,
-            ["kv_heads"] = s.KvHeads,
-            ["head_dim"] = s.HeadDim,
-            ["causal"] = s.Causal,
-            ["window"] = s.Window,
-            ["segments"] = workload.Segments.Count,
-            ["threads"] = Environment.ProcessorCount,
-            ["fused_ms"] = Math.Round(fusedMs, 3),
-            ["fused_cpu_ms"] = Math.Round(fusedCpuMs, 3),
-            ["tflops"] = workload.FlopCount / (fusedMs * 1e-3) / 1e12,
-            ["fused_peak_bytes"] = workload.FusedPeakBytes,
-            ["fused_sampled_heap_bytes"] = fusedSampled,
-            ["composite_peak_bytes"] = workload.CompositePeakBytes,
-        };
-        if (!s.SkipComposite)
-        {
-            var (compositeMs, compositeCpuMs, compositeSampled, compositeResult) = Time(() => workload.Run(fused: false), s.Repeat);
-            report["composite_ms"] = Math.Round(compositeMs, 3);
-            report["composite_cpu_ms"] = Math.Round(compositeCpuMs, 3);
-            report["cpu_time_ratio"] = fusedCpuMs / compositeCpuMs;
-            report["composite_sampled_heap_bytes"] = compositeSampled;
-            report["time_ratio"] = fusedMs / compositeMs;
-            report["memory_ratio"] = (double)workload.CompositePeakBytes / workload.FusedPeakBytes;
-            report["max_abs_err"] = new[]
-            {
-                MaxAbsDiff(fusedResult.Output, compositeResult.Output), MaxAbsDiff(fusedResult.GradQ, compositeResult.GradQ),
-                MaxAbsDiff(fusedResult.GradK, compositeResult.GradK), MaxAbsDiff(fusedResult.GradV, compositeResult.GradV),
-            }.Max();
         }
         if (json)
         {
@@ -104,50 +69,5 @@ public sealed class AttentionBench : IBenchSubverb
         }
         foreach (var (key, value) in report) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key,-30} {value}"));
         return 0;
-    }
-
-    /// <summary>Best wall time and best process CPU time (all threads) of the runs, and the largest growth of the managed heap seen while they ran (sampled every 2 ms).</summary>
-    private static (double Milliseconds, double CpuMilliseconds, long SampledHeapBytes, T Result) Time<T>(Func<T> run, int repeat)
-    {
-        GC.Collect();
-        GC.WaitForPendingFinalizers();
-        var baseline = GC.GetTotalMemory(forceFullCollection: true);
-        long peak = 0;
-        using var stop = new CancellationTokenSource();
-        var sampler = new Thread(() =>
-        {
-            while (!stop.IsCancellationRequested)
-            {
-                peak = Math.Max(peak, GC.GetTotalMemory(false) - baseline);
-                Thread.Sleep(2);
-            }
-        }) { IsBackground = true };
-        sampler.Start();
-        var best = double.MaxValue;
-        var bestCpu = double.MaxValue;
-        T result = default!;
-        var process = Process.GetCurrentProcess();
-        for (var i = 0; i < repeat; i++)
-        {
-            process.Refresh();
-            var cpuBefore = process.TotalProcessorTime;
-            var watch = Stopwatch.StartNew();
-            result = run();
-            best = Math.Min(best, watch.Elapsed.TotalMilliseconds);
-            process.Refresh();
-            bestCpu = Math.Min(bestCpu, (process.TotalProcessorTime - cpuBefore).TotalMilliseconds);
-        }
-        stop.Cancel();
-        sampler.Join();
-        return (best, bestCpu, peak, result);
-    }
-
-    private static double MaxAbsDiff(Tensor a, Tensor b)
-    {
-        var x = a.ToFloatArray();
-        var y = b.ToFloatArray();
-        var max = 0.0;
-        for (var i = 0; i < x.Length; i++) max = Math.Max(max, Math.Abs(x[i] - y[i]));
-        return max;
     }
 }

@@ -1,10 +1,8 @@
 using System.CommandLine;
-using System.Diagnostics;
 using System.Globalization;
+using StyleAlign.Bench.Harness;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.Cpu;
 using StyleAlign.Engine.Cuda;
-using StyleAlign.Engine.Cuda.Backend;
 
 namespace StyleAlign.Cli;
 
@@ -61,7 +59,8 @@ public sealed class GemmBench : IBenchSubverb
         }
         if (device == "cuda") return RunCuda(m, n, k, repeat, json, dtypeText == "bf16" ? DType.BF16 : DType.F32);
 
-        var (seconds, gflops, cpuGflops) = Measure(m, n, k, repeat);
+        var timing = CpuGemmBenchmark.Measure(m, n, k, repeat);
+        var (seconds, gflops, cpuGflops) = (timing.BestSeconds, timing.Gflops, timing.CpuGflops);
         var inv = CultureInfo.InvariantCulture;
         bool square = m == n && n == k;
         if (json)
@@ -98,33 +97,4 @@ public sealed class GemmBench : IBenchSubverb
 
     private static string JsonNumber(double value)
         => double.IsFinite(value) ? value.ToString("F3", CultureInfo.InvariantCulture) : "null";
-
-    /// <summary>
-    /// Best per-call time over the repeats, after one warm-up call that also JIT-compiles the kernels. Also the
-    /// throughput per CPU-second of the process over all repeats, which other load on the cores skews far less.
-    /// </summary>
-    internal static (double Seconds, double Gflops, double CpuGflops) Measure(int m, int n, int k, int repeat)
-    {
-        var random = new Random(1234);
-        var a = new float[(long)m * k];
-        var b = new float[(long)k * n];
-        var c = new float[(long)m * n];
-        for (int i = 0; i < a.Length; i++) a[i] = random.NextSingle() - 0.5f;
-        for (int i = 0; i < b.Length; i++) b[i] = random.NextSingle() - 0.5f;
-
-        CpuGemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
-        double best = double.MaxValue;
-        var cpuStart = Environment.CpuUsage.TotalTime;
-        for (int r = 0; r < repeat; r++)
-        {
-            long start = Stopwatch.GetTimestamp();
-            CpuGemm.Sgemm(false, false, m, n, k, 1f, a, k, b, n, 0f, c, n);
-            best = Math.Min(best, Stopwatch.GetElapsedTime(start).TotalSeconds);
-        }
-        double cpuSeconds = (Environment.CpuUsage.TotalTime - cpuStart).TotalSeconds / repeat;
-        double flops = 2.0 * m * n * (double)k;
-        // Tiny products can finish inside one tick of the CPU-time clock; there is no rate to report then.
-        double cpuGflops = cpuSeconds > 0 ? flops / cpuSeconds / 1e9 : double.NaN;
-        return (best, flops / best / 1e9, cpuGflops);
-    }
 }

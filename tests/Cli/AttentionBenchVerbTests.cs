@@ -2,7 +2,7 @@ using System.Text.Json;
 using NUnit.Framework;
 using StyleAlign.Cli;
 
-namespace StyleAlign.Tests.Attention;
+namespace StyleAlign.Tests.Cli;
 
 [TestFixture, Category("Unit")]
 public class AttentionBenchVerbTests

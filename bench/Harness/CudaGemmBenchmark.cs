@@ -1,7 +1,9 @@
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Cuda;
+using StyleAlign.Engine.Cuda.Backend;
 using StyleAlign.Engine.Cuda.Interop;
 
-namespace StyleAlign.Engine.Cuda.Backend;
+namespace StyleAlign.Bench.Harness;
 
 /// <summary>One timed GEMM shape: the best call of the repeats, timed with CUDA events on the compute stream.</summary>
 public sealed record CudaGemmTiming(int M, int N, int K, DType DType, string DeviceName, int Repeats, double BestMilliseconds)

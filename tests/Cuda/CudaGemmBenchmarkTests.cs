@@ -1,8 +1,8 @@
 using NUnit.Framework;
+using StyleAlign.Bench.Harness;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.Cuda.Backend;
 
-namespace StyleAlign.Tests.Cuda.Conformance;
+namespace StyleAlign.Tests.Cuda;
 
 [TestFixture]
 public sealed class CudaGemmBenchmarkTests

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Cli;
 
-namespace StyleAlign.Tests.Cpu;
+namespace StyleAlign.Tests.Cli;
 
 [TestFixture]
 [Category("Unit")]

@@ -1,8 +1,8 @@
 using StyleAlign.Engine.Autograd;
-using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.LogProbs;
 
-namespace StyleAlign.Engine.FusedOps.LogProbs;
+namespace StyleAlign.Bench.Harness;
 
 /// <summary>Per-token log-probs and the gradients of Σ g·ℓ with respect to the hidden states and the LM head.</summary>
 public sealed record LogProbGradients(Tensor LogProbs, Tensor GradHidden, Tensor GradWeight);

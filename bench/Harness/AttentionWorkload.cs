@@ -1,7 +1,8 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 
-namespace StyleAlign.Engine.FusedOps.Attention;
+namespace StyleAlign.Bench.Harness;
 
 /// <summary>
 /// One timed forward+backward of fused attention or of the eager (MatMul/Softmax) reference, as the
