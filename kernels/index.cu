@@ -1,13 +1,10 @@
 // index.cu — row/element gathers and their deterministic scatter-add adjoints.
 //   index_select_rows:    out[m, c] = src[idx[m], c]          src [N, C], idx i64 [M], out [M, C]
-//   index_embedding_fwd:  the same gather (token ids into the embedding table)
 //   index_gather_lastdim: out[r, k] = src[r, idx[r, k]]       src [R, N], idx i64 [R, K], out [R, K]
-//   index_scatter_add_rows / index_embedding_bwd:  dst[idx[m], c] += src[m, c]   dst [N, C], src [M, C]
+//   index_scatter_add_rows: dst[idx[m], c] += src[m, c]       dst [N, C], src [M, C]
 //       Deterministic without sorting: thread (c, bucket) owns column c of the destination rows whose index
 //       falls in its bucket, and walks m = 0..M-1 in order, so every sum has one fixed order.
 //       Launch grid = (ceil(C/256), buckets), block = 256; more buckets = more parallelism, M reads per bucket.
-//   index_scatter_add_rows_atomic_f32:  same result up to fp32 rounding order — NON-DETERMINISTIC (atomicAdd),
-//       for callers that explicitly accept it.
 //   index_scatter_add_lastdim: dst[r, idx[r, k]] += src[r, k]; one thread per row walks k in order.
 // An index outside [0, N) reads as 0 (gathers) or is skipped (scatters) and sets *badIndex = 1 when badIndex is
 // non-null, so the host can raise an error naming the tensor. Accumulation in fp32, one rounding per store.
@@ -64,16 +61,6 @@ __device__ void scatter_add_rows(i64 m, i64 c, i64 n, const T* src, const i64* i
     }
 }
 
-__device__ void scatter_add_rows_atomic(i64 m, i64 c, i64 n, const float* src, const i64* idx, float* dst, int* badIndex)
-{
-    for (i64 i = global_thread_index(); i < m * c; i += grid_stride())
-    {
-        const i64 row = i / c, col = i % c;
-        const i64 index = idx[row];
-        if (index_ok(index, n, badIndex)) atomicAdd(dst + index * c + col, src[i]);
-    }
-}
-
 template <typename T>
 __device__ void scatter_add_lastdim(i64 r, i64 n, i64 k, const T* src, const i64* idx, T* dst, int* badIndex)
 {
@@ -92,19 +79,12 @@ __device__ void scatter_add_lastdim(i64 r, i64 n, i64 k, const T* src, const i64
 #define SA_INDEX(T, NAME)                                                                                          \
     extern "C" __global__ void index_select_rows_##NAME(i64 m, i64 c, i64 n, const T* src, const i64* idx, T* out, int* bad) \
     { select_rows<T>(m, c, n, src, idx, out, bad); }                                                               \
-    extern "C" __global__ void index_embedding_fwd_##NAME(i64 m, i64 c, i64 n, const T* table, const i64* ids, T* out, int* bad) \
-    { select_rows<T>(m, c, n, table, ids, out, bad); }                                                             \
     extern "C" __global__ void index_gather_lastdim_##NAME(i64 r, i64 n, i64 k, const T* src, const i64* idx, T* out, int* bad) \
     { gather_lastdim<T>(r, n, k, src, idx, out, bad); }                                                            \
     extern "C" __global__ void index_scatter_add_rows_##NAME(i64 m, i64 c, i64 n, const T* src, const i64* idx, T* dst, int* bad) \
     { scatter_add_rows<T>(m, c, n, src, idx, dst, bad); }                                                          \
-    extern "C" __global__ void index_embedding_bwd_##NAME(i64 m, i64 c, i64 n, const T* dy, const i64* ids, T* dtable, int* bad) \
-    { scatter_add_rows<T>(m, c, n, dy, ids, dtable, bad); }                                                        \
     extern "C" __global__ void index_scatter_add_lastdim_##NAME(i64 r, i64 n, i64 k, const T* src, const i64* idx, T* dst, int* bad) \
     { scatter_add_lastdim<T>(r, n, k, src, idx, dst, bad); }
 
 SA_INDEX(float, f32)
 SA_INDEX(bf16, bf16)
-
-extern "C" __global__ void index_scatter_add_rows_atomic_f32(i64 m, i64 c, i64 n, const float* src, const i64* idx, float* dst, int* bad)
-{ scatter_add_rows_atomic(m, c, n, src, idx, dst, bad); }

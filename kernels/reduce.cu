@@ -2,7 +2,7 @@
 //   sum, mean, max, min, logsumexp, sumsq:  y[r] = op_j x[r, j]      y is fp32 [R] for sum/mean/logsumexp/sumsq,
 //                                                                     the storage type for max/min
 //   argmax:                                 y[r] = first j with x[r, j] == max (i64 [R]); NaN counts as the max
-// Any other dim is reduced by first gathering a permuted view with elementwise_copy_strided_* so the reduced
+// Any other dim is reduced by first gathering a permuted view with tensor_copy_* so the reduced
 // dim is last. Accumulation: fp32; each thread sums a fixed strided subset of the row, then a fixed-shape tree
 // (warp shuffles, then one warp over the warp partials). No atomics, so results are bit-identical run to run.
 // Launch: grid = R, block = 256 (any multiple of 32 up to 1024). A long single row (a global gradient norm) is

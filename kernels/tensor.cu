@@ -176,14 +176,17 @@ SA_TENSOR_WORD(u64, 8)
 
 #define SA_TENSOR_CAST(FROM, FROM_NAME, TO, TO_NAME)                                                               \
     extern "C" __global__ void tensor_cast_##FROM_NAME##_##TO_NAME(i64 n, const FROM* x, TO* y) { cast<FROM, TO>(n, x, y); }
-
-#define SA_TENSOR_CAST_FROM(FROM, FROM_NAME)                                                                       \
-    SA_TENSOR_CAST(FROM, FROM_NAME, float, f32) SA_TENSOR_CAST(FROM, FROM_NAME, bf16, bf16)                        \
-    SA_TENSOR_CAST(FROM, FROM_NAME, i32, i32) SA_TENSOR_CAST(FROM, FROM_NAME, i64, i64) SA_TENSOR_CAST(FROM, FROM_NAME, u8, u8) \
+#define SA_TENSOR_CAST_TO_BOOL(FROM, FROM_NAME)                                                                    \
     extern "C" __global__ void tensor_cast_##FROM_NAME##_bool(i64 n, const FROM* x, u8* y) { cast_to_bool<FROM>(n, x, y); }
+// Every pair of distinct types (a cast to the same type is a copy). A Bool source is read as its u8 storage, so
+// u8 → u8 is the Bool → U8 cast.
+#define SA_TENSOR_CAST_FROM(FROM, FROM_NAME, T1, N1, T2, N2, T3, N3, T4, N4)                                       \
+    SA_TENSOR_CAST(FROM, FROM_NAME, T1, N1) SA_TENSOR_CAST(FROM, FROM_NAME, T2, N2)                                \
+    SA_TENSOR_CAST(FROM, FROM_NAME, T3, N3) SA_TENSOR_CAST(FROM, FROM_NAME, T4, N4) SA_TENSOR_CAST_TO_BOOL(FROM, FROM_NAME)
 
-SA_TENSOR_CAST_FROM(float, f32)
-SA_TENSOR_CAST_FROM(bf16, bf16)
-SA_TENSOR_CAST_FROM(i32, i32)
-SA_TENSOR_CAST_FROM(i64, i64)
-SA_TENSOR_CAST_FROM(u8, u8)
+SA_TENSOR_CAST_FROM(float, f32, bf16, bf16, i32, i32, i64, i64, u8, u8)
+SA_TENSOR_CAST_FROM(bf16, bf16, float, f32, i32, i32, i64, i64, u8, u8)
+SA_TENSOR_CAST_FROM(i32, i32, float, f32, bf16, bf16, i64, i64, u8, u8)
+SA_TENSOR_CAST_FROM(i64, i64, float, f32, bf16, bf16, i32, i32, u8, u8)
+SA_TENSOR_CAST_FROM(u8, u8, float, f32, bf16, bf16, i32, i32, i64, i64)
+SA_TENSOR_CAST(u8, u8, u8, u8)

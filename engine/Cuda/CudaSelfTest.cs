@@ -1,3 +1,6 @@
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Cuda.Backend;
+
 namespace StyleAlign.Engine.Cuda;
 
 /// <summary>Quick end-to-end checks of a device (used by `engine-cli doctor`): one NVRTC kernel and one cuBLAS GEMM, each compared with the CPU.</summary>
@@ -11,13 +14,13 @@ public static unsafe class CudaSelfTest
         using var x = context.Allocate(count * sizeof(float));
         using var y = context.Allocate(count * sizeof(float));
         context.CopyToDevice<float>(host, x);
-        var launcher = new KernelLauncher(context);
-        var args = new KernelArgs().Int((int)UnaryKernelOp.Silu).Long(count).Pointer(x).Pointer(y).Float(0f);
+        var kernels = new TensorKernels(new KernelLauncher(context));
+        void Silu() => kernels.UnaryForward(DType.F32, UnaryKind.Silu, count, x.Pointer, y.Pointer, 0f);
         var started = DateTime.UtcNow;
-        launcher.Launch("elementwise", "elementwise_unary_f32", LaunchConfig.ForElements(count), args); // compiles or loads from cache
+        Silu(); // compiles or loads from cache
         context.Synchronize();
         var firstMs = (DateTime.UtcNow - started).TotalMilliseconds;
-        var kernelMs = context.TimeMilliseconds(() => launcher.Launch("elementwise", "elementwise_unary_f32", LaunchConfig.ForElements(count), args));
+        var kernelMs = context.TimeMilliseconds(Silu);
         var result = new float[count];
         context.CopyToHost<float>(y, result);
         var maxError = 0.0;
@@ -27,14 +30,14 @@ public static unsafe class CudaSelfTest
             maxError = Math.Max(maxError, Math.Abs(result[i] - v / (1 + Math.Exp(-v))));
         }
         var ok = maxError < 1e-5;
-        output.WriteLine($"kernel check   : elementwise_unary_f32 (silu, 1M floats) first use {firstMs:F0} ms, then {kernelMs:F3} ms " +
+        output.WriteLine($"kernel check   : tensor_unary_fwd_f32 (silu, 1M floats) first use {firstMs:F0} ms, then {kernelMs:F3} ms " +
                          $"({2.0 * count * sizeof(float) / (kernelMs * 1e6):F0} GB/s), max error {maxError:E1} → {(ok ? "OK" : "WRONG")}");
         return ok;
     }
 
     public static bool RunGemm(CudaContext context, TextWriter output)
     {
-                const int m = 64, n = 48, k = 32;
+        const int m = 64, n = 48, k = 32;
         var a = new float[m * k];
         var b = new float[k * n];
         for (var i = 0; i < a.Length; i++) a[i] = (i % 7 - 3) * 0.25f;

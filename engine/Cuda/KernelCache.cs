@@ -13,7 +13,7 @@ public sealed unsafe class KernelCache : IDisposable
     private readonly string _directory;
     private readonly Lock _gate = new();
     private readonly Dictionary<string, IntPtr> _modules = new(StringComparer.Ordinal);
-    private readonly Dictionary<(string Family, string Kernel), IntPtr> _functions = new();
+    private readonly Dictionary<(string Module, string Kernel), IntPtr> _functions = new();
 
     public KernelCache(CudaContext context, string? cacheDirectory = null)
     {
@@ -23,39 +23,45 @@ public sealed unsafe class KernelCache : IDisposable
 
     public string CacheDirectory => _directory;
 
-    /// <summary>The loaded CUmodule of a family ("norms").</summary>
-    public IntPtr GetModule(string family)
+    /// <summary>The loaded CUmodule of a family ("norms"), compiled with the given options besides the defaults.</summary>
+    public IntPtr GetModule(string family, IReadOnlyList<string>? options = null)
     {
         lock (_gate)
         {
-            if (_modules.TryGetValue(family, out var module)) return module;
-            var image = KernelDiskCache.GetOrCompile(family, _context.Architecture, _directory);
+            var key = ModuleKey(family, options);
+            if (_modules.TryGetValue(key, out var module)) return module;
+            var compileOptions = options is { Count: > 0 } ? [.. KernelCompiler.DefaultOptions, .. options] : KernelCompiler.DefaultOptions;
+            var image = KernelDiskCache.GetOrCompile(family, _context.Architecture, _directory, compileOptions);
             _context.MakeCurrent();
-            fixed (byte* cubin = image.Cubin) CudaCheck.Driver(CuDriver.cuModuleLoadData(&module, cubin), call: $"cuModuleLoadData({family}.cu for {image.Architecture})");
-            _modules[family] = module;
+            fixed (byte* cubin = image.Cubin) CudaCheck.Driver(CuDriver.cuModuleLoadData(&module, cubin), call: $"cuModuleLoadData({key} for {image.Architecture})");
+            _modules[key] = module;
             return module;
         }
     }
 
-    /// <summary>The CUfunction of an entry point ("rmsnorm_fwd_bf16") in a family ("norms").</summary>
-    public IntPtr GetFunction(string family, string kernel)
+    /// <summary>The CUfunction of an entry point ("rmsnorm_fwd_bf16" of "norms"), in the module its options select.</summary>
+    public IntPtr GetFunction(KernelEntry entry)
     {
         lock (_gate)
         {
-            if (_functions.TryGetValue((family, kernel), out var function)) return function;
-            var module = GetModule(family);
-            var name = Encoding.UTF8.GetBytes(kernel + "\0");
+            var key = ModuleKey(entry.Family, entry.Options);
+            if (_functions.TryGetValue((key, entry.Name), out var function)) return function;
+            var module = GetModule(entry.Family, entry.Options);
+            var name = Encoding.UTF8.GetBytes(entry.Name + "\0");
             fixed (byte* p = name)
             {
                 var result = CuDriver.cuModuleGetFunction(&function, module, p);
                 if (result != CuDriver.Success)
-                    throw new CudaException($"cuModuleGetFunction({family}.cu, \"{kernel}\")", result, CuDriver.ErrorName(result),
-                        detail: $"kernels/{family}.cu has no extern \"C\" entry point named '{kernel}'");
+                    throw new CudaException($"cuModuleGetFunction({key}, \"{entry.Name}\")", result, CuDriver.ErrorName(result),
+                        detail: $"kernels/{entry.Family}.cu has no extern \"C\" entry point named '{entry.Name}'");
             }
-            _functions[(family, kernel)] = function;
+            _functions[(key, entry.Name)] = function;
             return function;
         }
     }
+
+    private static string ModuleKey(string family, IReadOnlyList<string>? options) =>
+        options is { Count: > 0 } ? $"{family}.cu [{string.Join(' ', options)}]" : $"{family}.cu";
 
     public void Dispose()
     {

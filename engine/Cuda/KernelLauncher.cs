@@ -33,9 +33,13 @@ public sealed class KernelArgs
 {
     private byte[] _bytes = new byte[256];
     private readonly List<int> _offsets = new(16);
+    private readonly List<int> _sizes = new(16);
     private int _length;
 
     public int Count => _offsets.Count;
+
+    /// <summary>The size in bytes of each argument, in order: what the kernel's parameter list must match.</summary>
+    public IReadOnlyList<int> Sizes => _sizes;
 
     public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer);
     public KernelArgs Pointer(DeviceBuffer buffer, long byteOffset = 0) => Value(buffer.At(byteOffset));
@@ -57,6 +61,7 @@ public sealed class KernelArgs
         if (offset + sizeof(T) > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, offset + sizeof(T)));
         Unsafe.WriteUnaligned(ref _bytes[offset], value);
         _offsets.Add(offset);
+        _sizes.Add(sizeof(T));
         _length = offset + sizeof(T);
         return this;
     }
@@ -100,15 +105,16 @@ public unsafe struct StridedLayoutArg
     }
 }
 
-/// <summary>Launches kernels of the embedded families on a context's stream by family and entry-point name.</summary>
-public sealed unsafe class KernelLauncher(CudaContext context)
+/// <summary>Launches kernels of the embedded families on a context's stream.</summary>
+public sealed unsafe class KernelLauncher(CudaContext context) : IKernelLauncher
 {
     public CudaContext Context { get; } = context;
 
-    /// <summary>Queues <paramref name="kernel"/> of <paramref name="family"/>; errors name the kernel and geometry.</summary>
-    public void Launch(string family, string kernel, LaunchConfig config, KernelArgs args)
+    /// <summary>Queues the entry point (compiling or loading its module on first use); errors name the kernel and geometry.</summary>
+    public void Launch(KernelEntry entry, LaunchConfig config, KernelArgs args)
     {
-        var function = Context.Kernels.GetFunction(family, kernel);
+        var kernel = entry.Name;
+        var function = Context.Kernels.GetFunction(entry);
         Context.MakeCurrent();
         if (config.SharedBytes > 48 * 1024)
             CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes));

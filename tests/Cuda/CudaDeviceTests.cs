@@ -2,6 +2,7 @@ using NUnit.Framework;
 using StyleAlign.Cli.Verbs;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cuda;
+using StyleAlign.Engine.Cuda.Backend;
 
 namespace StyleAlign.Tests.Cuda;
 
@@ -73,8 +74,7 @@ public sealed class CudaDeviceTests
         const ulong seed = 77, offset = 1_000;
         const double p = 0.25;
         using var keep = context.Allocate(count);
-        new KernelLauncher(context).Launch("dropout", "dropout_mask_u8", LaunchConfig.ForElements(count),
-            new KernelArgs().Long(count).Pointer(keep).ULong(seed).ULong(offset).Value(p));
+        new DropoutKernels(new KernelLauncher(context)).Mask(count, keep.Pointer, seed, offset, p);
         var mask = new byte[count];
         context.CopyToHost<byte>(keep, mask);
         var mismatches = Enumerable.Range(0, count).Count(i => (mask[i] == 1) != (SplitMix64.UniformAt(seed, offset + (ulong)i) >= p));
@@ -96,8 +96,7 @@ public sealed class CudaDeviceTests
         using var drstd = context.Allocate(rows * 4L);
         context.CopyToDevice<float>(x, dx);
         context.CopyToDevice<float>(w, dw);
-        new KernelLauncher(context).Launch("norms", "rmsnorm_fwd_f32", LaunchConfig.ForRows(rows),
-            new KernelArgs().Long(columns).Pointer(dx).Pointer(dw).Float(eps).Pointer(dy).Pointer(drstd));
+        new NormsKernels(new KernelLauncher(context)).RmsNormForward(DType.F32, rows, columns, dx.Pointer, dw.Pointer, eps, dy.Pointer, drstd.Pointer);
         var y = new float[x.Length];
         context.CopyToHost<float>(dy, y);
         for (var r = 0; r < rows; r++)

@@ -7,13 +7,11 @@ public sealed partial class CudaBackend
 {
     public Tensor Unary(UnaryKind kind, Tensor x, double alpha = 0)
     {
-        var kernel = CudaKernelNames.UnaryForward(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "unary");
         using var scratch = new Scratch(this);
         var xd = scratch.Dense(x);
         var y = NewTensor(x.Shape, x.DType);
-        if (x.NumElements > 0)
-            Launch(kernel, LaunchConfig.ForElements(x.NumElements),
-                new KernelArgs().Int((int)kind).Long(x.NumElements).Pointer(Address(xd)).Pointer(Address(y)).Float((float)alpha));
+        if (x.NumElements > 0) _tensor.UnaryForward(x.DType, kind, x.NumElements, Address(xd), Address(y), (float)alpha);
         return y;
     }
 
@@ -21,14 +19,12 @@ public sealed partial class CudaBackend
     {
         if (x.Shape != gradY.Shape || x.DType != gradY.DType)
             throw new ArgumentException($"unary {kind} backward: gradient {gradY.Shape} {gradY.DType} does not match input {x.Shape} {x.DType}");
-        var kernel = CudaKernelNames.UnaryBackward(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "unary backward");
         using var scratch = new Scratch(this);
         var xd = scratch.Dense(x);
         var gd = scratch.Dense(gradY);
         var dx = NewTensor(x.Shape, x.DType);
-        if (x.NumElements > 0)
-            Launch(kernel, LaunchConfig.ForElements(x.NumElements),
-                new KernelArgs().Int((int)kind).Long(x.NumElements).Pointer(Address(xd)).Pointer(Address(gd)).Pointer(Address(dx)).Float((float)alpha));
+        if (x.NumElements > 0) _tensor.UnaryBackward(x.DType, kind, x.NumElements, Address(xd), Address(gd), Address(dx), (float)alpha);
         return dx;
     }
 
@@ -37,16 +33,15 @@ public sealed partial class CudaBackend
         if (a.DType != b.DType) throw new ArgumentException($"binary {kind} of {a.DType} and {b.DType}: cast one first");
         var shape = Shape.Broadcast(a.Shape, b.Shape);
         var comparison = kind.IsComparison();
-        var kernel = comparison ? CudaKernelNames.Compare(a.DType) : CudaKernelNames.Binary(a.DType);
+        KernelFamily.FloatSuffix(a.DType, comparison ? "comparison" : "binary");
         var y = NewTensor(shape, comparison ? DType.Bool : a.DType);
         var n = shape.NumElements;
         if (n == 0) return y;
         var (dims, strides) = StridedPlan.Coalesce(shape.ToArray(), a.Layout.Expand(shape).Strides, b.Layout.Expand(shape).Strides);
-        var op = comparison ? (int)CompareOp(kind) : (int)BinaryOp(kind);
-        Launch(kernel, LaunchConfig.ForElements(n), new KernelArgs().Int(op).Long(n)
-            .Pointer(Address(a)).Value(StridedPlan.Argument(dims, strides[0], $"binary {kind}"))
-            .Pointer(Address(b)).Value(StridedPlan.Argument(dims, strides[1], $"binary {kind}"))
-            .Pointer(Address(y)));
+        var aLayout = StridedPlan.Argument(dims, strides[0], $"binary {kind}");
+        var bLayout = StridedPlan.Argument(dims, strides[1], $"binary {kind}");
+        if (comparison) _elementwise.Compare(a.DType, CompareOp(kind), n, Address(a), aLayout, Address(b), bLayout, Address(y));
+        else _elementwise.Binary(a.DType, BinaryOp(kind), n, Address(a), aLayout, Address(b), bLayout, Address(y));
         return y;
     }
 
@@ -75,13 +70,11 @@ public sealed partial class CudaBackend
     public Tensor Clamp(Tensor x, double min, double max)
     {
         if (min > max) throw new ArgumentException($"clamp: min {min} is greater than max {max}");
-        var kernel = CudaKernelNames.Clamp(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "clamp");
         using var scratch = new Scratch(this);
         var xd = scratch.Dense(x);
         var y = NewTensor(x.Shape, x.DType);
-        if (x.NumElements > 0)
-            Launch(kernel, LaunchConfig.ForElements(x.NumElements),
-                new KernelArgs().Long(x.NumElements).Pointer(Address(xd)).Pointer(Address(y)).Float((float)min).Float((float)max));
+        if (x.NumElements > 0) _tensor.Clamp(x.DType, x.NumElements, Address(xd), Address(y), (float)min, (float)max);
         return y;
     }
 
@@ -89,18 +82,15 @@ public sealed partial class CudaBackend
     {
         if (condition.DType is not (DType.Bool or DType.U8)) throw new ArgumentException($"where() needs a Bool condition, got {condition.DType}");
         if (a.DType != b.DType) throw new ArgumentException($"where() of {a.DType} and {b.DType}");
-        var kernel = CudaKernelNames.Where(a.DType);
+        KernelFamily.FloatSuffix(a.DType, "where");
         var shape = Shape.Broadcast(Shape.Broadcast(condition.Shape, a.Shape), b.Shape);
         var y = NewTensor(shape, a.DType);
         var n = shape.NumElements;
         if (n == 0) return y;
         var (dims, strides) = StridedPlan.Coalesce(shape.ToArray(),
             condition.Layout.Expand(shape).Strides, a.Layout.Expand(shape).Strides, b.Layout.Expand(shape).Strides);
-        Launch(kernel, LaunchConfig.ForElements(n), new KernelArgs().Long(n)
-            .Pointer(Address(condition)).Value(StridedPlan.Argument(dims, strides[0], "where"))
-            .Pointer(Address(a)).Value(StridedPlan.Argument(dims, strides[1], "where"))
-            .Pointer(Address(b)).Value(StridedPlan.Argument(dims, strides[2], "where"))
-            .Pointer(Address(y)));
+        _elementwise.Where(a.DType, n, Address(condition), StridedPlan.Argument(dims, strides[0], "where"),
+            Address(a), StridedPlan.Argument(dims, strides[1], "where"), Address(b), StridedPlan.Argument(dims, strides[2], "where"), Address(y));
         return y;
     }
 }

@@ -8,8 +8,6 @@ namespace StyleAlign.Engine.Cuda.Backend;
 // They flag an index outside the dim instead of faulting; the flag is read back and raised as the CPU does.
 public sealed partial class CudaBackend
 {
-    private const int MaxScatterBuckets = 64;
-
     public Tensor Cat(IReadOnlyList<Tensor> xs, int dim)
     {
         var (d, shape) = ShapeRules.Cat(xs, dim);
@@ -30,7 +28,6 @@ public sealed partial class CudaBackend
         if (index.Rank != 1) throw new ArgumentException($"index_select: index must be a vector, got shape {index.Shape}");
         var d = x.Shape.Axis(dim);
         var (wordType, wordsPerElement) = WordView(x.DType, "index_select", allowEightBytes: true);
-        var kernel = CudaKernelNames.IndexSelectRows(wordType);
         var dims = x.Shape.ToArray();
         dims[d] = index.Shape[0];
         var outShape = new Shape(dims);
@@ -47,8 +44,7 @@ public sealed partial class CudaBackend
         var bad = scratch.New(new Shape(1), DType.I32);
         Context.Fill(Storage(bad).Buffer, 0);
         var m = (long)index.Shape[0];
-        Launch(kernel, LaunchConfig.ForElements(m * columns), new KernelArgs().Long(m).Long(columns).Long(n)
-            .Pointer(Address(source)).Pointer(Address(idx)).Pointer(Address(selected)).Pointer(Address(bad)));
+        _index.SelectRows(wordType, m, columns, n, Address(source), Address(idx), Address(selected), Address(bad));
         ThrowOnBadIndex(bad, "index_select", n);
         return d == 0 ? scratch.Keep(selected) : MoveBack(selected, FromFront(x.Rank, d), outShape);
     }
@@ -57,7 +53,7 @@ public sealed partial class CudaBackend
     {
         if (target.DType != src.DType) throw new ArgumentException($"index_add of {src.DType} into {target.DType}");
         if (index.Rank != 1) throw new ArgumentException($"index_add: index must be a vector, got shape {index.Shape}");
-        var kernel = CudaKernelNames.ScatterAddRows(target.DType);
+        KernelFamily.FloatSuffix(target.DType, "index_add");
         var d = target.Shape.Axis(dim);
         var expected = target.Shape.ToArray();
         expected[d] = index.Shape[0];
@@ -75,10 +71,7 @@ public sealed partial class CudaBackend
             var rows = d == 0 ? scratch.Dense(src) : scratch.DenseOf(src, src.Layout.Permute(toFront));
             var bad = scratch.New(new Shape(1), DType.I32);
             Context.Fill(Storage(bad).Buffer, 0);
-            var buckets = (uint)Math.Clamp(n, 1, MaxScatterBuckets);
-            var config = new LaunchConfig(new Dim3((uint)((columns + RowBlock - 1) / RowBlock), buckets), new Dim3(RowBlock));
-            Launch(kernel, config, new KernelArgs().Long(m).Long(columns).Long(n)
-                .Pointer(Address(rows)).Pointer(Address(idx)).Pointer(Address(result)).Pointer(Address(bad)));
+            _index.ScatterAddRows(target.DType, m, columns, n, Address(rows), Address(idx), Address(result), Address(bad));
             ThrowOnBadIndex(bad, "index_add", n);
         }
         return d == 0 ? scratch.Keep(result) : MoveBack(result, FromFront(target.Rank, d), target.Shape);
@@ -90,7 +83,6 @@ public sealed partial class CudaBackend
         var d = x.Shape.Axis(dim);
         CheckScatterShapes(x.Shape, index.Shape, d, "gather", "x");
         var (wordType, _) = WordView(x.DType, "gather", allowEightBytes: false);
-        var kernel = CudaKernelNames.GatherLastDim(wordType);
         if (index.NumElements == 0) return NewTensor(index.Shape, x.DType);
         using var scratch = new Scratch(this);
         var toLast = ToLast(x.Rank, d);
@@ -102,8 +94,7 @@ public sealed partial class CudaBackend
         var gathered = scratch.New(idx.Shape, x.DType);
         var bad = scratch.New(new Shape(1), DType.I32);
         Context.Fill(Storage(bad).Buffer, 0);
-        Launch(kernel, LaunchConfig.ForElements(rows * k), new KernelArgs().Long(rows).Long(n).Long(k)
-            .Pointer(Address(source)).Pointer(Address(idx)).Pointer(Address(gathered)).Pointer(Address(bad)));
+        _index.GatherLastDim(wordType, rows, n, k, Address(source), Address(idx), Address(gathered), Address(bad));
         ThrowOnBadIndex(bad, "gather", n);
         return MoveBack(gathered, FromLast(x.Rank, d), index.Shape);
     }
@@ -111,7 +102,7 @@ public sealed partial class CudaBackend
     public Tensor ScatterAdd(Tensor target, int dim, Tensor index, Tensor src)
     {
         if (target.DType != src.DType) throw new ArgumentException($"scatter_add of {src.DType} into {target.DType}");
-        var kernel = CudaKernelNames.ScatterAddLastDim(target.DType);
+        KernelFamily.FloatSuffix(target.DType, "scatter_add");
         var d = target.Shape.Axis(dim);
         CheckScatterShapes(target.Shape, index.Shape, d, "scatter_add", "target");
         if (src.Rank != index.Rank || Enumerable.Range(0, src.Rank).Any(i => index.Shape[i] > src.Shape[i]))
@@ -131,8 +122,7 @@ public sealed partial class CudaBackend
         var rows = index.NumElements / k;
         var bad = scratch.New(new Shape(1), DType.I32);
         Context.Fill(Storage(bad).Buffer, 0);
-        Launch(kernel, new LaunchConfig(new Dim3((uint)((rows + RowBlock - 1) / RowBlock)), new Dim3(RowBlock)), new KernelArgs().Long(rows).Long(n).Long(k)
-            .Pointer(Address(rowsOfSrc)).Pointer(Address(idx)).Pointer(Address(dense)).Pointer(Address(bad)));
+        _index.ScatterAddLastDim(target.DType, rows, n, k, Address(rowsOfSrc), Address(idx), Address(dense), Address(bad));
         ThrowOnBadIndex(bad, "scatter_add", n);
         Copy(dense.Storage, dense.Layout, result.Storage, window, target.DType);
         return scratch.Keep(result);

@@ -11,22 +11,20 @@ public sealed partial class CudaBackend
 
     public (Tensor Output, Tensor InvRms) RmsNorm(Tensor x, Tensor weight, double eps)
     {
-        var kernel = CudaKernelNames.RmsNormForward(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "rmsnorm");
         var (rows, c) = NormRows(x, weight, "rmsnorm");
         using var scratch = new Scratch(this);
         var xd = scratch.Dense(x);
         var wd = scratch.Dense(weight);
         var y = NewTensor(x.Shape, x.DType);
         var invRms = NewTensor(new Shape((int)rows), DType.F32);
-        if (rows > 0 && c > 0)
-            Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), new KernelArgs().Long(c)
-                .Pointer(Address(xd)).Pointer(Address(wd)).Float((float)eps).Pointer(Address(y)).Pointer(Address(invRms)));
+        if (rows > 0 && c > 0) _norms.RmsNormForward(x.DType, rows, c, Address(xd), Address(wd), (float)eps, Address(y), Address(invRms));
         return (y, invRms);
     }
 
     public (Tensor GradX, Tensor GradWeight) RmsNormBackward(Tensor x, Tensor weight, Tensor invRms, Tensor gradY)
     {
-        var kernel = CudaKernelNames.RmsNormBackward(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "rmsnorm backward");
         var (rows, c) = NormRows(x, weight, "rmsnorm backward");
         RequireSameShape(x, gradY, "rmsnorm backward");
         using var scratch = new Scratch(this);
@@ -35,16 +33,14 @@ public sealed partial class CudaBackend
         var gd = scratch.Dense(gradY);
         var rstd = Statistic(scratch, invRms, rows, "invRms");
         var gx = NewTensor(x.Shape, x.DType);
-        if (rows > 0 && c > 0)
-            Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), new KernelArgs().Long(c)
-                .Pointer(Address(xd)).Pointer(Address(wd)).Pointer(Address(rstd)).Pointer(Address(gd)).Pointer(Address(gx)));
+        if (rows > 0 && c > 0) _norms.RmsNormBackward(x.DType, rows, c, Address(xd), Address(wd), Address(rstd), Address(gd), Address(gx));
         var gw = ParameterGradients(scratch, xd, null, rstd, gd, rows, c, withBias: false).Weight;
         return (gx, gw);
     }
 
     public (Tensor Output, Tensor Mean, Tensor InvStd) LayerNorm(Tensor x, Tensor weight, Tensor bias, double eps)
     {
-        var kernel = CudaKernelNames.LayerNormForward(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "layernorm");
         var (rows, c) = NormRows(x, weight, "layernorm");
         if (bias.Shape != weight.Shape || bias.DType != x.DType)
             throw new ArgumentException($"layernorm: bias {bias.Shape} {bias.DType} must match weight {weight.Shape} {x.DType}");
@@ -55,15 +51,13 @@ public sealed partial class CudaBackend
         var y = NewTensor(x.Shape, x.DType);
         var mean = NewTensor(new Shape((int)rows), DType.F32);
         var invStd = NewTensor(new Shape((int)rows), DType.F32);
-        if (rows > 0 && c > 0)
-            Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), new KernelArgs().Long(c).Pointer(Address(xd)).Pointer(Address(wd))
-                .Pointer(Address(bd)).Float((float)eps).Pointer(Address(y)).Pointer(Address(mean)).Pointer(Address(invStd)));
+        if (rows > 0 && c > 0) _norms.LayerNormForward(x.DType, rows, c, Address(xd), Address(wd), Address(bd), (float)eps, Address(y), Address(mean), Address(invStd));
         return (y, mean, invStd);
     }
 
     public (Tensor GradX, Tensor GradWeight, Tensor GradBias) LayerNormBackward(Tensor x, Tensor weight, Tensor mean, Tensor invStd, Tensor gradY)
     {
-        var kernel = CudaKernelNames.LayerNormBackward(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "layernorm backward");
         var (rows, c) = NormRows(x, weight, "layernorm backward");
         RequireSameShape(x, gradY, "layernorm backward");
         using var scratch = new Scratch(this);
@@ -73,9 +67,7 @@ public sealed partial class CudaBackend
         var mu = Statistic(scratch, mean, rows, "mean");
         var rstd = Statistic(scratch, invStd, rows, "invStd");
         var gx = NewTensor(x.Shape, x.DType);
-        if (rows > 0 && c > 0)
-            Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), new KernelArgs().Long(c).Pointer(Address(xd)).Pointer(Address(wd))
-                .Pointer(Address(mu)).Pointer(Address(rstd)).Pointer(Address(gd)).Pointer(Address(gx)));
+        if (rows > 0 && c > 0) _norms.LayerNormBackward(x.DType, rows, c, Address(xd), Address(wd), Address(mu), Address(rstd), Address(gd), Address(gx));
         var (gw, gb) = ParameterGradients(scratch, xd, mu, rstd, gd, rows, c, withBias: true);
         return (gx, gw, gb!);
     }
@@ -98,16 +90,10 @@ public sealed partial class CudaBackend
         var chunks = (rows + rowsPerChunk - 1) / rowsPerChunk;
         var partialW = scratch.New(new Shape((int)chunks, (int)c), DType.F32);
         var partialB = withBias ? scratch.New(new Shape((int)chunks, (int)c), DType.F32) : null;
-        var columnBlocks = (uint)((c + RowBlock - 1) / RowBlock);
-        var args = new KernelArgs().Long(rows).Long(c).Long(rowsPerChunk).Pointer(Address(x));
-        if (mean is null) args.Null(); else args.Pointer(Address(mean));
-        args.Pointer(Address(rstd)).Pointer(Address(gradY)).Pointer(Address(partialW));
-        if (partialB is null) args.Null(); else args.Pointer(Address(partialB));
-        Launch(CudaKernelNames.NormParamGradPartial(dtype), new LaunchConfig(new Dim3(columnBlocks, (uint)chunks), new Dim3(RowBlock)), args);
-        var sum = CudaKernelNames.NormSumPartials(dtype);
-        var sumConfig = new LaunchConfig(new Dim3(columnBlocks), new Dim3(RowBlock));
-        Launch(sum, sumConfig, new KernelArgs().Long(chunks).Long(c).Pointer(Address(partialW)).Pointer(Address(gw)));
-        if (partialB is not null) Launch(sum, sumConfig, new KernelArgs().Long(chunks).Long(c).Pointer(Address(partialB)).Pointer(Address(gb!)));
+        _norms.ParamGradPartial(dtype, rows, c, rowsPerChunk, chunks, Address(x), mean is null ? 0 : Address(mean), Address(rstd), Address(gradY),
+            Address(partialW), partialB is null ? 0 : Address(partialB));
+        _norms.SumPartials(dtype, chunks, c, Address(partialW), Address(gw));
+        if (partialB is not null) _norms.SumPartials(dtype, chunks, c, Address(partialB), Address(gb!));
         return (gw, gb);
     }
 

@@ -8,7 +8,7 @@ public sealed partial class CudaBackend
 {
     public void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStepArgs args)
     {
-        var kernel = CudaKernelNames.AdamW(grad.DType);
+        KernelFamily.FloatSuffix(grad.DType, "adamw gradient");
         foreach (var (t, name) in new[] { (param, "parameter"), (m, "m"), (v, "v") })
         {
             if (t.DType != DType.F32) throw new NotSupportedException($"adamw on CUDA keeps {name} in F32, got {t.DType} ({param.Name ?? "unnamed parameter"})");
@@ -20,10 +20,6 @@ public sealed partial class CudaBackend
         if (n == 0) return;
         using var scratch = new Scratch(this);
         var g = scratch.Dense(grad);
-        Launch(kernel, LaunchConfig.ForElements(n), new KernelArgs().Long(n)
-            .Pointer(Address(param)).Pointer(Address(g)).Pointer(Address(m)).Pointer(Address(v))
-            .Float((float)args.LearningRate).Float((float)args.Beta1).Float((float)args.Beta2).Float((float)args.Epsilon)
-            .Float((float)args.WeightDecay).Float((float)args.BiasCorrection1).Float((float)args.BiasCorrection2)
-            .Float(1f).Null());
+        _adamw.Step(grad.DType, n, Address(param), Address(g), Address(m), Address(v), args, gradScale: 1f, weightsOut: 0);
     }
 }

@@ -12,8 +12,7 @@ public sealed partial class CudaBackend
         var keep = NewTensor(shape, DType.Bool);
         var n = shape.NumElements;
         if (n > 0)
-            Launch(CudaKernelNames.DropoutMask(), LaunchConfig.ForElements(n),
-                new KernelArgs().Long(n).Pointer(Address(keep)).ULong(seed).ULong(0).Value(p));
+            _dropout.Mask(n, Address(keep), seed, offset: 0, p);
         return keep;
     }
 }

@@ -9,7 +9,7 @@ public sealed partial class CudaBackend
 {
     public Tensor Reduce(ReduceKind kind, Tensor x, int[] dims, bool keepDim)
     {
-        var kernel = CudaKernelNames.ReduceLastDim(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "reduce");
         var (perm, rows, rowLength, outShape) = ReductionPlan(x.Shape, dims, keepDim);
         if (rows == 0) return NewTensor(outShape, x.DType);
         if (rowLength == 0) return Fill(outShape, x.DType, EmptyReduction(kind));
@@ -18,8 +18,7 @@ public sealed partial class CudaBackend
         // Max and Min come back in the storage type; the others as fp32 rows, rounded to x's dtype afterwards.
         var inStorageType = kind is ReduceKind.Max or ReduceKind.Min;
         var result = inStorageType || x.DType == DType.F32 ? NewTensor(outShape, x.DType) : scratch.New(outShape, DType.F32);
-        Launch(kernel, LaunchConfig.ForRows(rows, RowBlock),
-            new KernelArgs().Int((int)ReduceOp(kind)).Long(rowLength).Pointer(Address(moved)).Pointer(Address(result)));
+        _reduce.LastDim(x.DType, ReduceOp(kind), rows, rowLength, Address(moved), Address(result));
         return result.DType == x.DType ? result : Cast(result, x.DType);
     }
 
@@ -57,13 +56,13 @@ public sealed partial class CudaBackend
 
     public Tensor ArgMax(Tensor x, int dim, bool keepDim)
     {
-        var kernel = CudaKernelNames.ArgMax(x.DType);
+        KernelFamily.FloatSuffix(x.DType, "argmax");
         var (perm, rows, rowLength, outShape) = ReductionPlan(x.Shape, [dim], keepDim);
         if (rows == 0 || rowLength == 0) return Fill(outShape, DType.I64, 0);
         using var scratch = new Scratch(this);
         var moved = scratch.DenseOf(x, x.Layout.Permute(perm));
         var result = NewTensor(outShape, DType.I64);
-        Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), new KernelArgs().Long(rowLength).Pointer(Address(moved)).Pointer(Address(result)));
+        _reduce.ArgMax(x.DType, rows, rowLength, Address(moved), Address(result));
         return result;
     }
 
@@ -79,7 +78,7 @@ public sealed partial class CudaBackend
     /// <summary>Forward when gradY is null (x is the input), else backward (x is the forward output).</summary>
     private Tensor SoftmaxRows(Tensor x, Tensor? gradY, int dim, bool log)
     {
-        var kernel = CudaKernelNames.Softmax(x.DType, log, backward: gradY is not null);
+        KernelFamily.FloatSuffix(x.DType, "softmax");
         var d = x.Shape.Axis(dim);
         var n = x.Shape[d];
         var rows = x.NumElements / Math.Max(n, 1);
@@ -88,13 +87,12 @@ public sealed partial class CudaBackend
         var toLast = Enumerable.Range(0, x.Rank).Where(i => i != d).Append(d).ToArray();
         var moved = d == x.Rank - 1 ? scratch.Dense(x) : scratch.DenseOf(x, x.Layout.Permute(toLast));
         var result = d == x.Rank - 1 ? NewTensor(x.Shape, x.DType) : scratch.New(moved.Shape, x.DType);
-        var args = new KernelArgs().Long(n).Pointer(Address(moved));
-        if (gradY is not null)
+        if (gradY is null) _softmax.Forward(x.DType, log, rows, n, Address(moved), Address(result));
+        else
         {
             var movedGrad = d == x.Rank - 1 ? scratch.Dense(gradY) : scratch.DenseOf(gradY, gradY.Layout.Permute(toLast));
-            args.Pointer(Address(movedGrad));
+            _softmax.Backward(x.DType, log, rows, n, Address(moved), Address(movedGrad), Address(result));
         }
-        Launch(kernel, LaunchConfig.ForRows(rows, RowBlock), args.Pointer(Address(result)));
         if (d == x.Rank - 1) return result;
         var fromLast = new int[x.Rank];
         for (int i = 0, k = 0; i < x.Rank; i++) fromLast[i] = i == d ? x.Rank - 1 : k++;

@@ -8,7 +8,7 @@ public sealed partial class CudaBackend
 {
     public Tensor Rotary(Tensor x, Tensor cos, Tensor sin, bool inverse)
     {
-        var kernel = CudaKernelNames.Rope(x.DType, inverse);
+        KernelFamily.FloatSuffix(x.DType, "rotary");
         if (cos.DType != x.DType || sin.DType != x.DType) throw new ArgumentException($"rotary: cos {cos.DType} and sin {sin.DType} must match x {x.DType}");
         if (x.Rank == 0 || x.Shape[^1] % 2 != 0) throw new ArgumentException($"rotary needs an even last dim, got {x.Shape}");
         var y = NewTensor(x.Shape, x.DType);
@@ -19,9 +19,8 @@ public sealed partial class CudaBackend
         var cd = scratch.DenseOf(cos, ExpandFor(cos, x.Shape, "cos"));
         var sd = scratch.DenseOf(sin, ExpandFor(sin, x.Shape, "sin"));
         long d = x.Shape[^1], rows = x.NumElements / d;
-        Launch(kernel, LaunchConfig.ForElements(rows * (d / 2)), new KernelArgs()
-            .Long(1).Long(1).Long(rows).Long(d).Long(0).Long(0).Long(d)
-            .Pointer(Address(xd)).Pointer(Address(cd)).Pointer(Address(sd)).Pointer(Address(y)).Int(0));
+        _rope.Apply(x.DType, inverse, batch: 1, heads: 1, tokens: rows, headDim: d, batchStride: 0, headStride: 0, tokenStride: d,
+            Address(xd), Address(cd), Address(sd), Address(y), roundProducts: false);
         return y;
     }
 

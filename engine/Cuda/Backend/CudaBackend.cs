@@ -15,17 +15,31 @@ namespace StyleAlign.Engine.Cuda.Backend;
 /// </summary>
 public sealed partial class CudaBackend : IBackend
 {
-    /// <summary>Threads per block of the row kernels (one block per row) and of the column-blocked ones.</summary>
-    private const uint RowBlock = 256;
-
     private static readonly ConcurrentDictionary<int, CudaBackend> Instances = new();
-    private readonly KernelLauncher _launcher;
+    private readonly TensorKernels _tensor;
+    private readonly ElementwiseKernels _elementwise;
+    private readonly ReduceKernels _reduce;
+    private readonly SoftmaxKernels _softmax;
+    private readonly IndexKernels _index;
+    private readonly NormsKernels _norms;
+    private readonly RopeKernels _rope;
+    private readonly DropoutKernels _dropout;
+    private readonly AdamwKernels _adamw;
 
     private CudaBackend(CudaContext context)
     {
         Context = context;
         Device = Device.Cuda(context.DeviceIndex);
-        _launcher = new KernelLauncher(context);
+        var launcher = new KernelLauncher(context);
+        _tensor = new TensorKernels(launcher);
+        _elementwise = new ElementwiseKernels(launcher);
+        _reduce = new ReduceKernels(launcher);
+        _softmax = new SoftmaxKernels(launcher);
+        _index = new IndexKernels(launcher);
+        _norms = new NormsKernels(launcher);
+        _rope = new RopeKernels(launcher);
+        _dropout = new DropoutKernels(launcher);
+        _adamw = new AdamwKernels(launcher);
     }
 
     public CudaContext Context { get; }
@@ -110,12 +124,11 @@ public sealed partial class CudaBackend : IBackend
     {
         x.ThrowIfDisposed();
         if (x.DType == dtype) return Contiguous(x);
-        var kernel = CudaKernelNames.Cast(x.DType, dtype);
+        TensorKernels.CastName(x.DType, dtype);
         using var scratch = new Scratch(this);
         var xd = scratch.Dense(x);
         var y = NewTensor(x.Shape, dtype);
-        if (x.NumElements > 0)
-            Launch(kernel, LaunchConfig.ForElements(x.NumElements), new KernelArgs().Long(x.NumElements).Pointer(Address(xd)).Pointer(Address(y)));
+        if (x.NumElements > 0) _tensor.Cast(x.DType, dtype, x.NumElements, Address(xd), Address(y));
         return y;
     }
 
@@ -128,9 +141,7 @@ public sealed partial class CudaBackend : IBackend
             Context.Fill(storage.Buffer, 0);
             return y;
         }
-        var bytes = dtype.SizeOf();
-        Launch(CudaKernelNames.Fill(bytes), LaunchConfig.ForElements(shape.NumElements),
-            new KernelArgs().Long(shape.NumElements).Pointer(storage.At(0)).ULong(ElementBits(value, dtype)));
+        _tensor.Fill(dtype, shape.NumElements, storage.At(0), ElementBits(value, dtype));
         return y;
     }
 
@@ -168,9 +179,8 @@ public sealed partial class CudaBackend : IBackend
             return;
         }
         var (shape, strides) = StridedPlan.Coalesce(srcLayout.Shape.ToArray(), srcLayout.Strides, dstLayout.Strides);
-        Launch(CudaKernelNames.Copy(bytes), LaunchConfig.ForElements(n), new KernelArgs().Long(n)
-            .Pointer(Cuda(src).At(srcLayout.Offset)).Value(StridedPlan.Argument(shape, strides[0], "copy"))
-            .Pointer(Cuda(dst).At(dstLayout.Offset)).Value(StridedPlan.Argument(shape, strides[1], "copy")));
+        _tensor.Copy(dtype, n, Cuda(src).At(srcLayout.Offset), StridedPlan.Argument(shape, strides[0], "copy"),
+            Cuda(dst).At(dstLayout.Offset), StridedPlan.Argument(shape, strides[1], "copy"));
     }
 
     private CudaStorage NewStorage(DType dtype, long count)
@@ -193,8 +203,6 @@ public sealed partial class CudaBackend : IBackend
 
     /// <summary>Device address of a tensor's first element.</summary>
     internal ulong Address(Tensor x) => Storage(x).At(x.Layout.Offset);
-
-    internal void Launch(KernelEntry kernel, LaunchConfig config, KernelArgs args) => _launcher.Launch(kernel.Family, kernel.Name, config, args);
 
     /// <summary>Temporaries of one primitive: dense copies and views made along the way, disposed together.</summary>
     internal sealed class Scratch(CudaBackend backend) : IDisposable

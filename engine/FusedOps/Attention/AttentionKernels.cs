@@ -1,24 +1,16 @@
+using StyleAlign.Engine.Cuda;
+
 namespace StyleAlign.Engine.FusedOps.Attention;
 
 /// <summary>
-/// Facts the CUDA side needs to build and launch kernels/attention.cu and kernels/attention_bwd.cu: one
-/// module per padded head dim (compiled with -DATTN_HEAD_DIM=N), the tile sizes behind the grids, and the
-/// dynamic shared memory of the dK/dV kernel.
+/// Launches kernels/attention.cu (bf16 in and out, fp32 statistics): the packed varlen forward and the decode step
+/// against a KV cache. The family compiles into one module per padded head dim (-DATTN_HEAD_DIM=N); each launch
+/// names the module of its head dim. Layouts, masking and tiling are described at the top of the source.
 /// </summary>
-public static class AttentionKernels
+public sealed class AttentionKernels(IKernelLauncher launcher) : KernelFamily(launcher, "attention")
 {
-    public const string ForwardSource = "attention.cu";
-
-    public const string BackwardSource = "attention_bwd.cu";
-
-    /// <summary>Query rows per CTA of attention_fwd_bf16 and attention_bwd_dq_bf16: grid (ceil(max Lq / 64), Hq, S).</summary>
+    /// <summary>Query rows per CTA of attention_fwd_bf16 (and of attention_bwd_dq_bf16): grid (ceil(max Lq / 64), Hq, S).</summary>
     public const int QueryRowsPerBlock = 64;
-
-    /// <summary>Keys per CTA of attention_bwd_dkdv_bf16: grid (ceil(max Lk / 64), Hkv, S).</summary>
-    public const int KeyRowsPerBlock = 64;
-
-    /// <summary>Query rows per tile inside the dK/dV kernel.</summary>
-    public const int DkdvQueryTile = 32;
 
     public const int ThreadsPerBlock = 128;
 
@@ -30,9 +22,24 @@ public static class AttentionKernels
         return (headDim + 15) / 16 * 16;
     }
 
-    /// <summary>Compiler options selecting the module for a head dim.</summary>
+    /// <summary>Compiler options selecting the module for a head dim (attention.cu and attention_bwd.cu alike).</summary>
     public static string[] CompileOptions(int headDim) => [$"-DATTN_HEAD_DIM={PaddedHeadDim(headDim)}"];
 
-    /// <summary>Dynamic shared memory of attention_bwd_dkdv_bf16 (K, V tiles of 64 rows and Q, dO tiles of 32, padded rows); above 48 KB the launcher must raise the function's limit.</summary>
-    public static int DkdvSharedBytes(int headDim) => (2 * KeyRowsPerBlock + 2 * DkdvQueryTile) * (PaddedHeadDim(headDim) + 8) * 2;
+    /// <summary>out [Tq, Hq, D] and lse [Hq, Tq] from q [Tq, Hq, D], k and v [Tk, Hkv, D] and int32 cu_seqlens [S+1].</summary>
+    public void Forward(int segments, int maxLengthQ, int totalQ, int headsQ, int headsKv, int headDim, float scale, bool causal,
+        ulong q, ulong k, ulong v, ulong output, ulong logSumExp, ulong cuSeqlensQ, ulong cuSeqlensK) =>
+        Launch("attention_fwd_bf16", new LaunchConfig(new Dim3(Blocks(maxLengthQ, QueryRowsPerBlock), (uint)headsQ, (uint)segments), new Dim3(ThreadsPerBlock)),
+            new KernelArgs().Pointer(q).Pointer(k).Pointer(v).Pointer(output).Pointer(logSumExp).Pointer(cuSeqlensQ).Pointer(cuSeqlensK)
+                .Int(totalQ).Int(headsQ).Int(headsKv).Int(headDim).Float(scale).Int(causal ? 1 : 0),
+            CompileOptions(headDim));
+
+    /// <summary>out [B, Hq, D] for one query per sequence against caches [B, Tmax, Hkv, D] holding int32 lengths [B] tokens.</summary>
+    public void Decode(int batch, int maxTokens, int headsQ, int headsKv, int headDim, float scale,
+        ulong q, ulong kCache, ulong vCache, ulong lengths, ulong output) =>
+        Launch("attention_decode_bf16", new LaunchConfig(new Dim3((uint)headsQ, (uint)batch), new Dim3(ThreadsPerBlock)),
+            new KernelArgs().Pointer(q).Pointer(kCache).Pointer(vCache).Pointer(lengths).Pointer(output)
+                .Int(maxTokens).Int(headsQ).Int(headsKv).Int(headDim).Float(scale),
+            CompileOptions(headDim));
+
+    internal static uint Blocks(int length, int perBlock) => (uint)Math.Max(1, (length + perBlock - 1) / perBlock);
 }

@@ -1,4 +1,3 @@
-using System.Text.RegularExpressions;
 using NUnit.Framework;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cuda;
@@ -8,7 +7,7 @@ namespace StyleAlign.Tests.Cuda.Conformance;
 
 /// <summary>What can be checked of the CUDA backend without a GPU: the plans it hands to kernels and the names it launches.</summary>
 [TestFixture, Category("Unit")]
-public sealed partial class CudaBackendPlumbingTests
+public sealed class CudaBackendPlumbingTests
 {
     [Test]
     public void CoalescingMergesWhatEveryViewStepsThroughAsOne()
@@ -101,44 +100,12 @@ public sealed partial class CudaBackendPlumbingTests
     }
 
     [Test]
-    public void KernelOpCodesFollowTheEngineEnums()
-    {
-        foreach (var kind in Enum.GetValues<BinaryKind>().Where(k => !k.IsComparison()))
-            Assert.That(CudaBackend.BinaryOp(kind).ToString(), Is.EqualTo(kind.ToString()));
-        var compare = Enum.GetValues<BinaryKind>().Where(k => k.IsComparison()).Select(k => CudaBackend.CompareOp(k)).ToArray();
-        Assert.That(compare, Is.EquivalentTo(Enum.GetValues<CompareKernelOp>()));
-        foreach (var kind in Enum.GetValues<ReduceKind>())
-            Assert.That(CudaBackend.ReduceOp(kind).ToString(), Is.EqualTo(kind.ToString()));
-
-        // tensor.cu takes UnaryKind's values as its op codes: compare the enum in the source with UnaryKind.
-        var source = KernelSources.Source("tensor");
-        var body = EnumRegex().Match(source).Groups[1].Value;
-        var codes = CodeRegex().Matches(body).ToDictionary(m => m.Groups[1].Value.Replace("_", ""), m => int.Parse(m.Groups[2].Value));
-        var expected = Enum.GetValues<UnaryKind>().ToDictionary(k => k.ToString().ToUpperInvariant(), k => (int)k);
-        Assert.That(codes, Is.EquivalentTo(expected));
-    }
-
-    [Test]
     public void LaunchGeometryCoversEveryElementAndRow()
     {
         Assert.That(LaunchConfig.ForElements(1).Grid.X, Is.EqualTo(1u));
         Assert.That(LaunchConfig.ForElements(257).Grid.X, Is.EqualTo(2u));
         Assert.That(LaunchConfig.ForElements(1L << 40).Grid.X, Is.EqualTo(65535u * 8), "grid-stride kernels loop past the capped grid");
         Assert.That(LaunchConfig.ForRows(600, 256), Is.EqualTo(new LaunchConfig(new Dim3(600), new Dim3(256))));
-    }
-
-    [Test, Category("KernelCompile")]
-    public void EveryKernelTheBackendLaunchesExistsInItsCubin()
-    {
-        CudaTestSupport.RequireNvrtc();
-        var entries = CudaKernelNames.All();
-        Assert.That(entries.Select(e => e.Family).Distinct(), Is.SubsetOf(KernelSources.Families));
-        foreach (var family in entries.GroupBy(e => e.Family))
-        {
-            var compiled = KernelCompiler.Compile(family.Key, "sm_80").Kernels.Select(k => k.Kernel).ToHashSet();
-            var missing = family.Where(e => !compiled.Contains(e.Name)).Select(e => e.ToString()).ToList();
-            Assert.That(missing, Is.Empty, $"entry points the backend launches but {family.Key}.cu does not define");
-        }
     }
 
     [Test]
@@ -148,7 +115,4 @@ public sealed partial class CudaBackendPlumbingTests
         var error = Assert.Throws<InvalidOperationException>(() => Tensor.Zeros(new Shape(2), DType.F32, Device.Cuda()));
         Assert.That(error!.Message, Does.StartWith("No CUDA device:"));
     }
-
-    [GeneratedRegex(@"enum TensorUnaryOp\s*\{([^}]*)\}")] private static partial Regex EnumRegex();
-    [GeneratedRegex(@"T_(\w+)\s*=\s*(\d+)")] private static partial Regex CodeRegex();
 }
