@@ -14,9 +14,6 @@ public class LogProbKernelCompileTests
     public void CompilesToCubinWithEveryEntryPoint(string arch)
     {
         CudaTestSupport.RequireNvrtc();
-        var source = KernelSources.Source("logprob");
-        Assert.That(source, Does.Not.Contain("#include"), "kernels include no CUDA headers");
-
         var compilation = KernelCompiler.Compile("logprob", arch);
         Assert.That(compilation.Log, Does.Not.Contain("warning"), compilation.Log);
         var cubin = compilation.Cubin;
