@@ -19,7 +19,7 @@
 //   Grid (Hq, B), 128 threads: warp w takes cached tokens w, w+4, …; each lane holds 4 of the head dims; every
 //   warp keeps its own online-softmax state and the 4 states are merged through shared memory at the end.
 //   Memory-bound by the cache read, so it uses plain fp32 FMAs rather than tensor cores.
-#include "attention_common.cuh"
+#include "attention_tiles.cuh"
 
 #define ATTN_FWD_ROWS 64
 #define ATTN_FWD_KEYS 64
@@ -51,18 +51,12 @@ extern "C" __global__ void __launch_bounds__(128) attention_fwd_bf16(
     const attn_bf16* v_rows = v + (long long)k0 * kv_stride + (long long)kv_head * head_dim;
 
     // The Q tile passes through k_tile once and then lives in registers for the whole key loop.
-    attn_stage_rows<ATTN_FWD_ROWS>(k_tile, q + (long long)(q0 + row_block) * q_stride + (long long)head * head_dim, q_stride, len_q - row_block, head_dim);
-    attn_cp_async_commit();
-    attn_cp_async_wait<0>();
-    __syncthreads();
     attn_u32 q_frag[ATTN_K_STEPS][4];
-#pragma unroll
-    for (int ks = 0; ks < ATTN_K_STEPS; ++ks) attn_load_a(q_frag[ks], k_tile, warp * 16, ks * 16, lane);
-    __syncthreads();
+    attn_stage_to_fragments<ATTN_FWD_ROWS>(q_frag, k_tile, q + (long long)(q0 + row_block) * q_stride + (long long)head * head_dim, q_stride,
+                                           len_q - row_block, head_dim, warp, lane);
 
     float o_acc[ATTN_D_TILES][4];
-#pragma unroll
-    for (int n = 0; n < ATTN_D_TILES; ++n) o_acc[n][0] = o_acc[n][1] = o_acc[n][2] = o_acc[n][3] = 0.f;
+    attn_zero(o_acc);
     float row_max[2] = {attn_neg_inf(), attn_neg_inf()};
     float row_sum[2] = {0.f, 0.f};
 
@@ -82,18 +76,8 @@ extern "C" __global__ void __launch_bounds__(128) attention_fwd_bf16(
         __syncthreads();
 
         float s[ATTN_FWD_KEYS / 8][4];
-#pragma unroll
-        for (int n = 0; n < ATTN_FWD_KEYS / 8; ++n) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
-#pragma unroll
-        for (int ks = 0; ks < ATTN_K_STEPS; ++ks)
-#pragma unroll
-            for (int n = 0; n < ATTN_FWD_KEYS / 16; ++n)
-            {
-                attn_u32 b[4];
-                attn_load_b_nmajor(b, k_tile, n * 16, ks * 16, lane);
-                attn_mma(s[2 * n], q_frag[ks], b[0], b[1]);
-                attn_mma(s[2 * n + 1], q_frag[ks], b[2], b[3]);
-            }
+        attn_zero(s);
+        attn_mma_nt(s, q_frag, k_tile, lane);
 
         // Mask, then the online-softmax update for the lane's two rows (quad_row and quad_row + 8).
         float tile_max[2] = {attn_neg_inf(), attn_neg_inf()};
@@ -143,20 +127,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_fwd_bf16(
             attn_stage_rows<ATTN_FWD_KEYS>(k_tile, k_rows + (key0 + ATTN_FWD_KEYS) * kv_stride, kv_stride, len_k - key0 - ATTN_FWD_KEYS, head_dim);
             attn_cp_async_commit();
         }
-#pragma unroll
-        for (int j = 0; j < ATTN_FWD_KEYS / 16; ++j)
-        {
-            attn_u32 p[4];
-            attn_pack_a(p, s[2 * j], s[2 * j + 1]);
-#pragma unroll
-            for (int n = 0; n < ATTN_HEAD_DIM / 16; ++n)
-            {
-                attn_u32 b[4];
-                attn_load_b_kmajor(b, v_tile, j * 16, n * 16, lane);
-                attn_mma(o_acc[2 * n], p, b[0], b[1]);
-                attn_mma(o_acc[2 * n + 1], p, b[2], b[3]);
-            }
-        }
+        attn_mma_pv(o_acc, s, v_tile, lane);
         __syncthreads();
     }
 
@@ -167,14 +138,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_fwd_bf16(
         const int row = row_block + warp * 16 + quad_row + r * 8;
         if (row >= len_q) continue;
         const float inverse = sum > 0.f ? 1.f / sum : 0.f;
-        attn_bf16* out_row = out + (long long)(q0 + row) * q_stride + (long long)head * head_dim;
-#pragma unroll
-        for (int n = 0; n < ATTN_D_TILES; ++n)
-        {
-            const int col = n * 8 + quad_col;
-            if (col < head_dim)
-                *(attn_u32*)(out_row + col) = attn_pack_bf16x2(o_acc[n][2 * r] * inverse, o_acc[n][2 * r + 1] * inverse);
-        }
+        attn_store_row(out + (long long)(q0 + row) * q_stride + (long long)head * head_dim, o_acc, r, inverse, quad_col, head_dim);
         if ((lane & 3) == 0)
             lse[(long long)head * total_q + q0 + row] = sum > 0.f ? (row_max[r] + attn_log2(sum)) * ATTN_LN2 : attn_neg_inf();
     }

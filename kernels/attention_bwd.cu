@@ -17,7 +17,7 @@
 //   tile's last visible key, are skipped.
 // Tensor cores: mma.sync m16n8k16 bf16 → fp32; ldmatrix (.trans where the reduction runs over tile rows);
 // tiles arrive through cp.async.
-#include "attention_common.cuh"
+#include "attention_tiles.cuh"
 
 #define ATTN_BWD_ROWS 64     // query rows per dq CTA, key rows per dkdv CTA
 #define ATTN_BWD_TILE 32     // keys per dq step, queries per dkdv step
@@ -67,20 +67,8 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dq_bf16(
     const attn_bf16* v_rows = v + (long long)k0 * kv_stride + (long long)kv_head * head_dim;
 
     attn_u32 q_frag[ATTN_K_STEPS][4], do_frag[ATTN_K_STEPS][4];
-    attn_stage_rows<ATTN_BWD_ROWS>(tiles, q + q_offset, q_stride, len_q - row_block, head_dim);
-    attn_cp_async_commit();
-    attn_cp_async_wait<0>();
-    __syncthreads();
-#pragma unroll
-    for (int ks = 0; ks < ATTN_K_STEPS; ++ks) attn_load_a(q_frag[ks], tiles, warp * 16, ks * 16, lane);
-    __syncthreads();
-    attn_stage_rows<ATTN_BWD_ROWS>(tiles, dout + q_offset, q_stride, len_q - row_block, head_dim);
-    attn_cp_async_commit();
-    attn_cp_async_wait<0>();
-    __syncthreads();
-#pragma unroll
-    for (int ks = 0; ks < ATTN_K_STEPS; ++ks) attn_load_a(do_frag[ks], tiles, warp * 16, ks * 16, lane);
-    __syncthreads();
+    attn_stage_to_fragments<ATTN_BWD_ROWS>(q_frag, tiles, q + q_offset, q_stride, len_q - row_block, head_dim, warp, lane);
+    attn_stage_to_fragments<ATTN_BWD_ROWS>(do_frag, tiles, dout + q_offset, q_stride, len_q - row_block, head_dim, warp, lane);
 
     float lse_log2[2], row_delta[2];
 #pragma unroll
@@ -93,8 +81,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dq_bf16(
     }
 
     float dq_acc[ATTN_D_TILES][4];
-#pragma unroll
-    for (int n = 0; n < ATTN_D_TILES; ++n) dq_acc[n][0] = dq_acc[n][1] = dq_acc[n][2] = dq_acc[n][3] = 0.f;
+    attn_zero(dq_acc);
 
     const int key_end = causal ? attn_min(len_k, row_block + ATTN_BWD_ROWS + diagonal) : len_k;
     for (int key0 = 0; key0 < key_end; key0 += ATTN_BWD_TILE)
@@ -107,31 +94,12 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dq_bf16(
         __syncthreads();
 
         float p[ATTN_BWD_TILE / 8][4], dp[ATTN_BWD_TILE / 8][4];
-#pragma unroll
-        for (int n = 0; n < ATTN_BWD_TILE / 8; ++n)
-            p[n][0] = p[n][1] = p[n][2] = p[n][3] = dp[n][0] = dp[n][1] = dp[n][2] = dp[n][3] = 0.f;
-#pragma unroll
-        for (int ks = 0; ks < ATTN_K_STEPS; ++ks)
-#pragma unroll
-            for (int n = 0; n < ATTN_BWD_TILE / 16; ++n)
-            {
-                attn_u32 b[4];
-                attn_load_b_nmajor(b, k_tile, n * 16, ks * 16, lane);
-                attn_mma(p[2 * n], q_frag[ks], b[0], b[1]);
-                attn_mma(p[2 * n + 1], q_frag[ks], b[2], b[3]);
-            }
+        attn_zero(p);
+        attn_zero(dp);
+        attn_mma_nt(p, q_frag, k_tile, lane);
         attn_cp_async_wait<0>();
         __syncthreads();
-#pragma unroll
-        for (int ks = 0; ks < ATTN_K_STEPS; ++ks)
-#pragma unroll
-            for (int n = 0; n < ATTN_BWD_TILE / 16; ++n)
-            {
-                attn_u32 b[4];
-                attn_load_b_nmajor(b, v_tile, n * 16, ks * 16, lane);
-                attn_mma(dp[2 * n], do_frag[ks], b[0], b[1]);
-                attn_mma(dp[2 * n + 1], do_frag[ks], b[2], b[3]);
-            }
+        attn_mma_nt(dp, do_frag, v_tile, lane);
 #pragma unroll
         for (int n = 0; n < ATTN_BWD_TILE / 8; ++n)
 #pragma unroll
@@ -143,20 +111,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dq_bf16(
                 const float prob = attn_probability(p[n][e], scale_log2, lse_log2[e >> 1], visible);
                 p[n][e] = prob * (dp[n][e] - row_delta[e >> 1]);   // p now holds dS
             }
-#pragma unroll
-        for (int j = 0; j < ATTN_BWD_TILE / 16; ++j)
-        {
-            attn_u32 a[4];
-            attn_pack_a(a, p[2 * j], p[2 * j + 1]);
-#pragma unroll
-            for (int n = 0; n < ATTN_HEAD_DIM / 16; ++n)
-            {
-                attn_u32 b[4];
-                attn_load_b_kmajor(b, k_tile, j * 16, n * 16, lane);
-                attn_mma(dq_acc[2 * n], a, b[0], b[1]);
-                attn_mma(dq_acc[2 * n + 1], a, b[2], b[3]);
-            }
-        }
+        attn_mma_pv(dq_acc, p, k_tile, lane);
         __syncthreads();
     }
 
@@ -165,13 +120,7 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dq_bf16(
     {
         const int row = row_block + warp * 16 + quad_row + r * 8;
         if (row >= len_q) continue;
-        attn_bf16* dq_row = dq + (long long)(q0 + row) * q_stride + (long long)head * head_dim;
-#pragma unroll
-        for (int n = 0; n < ATTN_D_TILES; ++n)
-        {
-            const int col = n * 8 + quad_col;
-            if (col < head_dim) *(attn_u32*)(dq_row + col) = attn_pack_bf16x2(dq_acc[n][2 * r] * scale, dq_acc[n][2 * r + 1] * scale);
-        }
+        attn_store_row(dq + (long long)(q0 + row) * q_stride + (long long)head * head_dim, dq_acc, r, scale, quad_col, head_dim);
     }
 }
 
@@ -204,9 +153,8 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dkdv_bf16(
     attn_cp_async_commit();
 
     float dk_acc[ATTN_D_TILES][4], dv_acc[ATTN_D_TILES][4];
-#pragma unroll
-    for (int n = 0; n < ATTN_D_TILES; ++n)
-        dk_acc[n][0] = dk_acc[n][1] = dk_acc[n][2] = dk_acc[n][3] = dv_acc[n][0] = dv_acc[n][1] = dv_acc[n][2] = dv_acc[n][3] = 0.f;
+    attn_zero(dk_acc);
+    attn_zero(dv_acc);
 
     // The first query that sees key_block is key_block − diagonal; earlier query tiles contribute nothing.
     const int first_query = causal ? attn_max(0, key_block - diagonal) / ATTN_BWD_TILE * ATTN_BWD_TILE : 0;
@@ -235,23 +183,9 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dkdv_bf16(
             attn_cp_async_wait<1>();
             __syncthreads();
             float pt[ATTN_BWD_TILE / 8][4], dpt[ATTN_BWD_TILE / 8][4];
-#pragma unroll
-            for (int n = 0; n < ATTN_BWD_TILE / 8; ++n)
-                pt[n][0] = pt[n][1] = pt[n][2] = pt[n][3] = dpt[n][0] = dpt[n][1] = dpt[n][2] = dpt[n][3] = 0.f;
-#pragma unroll
-            for (int ks = 0; ks < ATTN_K_STEPS; ++ks)
-            {
-                attn_u32 a[4];
-                attn_load_a(a, k_tile, warp * 16, ks * 16, lane);
-#pragma unroll
-                for (int n = 0; n < ATTN_BWD_TILE / 16; ++n)
-                {
-                    attn_u32 b[4];
-                    attn_load_b_nmajor(b, q_tile, n * 16, ks * 16, lane);
-                    attn_mma(pt[2 * n], a, b[0], b[1]);
-                    attn_mma(pt[2 * n + 1], a, b[2], b[3]);
-                }
-            }
+            attn_zero(pt);
+            attn_zero(dpt);
+            attn_mma_nt_smem(pt, k_tile, warp * 16, q_tile, lane);
 #pragma unroll
             for (int n = 0; n < ATTN_BWD_TILE / 8; ++n)
 #pragma unroll
@@ -265,56 +199,18 @@ extern "C" __global__ void __launch_bounds__(128) attention_bwd_dkdv_bf16(
 
             attn_cp_async_wait<0>();
             __syncthreads();
-#pragma unroll
-            for (int j = 0; j < ATTN_BWD_TILE / 16; ++j)
-            {
-                attn_u32 a[4];
-                attn_pack_a(a, pt[2 * j], pt[2 * j + 1]);
-#pragma unroll
-                for (int n = 0; n < ATTN_HEAD_DIM / 16; ++n)
-                {
-                    attn_u32 b[4];
-                    attn_load_b_kmajor(b, do_tile, j * 16, n * 16, lane);
-                    attn_mma(dv_acc[2 * n], a, b[0], b[1]);
-                    attn_mma(dv_acc[2 * n + 1], a, b[2], b[3]);
-                }
-            }
-#pragma unroll
-            for (int ks = 0; ks < ATTN_K_STEPS; ++ks)
-            {
-                attn_u32 a[4];
-                attn_load_a(a, v_tile, warp * 16, ks * 16, lane);
-#pragma unroll
-                for (int n = 0; n < ATTN_BWD_TILE / 16; ++n)
-                {
-                    attn_u32 b[4];
-                    attn_load_b_nmajor(b, do_tile, n * 16, ks * 16, lane);
-                    attn_mma(dpt[2 * n], a, b[0], b[1]);
-                    attn_mma(dpt[2 * n + 1], a, b[2], b[3]);
-                }
-            }
+            attn_mma_pv(dv_acc, pt, do_tile, lane);
+            attn_mma_nt_smem(dpt, v_tile, warp * 16, do_tile, lane);
 #pragma unroll
             for (int n = 0; n < ATTN_BWD_TILE / 8; ++n)
 #pragma unroll
                 for (int e = 0; e < 4; ++e) pt[n][e] *= dpt[n][e] - col_delta[n][e & 1];   // pt now holds dSᵀ
-#pragma unroll
-            for (int j = 0; j < ATTN_BWD_TILE / 16; ++j)
-            {
-                attn_u32 a[4];
-                attn_pack_a(a, pt[2 * j], pt[2 * j + 1]);
-#pragma unroll
-                for (int n = 0; n < ATTN_HEAD_DIM / 16; ++n)
-                {
-                    attn_u32 b[4];
-                    attn_load_b_kmajor(b, q_tile, j * 16, n * 16, lane);
-                    attn_mma(dk_acc[2 * n], a, b[0], b[1]);
-                    attn_mma(dk_acc[2 * n + 1], a, b[2], b[3]);
-                }
-            }
+            attn_mma_pv(dk_acc, pt, q_tile, lane);
             __syncthreads();
         }
 
     // A CTA whose loops never ran (no visible query) still owns its rows: it writes zeros.
+    // dK and dV are written column by column together: two attn_store_row passes cost registers at small D.
     attn_cp_async_wait<0>();
 #pragma unroll
     for (int r = 0; r < 2; ++r)
