@@ -9,7 +9,7 @@ namespace StyleAlign.Tests.LogProbs;
 [TestFixture]
 public class SegmentTests
 {
-    // alignment.md §2.6: one pair, chosen = segment 0 (3 tokens), rejected = segment 1 (5 tokens).
+    // The worked pair of docs/fused-ops.md: chosen = segment 0 (3 tokens), rejected = segment 1 (5 tokens).
     private static readonly double[] PairLogProbs = [-1.2, -0.3, -2.0, -0.5, -1.7, -0.9, -3.1, -0.2];
     private static readonly long[] PairSegments = [0, 0, 0, 1, 1, 1, 1, 1];
 

@@ -4,7 +4,7 @@ using StyleAlign.Engine.Core;
 namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
-/// Fused linear + selective log-softmax (alignment spec §3.4, design A): ℓ[i] = log softmax(h_i·Wᵀ + b)[y_i],
+/// Fused linear + selective log-softmax (docs/fused-ops.md): ℓ[i] = log softmax(h_i·Wᵀ + b)[y_i],
 /// chunked over rows so that at most one chunk of logits [C, V] exists; only the log-sum-exp (and the entropy,
 /// when requested) is saved. Backward recomputes each chunk's logits, turns them in place into dL/dz, and
 /// accumulates dH per chunk and dW, db across chunks. With entropy the output is [2, N]: row 0 the log-probs,
