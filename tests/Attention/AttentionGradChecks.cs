@@ -1,6 +1,5 @@
 using NUnit.Framework;
 using StyleAlign.Engine.FusedOps.Attention;
-using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using StyleAlign.Tests.Autograd;
 using static StyleAlign.Tests.Attention.AttentionTestData;

@@ -1,7 +1,6 @@
 using NUnit.Framework;
 using StyleAlign.Bench.Harness;
 using StyleAlign.Engine.FusedOps.Attention;
-using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using static StyleAlign.Tests.Attention.AttentionTestData;
 

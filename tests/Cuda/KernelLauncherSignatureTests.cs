@@ -1,6 +1,5 @@
 using System.Reflection;
 using NUnit.Framework;
-using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cuda;
 
 namespace StyleAlign.Tests.Cuda;

@@ -1,5 +1,4 @@
 using NUnit.Framework;
-using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.LogProbs;
 using StyleAlign.Tests.Autograd;

@@ -1,4 +1,3 @@
-using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Nn;
 

@@ -1,5 +1,4 @@
 using StyleAlign.Engine.IO;
-using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models.Qwen25VL;
 

@@ -2,7 +2,6 @@ using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using System.Diagnostics;
 using System.Text.Json.Nodes;
-using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Objectives;

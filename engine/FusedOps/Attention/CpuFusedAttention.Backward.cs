@@ -1,7 +1,6 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Tensor = StyleAlign.Engine.Core.Tensor;
-using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
 
 namespace StyleAlign.Engine.FusedOps.Attention;

@@ -1,4 +1,3 @@
-using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Engine.FusedOps.Attention;

@@ -1,7 +1,6 @@
 using System.Reflection;
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
-using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.FusedOps.LogProbs;
@@ -12,8 +11,8 @@ namespace StyleAlign.Tests.Cuda.Conformance;
 public sealed class CudaConformanceCatalogTests
 {
     /// <summary>
-    /// Op classes that do their work through a device registry of their own (fused attention, token log-probs)
-    /// rather than IBackend, where no CUDA implementation is registered yet: their conformance cases come with it.
+    /// The fused ops' classes: they do their work through IFusedAttention and IFusedLogProbs rather than IBackend,
+    /// and no CUDA implementation of those is registered yet; their conformance cases come with it.
     /// </summary>
     private static readonly Type[] WithoutCudaImplementation = [typeof(AttentionOp), typeof(CompletionGatherOp), typeof(SegmentSumOp), typeof(TokenLogProbsOp)];
 
