@@ -8,6 +8,12 @@ internal readonly record struct AttentionGeometry(int TotalQ, int TotalK, int He
     /// <summary>Query heads that share one kv head.</summary>
     public int Group => HeadsQ / HeadsKv;
 
+    /// <summary>Elements between one token's query row and the next's (all heads).</summary>
+    public int QueryStride => HeadsQ * HeadDim;
+
+    /// <summary>Elements between one token's key (or value) row and the next's.</summary>
+    public int KeyStride => HeadsKv * HeadDim;
+
     public int QueryIndex(int token, int head) => (token * HeadsQ + head) * HeadDim;
 
     public int KeyIndex(int token, int head) => (token * HeadsKv + head) * HeadDim;

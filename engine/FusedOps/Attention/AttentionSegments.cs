@@ -32,6 +32,10 @@ public sealed class AttentionSegments
 
     public int MaxLengthK => MaxLength(CuSeqlensK);
 
+    /// <summary>Segment s: its first query and key rows and its lengths.</summary>
+    public (int QueryStart, int KeyStart, int LengthQ, int LengthK) this[int s] =>
+        (CuSeqlensQ[s], CuSeqlensK[s], CuSeqlensQ[s + 1] - CuSeqlensQ[s], CuSeqlensK[s + 1] - CuSeqlensK[s]);
+
     /// <summary>Reads I32 (or I64) cu_seqlens tensors of shape [S+1].</summary>
     public static AttentionSegments FromTensors(Tensor cuSeqlensQ, Tensor cuSeqlensK)
     {

@@ -50,14 +50,9 @@ public sealed partial class CpuFusedAttention
     private static void BackwardSegmentHead<T>(BackwardBuffers<T> b, AttentionGeometry g, AttentionSegments segments, int s, int h, T scale, bool causal, BackwardTile<T> tile)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var d = g.HeadDim;
-        var (queryStride, keyStride) = (g.HeadsQ * d, g.HeadsKv * d);
-        var q0 = segments.CuSeqlensQ[s];
-        var k0 = segments.CuSeqlensK[s];
-        var lengthQ = segments.CuSeqlensQ[s + 1] - q0;
-        var lengthK = segments.CuSeqlensK[s + 1] - k0;
+        var (d, queryStride, keyStride, kvHead) = (g.HeadDim, g.QueryStride, g.KeyStride, h / g.Group);
+        var (q0, k0, lengthQ, lengthK) = segments[s];
         var diagonal = lengthK - lengthQ;
-        var kvHead = h / g.Group;
         for (var i = 0; i < lengthQ; i++)
         {
             var row = g.QueryIndex(q0 + i, h);

@@ -111,14 +111,9 @@ public sealed partial class CpuFusedAttention : IFusedAttention
         T[] q, T[] k, T[] v, T[] output, T[] lse, AttentionGeometry g, AttentionSegments segments, int s, int h, T scale, bool causal, ForwardTile<T> tile)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var d = g.HeadDim;
-        var (queryStride, keyStride) = (g.HeadsQ * d, g.HeadsKv * d);
-        var q0 = segments.CuSeqlensQ[s];
-        var k0 = segments.CuSeqlensK[s];
-        var lengthQ = segments.CuSeqlensQ[s + 1] - q0;
-        var lengthK = segments.CuSeqlensK[s + 1] - k0;
+        var (d, queryStride, keyStride, kvHead) = (g.HeadDim, g.QueryStride, g.KeyStride, h / g.Group);
+        var (q0, k0, lengthQ, lengthK) = segments[s];
         var diagonal = lengthK - lengthQ;
-        var kvHead = h / g.Group;
         for (var qb = 0; qb < lengthQ; qb += QueryBlock)
         {
             var rows = Math.Min(QueryBlock, lengthQ - qb);

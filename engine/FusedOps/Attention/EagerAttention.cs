@@ -76,13 +76,12 @@ public static class EagerAttention
         var allowed = new bool[(long)totalQ * totalK];
         for (var s = 0; s < segments.Count; s++)
         {
-            var (q0, q1) = (segments.CuSeqlensQ[s], segments.CuSeqlensQ[s + 1]);
-            var (k0, k1) = (segments.CuSeqlensK[s], segments.CuSeqlensK[s + 1]);
-            var diagonal = (k1 - k0) - (q1 - q0);
-            for (var i = q0; i < q1; i++)
+            var (q0, k0, lengthQ, lengthK) = segments[s];
+            var diagonal = lengthK - lengthQ;
+            for (var i = 0; i < lengthQ; i++)
             {
-                var end = causal ? Math.Min(k1, k0 + (i - q0) + diagonal + 1) : k1;
-                for (var j = k0; j < end; j++) allowed[(long)i * totalK + j] = true;
+                var end = causal ? Math.Min(lengthK, i + diagonal + 1) : lengthK;
+                for (var j = 0; j < end; j++) allowed[(long)(q0 + i) * totalK + k0 + j] = true;
             }
         }
         return allowed;
