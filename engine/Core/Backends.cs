@@ -29,10 +29,6 @@ public static class Backends
         return factory(device);
     }
 
-    /// <summary>True when an implementation of <typeparamref name="TCapability"/> is registered for devices of <paramref name="kind"/>.</summary>
-    public static bool IsRegistered<TCapability>(DeviceKind kind)
-        where TCapability : class => Volatile.Read(ref Slot<TCapability>.ByKind[(int)kind]) is not null;
-
     private static string KindName(DeviceKind kind) => kind switch
     {
         DeviceKind.Cpu => "CPU",

@@ -8,8 +8,6 @@ namespace StyleAlign.Engine.Cuda.Backend;
 /// </summary>
 public sealed class TensorKernels(IKernelLauncher launcher) : KernelFamily(launcher, "tensor")
 {
-    public static readonly DType[] CastTypes = [DType.F32, DType.BF16, DType.I32, DType.I64, DType.U8, DType.Bool];
-
     public void UnaryForward(DType dtype, UnaryKind kind, long n, ulong x, ulong y, float alpha) =>
         Launch($"tensor_unary_fwd_{FloatSuffix(dtype, "unary")}", LaunchConfig.ForElements(n),
             new KernelArgs().Int((int)kind).Long(n).Pointer(x).Pointer(y).Float(alpha));
