@@ -1,6 +1,6 @@
 using NUnit.Framework;
-using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Tests.Autograd;
 using static StyleAlign.Tests.Attention.AttentionTestData;
 

@@ -1,7 +1,7 @@
 using System.Text.RegularExpressions;
 using NUnit.Framework;
-using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Cuda;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Tests.Cuda;
 
 namespace StyleAlign.Tests.Attention;

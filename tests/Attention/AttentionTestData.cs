@@ -1,5 +1,5 @@
-using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 
 namespace StyleAlign.Tests.Attention;
 

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Bench.Harness;
-using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using static StyleAlign.Tests.Attention.AttentionTestData;
 
 namespace StyleAlign.Tests.Attention;

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.IO;
 using StyleAlign.Engine.FusedOps.LogProbs;
+using StyleAlign.Engine.IO;
 
 namespace StyleAlign.Tests.LogProbs;
 

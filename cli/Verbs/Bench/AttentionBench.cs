@@ -2,8 +2,8 @@ using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
 using StyleAlign.Bench.Harness;
-using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 
 namespace StyleAlign.Cli;
 

@@ -1,7 +1,7 @@
 using NUnit.Framework;
-using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using static StyleAlign.Tests.Cuda.Conformance.Conformance;
 
 namespace StyleAlign.Tests.Cuda.Conformance;
