@@ -94,7 +94,7 @@ public sealed class ForwardVerb : IVerb
         if (request.DType == DType.BF16)
         {
             VerbSupport.Warn("the CPU computes in f32: weights are rounded to bf16, activations stay f32");
-            foreach (var p in model.Parameters.All) p.Value.Backend.CopyInto(p.Value, p.Value.To(DType.BF16).To(DType.F32));
+            foreach (var p in model.Parameters.All) p.Value.CopyFrom(p.Value.To(DType.BF16).To(DType.F32));
         }
         var ids = request.Matrix("input_ids", required: true)!;
         var mask = request.Matrix("attention_mask", required: false);

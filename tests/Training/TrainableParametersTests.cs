@@ -95,7 +95,7 @@ public class TrainableParametersTests
         var lora = new LoraAdapters(model, options);
         var b = lora.Named.First(p => p.Name == LoraAdapters.LoraBName(Module)).Parameter;
         var a = lora.Named.First(p => p.Name == LoraAdapters.LoraAName(Module)).Parameter;
-        b.Backend.CopyInto(b, Tensor.Full(b.Shape, 0.05));
+        b.CopyFrom(Tensor.Full(b.Shape, 0.05));
         var batch = collator.Collate(examples, includeRejected: true);
 
         double[] Sums(bool recording)

@@ -149,7 +149,7 @@ public sealed class LoraAdapters : ITrainableParameters
                 using var product = adapter.B.MatMul(adapter.A);
                 using var scaled = product * Options.Scale;
                 using var merged = adapter.Weight + scaled;
-                adapter.Weight.Backend.CopyInto(adapter.Weight, merged);
+                adapter.Weight.CopyFrom(merged);
                 return 0;
             });
             adapter.A.Grad?.Dispose();

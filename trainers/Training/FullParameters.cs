@@ -40,12 +40,12 @@ public sealed class FullParameters : ITrainableParameters
     {
         if (_reference is null) throw new InvalidOperationException("full fine-tuning was set up without a reference copy of the weights");
         var current = _named.Select(p => Tape.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
-        for (var i = 0; i < _named.Count; i++) _named[i].Parameter.Backend.CopyInto(_named[i].Parameter, _reference[i]);
+        for (var i = 0; i < _named.Count; i++) _named[i].Parameter.CopyFrom(_reference[i]);
         return new Swap(() =>
         {
             for (var i = 0; i < _named.Count; i++)
             {
-                _named[i].Parameter.Backend.CopyInto(_named[i].Parameter, current[i]);
+                _named[i].Parameter.CopyFrom(current[i]);
                 current[i].Dispose();
             }
         });
