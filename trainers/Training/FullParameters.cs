@@ -13,9 +13,11 @@ public sealed class FullParameters : ITrainableParameters
 {
     private readonly List<(string Name, Tensor Parameter)> _named;
     private readonly List<Tensor>? _reference;
+    private readonly Qwen25VLModel _model;
 
     public FullParameters(Qwen25VLModel model, bool trainVision, bool keepReference)
     {
+        _model = model;
         _named = model.Parameters.All
             .Where(p => trainVision || !p.Key.StartsWith("visual.", StringComparison.Ordinal))
             .Select(p => (p.Key, p.Value)).ToList();
@@ -28,12 +30,15 @@ public sealed class FullParameters : ITrainableParameters
 
     public bool Decays(string name, Tensor parameter) => parameter.Rank >= 2 && !name.EndsWith("norm.weight", StringComparison.Ordinal);
 
-    public void Install()
+    /// <summary>Full fine-tuning draws nothing per step.</summary>
+    public void BeginStep(int step)
     {
     }
 
-    public void CollectGradients()
+    /// <summary>The model's own tensors were trained: there is nothing to fold in.</summary>
+    public void MergeInto(Qwen25VLModel model)
     {
+        if (!ReferenceEquals(model, _model)) throw new ArgumentException("these parameters belong to another model", nameof(model));
     }
 
     public IDisposable UseReference()

@@ -14,7 +14,7 @@ public sealed partial class Trainer
     private Dictionary<string, double> RunStep(int step, AdamW optimizer)
     {
         var clock = Stopwatch.StartNew();
-        trainables.Install();
+        trainables.BeginStep(step);
         var accumulation = options.GradientAccumulation;
         var record = new Dictionary<string, double>(StringComparer.Ordinal);
         long tokens = 0;
@@ -43,13 +43,11 @@ public sealed partial class Trainer
             (accumulation == 1 ? output.Loss : output.Loss * weights[micro]).Backward();
             foreach (var (key, value) in output.Metrics) record[key] = record.GetValueOrDefault(key) + value * weights[micro];
         }
-        trainables.CollectGradients();
         var parameters = trainables.Named.Select(p => p.Parameter).ToList();
         var norm = options.MaxGradNorm > 0 ? GradientClipping.ClipGlobalNorm(parameters, options.MaxGradNorm) : GradientClipping.ClipGlobalNorm(parameters, double.MaxValue);
         if (!double.IsFinite(norm)) throw new TrainingDivergedException(step + 1, norm, ids);
         optimizer.Step();
         optimizer.ZeroGrad();
-        trainables.Install();
         var seconds = clock.Elapsed.TotalSeconds;
         record["learning_rate"] = optimizer.LearningRate;
         record["grad_norm"] = norm;
@@ -144,7 +142,6 @@ public sealed partial class Trainer
         run.BestStep = (int)state["best_step"]!;
         if (state["negatives"] is JsonObject negatives && options.OnPolicy is not null)
             _negatives = OnPolicyNegatives.FromJson(options.OnPolicy, options.Seed, negatives);
-        trainables.Install();
         return (int)state["step"]!;
     }
 
