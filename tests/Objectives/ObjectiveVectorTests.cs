@@ -114,6 +114,27 @@ public class ObjectiveVectorTests
     }
 
     [Test]
+    public void Cooling_temperature_anneals_linearly_with_the_reported_progress()
+    {
+        IObjective objective = new CoolingDpoObjective(new CoolingOptions { Temperature = 1.0, FinalTemperature = 0.25 });
+        var cooling = (CoolingDpoObjective)objective;
+        Assert.That(cooling.Temperature, Is.EqualTo(1.0));
+        objective.SetProgress(0.5);
+        Assert.That(cooling.Temperature, Is.EqualTo(0.625).Within(1e-12));
+        objective.SetProgress(2.0);
+        Assert.That(cooling.Temperature, Is.EqualTo(0.25).Within(1e-12), "progress is clamped to [0, 1]");
+    }
+
+    [Test]
+    public void Micro_batches_weigh_by_what_each_loss_is_a_mean_over()
+    {
+        var size = new MicroBatchSize(Pairs: 3, ChosenTargets: 17);
+        Assert.That(new SftObjective().MicroBatchWeight(size), Is.EqualTo(17), "SFT is a token mean");
+        foreach (var pairMean in new IObjective[] { new DpoObjective(), new SimPoObjective(), new CoolingDpoObjective(new CoolingOptions()), new GentleNegativeSftObjective() })
+            Assert.That(pairMean.MicroBatchWeight(size), Is.EqualTo(3), pairMean.Name);
+    }
+
+    [Test]
     public void Gentle_negative_sft_weights_the_negative_token_mean()
     {
         var (tokens, rows) = Pair();

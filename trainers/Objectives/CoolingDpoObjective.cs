@@ -35,6 +35,8 @@ public sealed class CoolingDpoObjective(CoolingOptions options) : IObjective
     /// <summary>The current temperature, annealed by <see cref="SetProgress"/> when a final temperature is set.</summary>
     public double Temperature => Options.FinalTemperature is { } end ? Options.Temperature + (end - Options.Temperature) * _progress : Options.Temperature;
 
+    public double MicroBatchWeight(MicroBatchSize size) => size.Pairs;
+
     public IReadOnlyDictionary<string, double> State => new Dictionary<string, double> { ["tau"] = _tau };
 
     public void LoadState(IReadOnlyDictionary<string, double> state) => _tau = state.TryGetValue("tau", out var tau) ? tau : double.NaN;

@@ -32,11 +32,7 @@ public sealed class DpoObjective : IObjective
     public bool UsesRejected => true;
     public bool UsesReference => true;
     public bool UsesVocabMean => false;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
+    public double MicroBatchWeight(MicroBatchSize size) => size.Pairs;
 
     public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
     {

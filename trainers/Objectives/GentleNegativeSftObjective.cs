@@ -20,11 +20,8 @@ public sealed class GentleNegativeSftObjective : IObjective
     public bool UsesRejected => true;
     public bool UsesReference => false;
     public bool UsesVocabMean => LabelSmoothing > 0;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
+    /// <summary>Each half is a token mean within its micro-batch; micro-batches weigh by their pairs.</summary>
+    public double MicroBatchWeight(MicroBatchSize size) => size.Pairs;
 
     public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
     {

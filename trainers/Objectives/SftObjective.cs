@@ -19,11 +19,8 @@ public sealed class SftObjective : IObjective
     public bool UsesRejected => false;
     public bool UsesReference => false;
     public bool UsesVocabMean => LabelSmoothing > 0;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
+    /// <summary>A token mean: micro-batches weigh by their target tokens (TRL's num_items_in_batch).</summary>
+    public double MicroBatchWeight(MicroBatchSize size) => size.ChosenTargets;
 
     public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
     {

@@ -28,11 +28,7 @@ public sealed class SimPoObjective : IObjective
     public bool UsesRejected => true;
     public bool UsesReference => false;
     public bool UsesVocabMean => false;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
+    public double MicroBatchWeight(MicroBatchSize size) => size.Pairs;
 
     public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
     {

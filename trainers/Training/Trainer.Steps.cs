@@ -19,15 +19,8 @@ public sealed partial class Trainer
         var record = new Dictionary<string, double>(StringComparer.Ordinal);
         long tokens = 0;
         var ids = new List<string>();
-        // A token-mean SFT loss divides by the targets of the whole accumulated batch (TRL's num_items_in_batch),
-        // so each micro-batch is weighted by its share of them; pair-mean losses weight equal micro-batches equally.
         var microBatches = Enumerable.Range(0, accumulation).Select(micro => MicroBatch(step, micro)).ToList();
-        double[] weights = Enumerable.Repeat(1.0 / accumulation, accumulation).ToArray();
-        if (objective is SftObjective && accumulation > 1)
-        {
-            var targets = microBatches.Select(examples => examples.Sum(e => (double)collator.CompletionIds(e.Chosen).Length)).ToArray();
-            weights = targets.Select(t => t / targets.Sum()).ToArray();
-        }
+        var weights = AccumulationWeights(microBatches);
         for (var micro = 0; micro < accumulation; micro++)
         {
             var examples = microBatches[micro];
@@ -55,6 +48,20 @@ public sealed partial class Trainer
         record["tokens_per_second"] = tokens / Math.Max(seconds, 1e-9);
         record["peak_memory_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         return record;
+    }
+
+    /// <summary>
+    /// Each micro-batch's share of the step's loss, by what the objective's loss is a mean over (pairs, or target
+    /// tokens for a token mean), so the accumulated loss equals the loss of the whole batch at once.
+    /// </summary>
+    private double[] AccumulationWeights(IReadOnlyList<IReadOnlyList<PreferenceExample>> microBatches)
+    {
+        if (microBatches.Count == 1) return [1.0];
+        var sizes = microBatches
+            .Select(examples => objective.MicroBatchWeight(new MicroBatchSize(examples.Count, examples.Sum(e => collator.CompletionIds(e.Chosen).Length))))
+            .ToArray();
+        var total = sizes.Sum();
+        return sizes.Select(size => size / total).ToArray();
     }
 
     /// <summary>S_ref per row of a [chosen…; rejected…] batch; on-policy negatives carry their own.</summary>

@@ -78,7 +78,7 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
         var stepsThisProcess = 0;
         while (step < totalSteps)
         {
-            if (objective is CoolingDpoObjective cooling) cooling.SetProgress((double)step / totalSteps);
+            objective.SetProgress((double)step / totalSteps);
             if (_negatives is not null)
             {
                 var every = options.OnPolicy!.RefreshEvery > 0 ? options.OnPolicy.RefreshEvery : stepsPerEpoch;
