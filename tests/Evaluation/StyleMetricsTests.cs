@@ -20,6 +20,19 @@ public sealed class StyleMetricsTests
     }
 
     [Test]
+    public void WrLogPResultGivesTheWinRateAndTheProbesSinceABaseline()
+    {
+        var baseline = new WrLogPResult([-1.0, -2.0], [-1.5, -1.0]);
+        var current = new WrLogPResult([-0.5, -1.0], [-2.0, -2.0]);
+        Assert.That(baseline.WinRate, Is.EqualTo(50.0));
+        Assert.That(current.WinRate, Is.EqualTo(100.0));
+        var (positive, negative, margin) = current.ProbesSince(baseline);
+        Assert.That(positive, Is.EqualTo(0.75).Within(1e-12), "mean of +0.5 and +1.0");
+        Assert.That(negative, Is.EqualTo(-0.75).Within(1e-12), "mean of −0.5 and −1.0");
+        Assert.That(margin, Is.EqualTo(1.5).Within(1e-12));
+    }
+
+    [Test]
     public void StyleAccNeedsAProbabilityAboveOneHalf()
     {
         Assert.That(StyleAcc.Compute([0.5, 0.51, 0.9, 0.1]), Is.EqualTo(50.0));

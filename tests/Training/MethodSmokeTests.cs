@@ -151,7 +151,7 @@ public class QwenCaptionModelTests
         var model = TinyTraining.Model(modelDir);
         var collator = TinyTraining.Collator(modelDir, maxCaptionTokens: 8);
         var captions = new QwenCaptionModel(model, collator, new StyleAlign.Engine.Models.Qwen25VL.GenerationOptions { MaxNewTokens = 5 });
-        var batched = WinRateEvaluator.Evaluate(model, collator, examples, batchSize: 2);
+        var batched = StyleAlign.Trainers.Evaluation.WrLogP.Evaluate(model, collator, examples, batchSize: 2);
         var (mean, _, tokens) = captions.Score(examples[1], examples[1].Rejected!);
         Assert.That(mean, Is.EqualTo(batched.RejectedAverages[1]).Within(1e-5), "padding and batching do not change a caption's score");
         Assert.That(tokens, Is.EqualTo(collator.CompletionIds(examples[1].Rejected!).Length));

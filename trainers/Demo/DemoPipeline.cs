@@ -63,7 +63,7 @@ public static class DemoPipeline
         var warmup = Recipe(TrainingMethod.Sft, baseModel, options);
         using (var trainables = new FullParameters(model, trainVision: false, keepReference: false))
             new Trainer(model, trainables, warmup.Objective(), collator, TrainerSettings(Dir("sft"), options.WarmupSteps, options.WarmupLearningRate, options)).Train(factual);
-        var afterWarmup = WinRateEvaluator.Evaluate(model, collator, test, options.BatchSize).WinRate;
+        var afterWarmup = WrLogP.Evaluate(model, collator, test, options.BatchSize).WinRate;
 
         phase($"{MethodName(options.Method)} toward {options.Style} ({options.PreferenceSteps} steps)");
         var preference = Recipe(options.Method, baseModel, options);

@@ -4,6 +4,7 @@ using System.Text.Json.Nodes;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Data;
+using StyleAlign.Trainers.Evaluation;
 using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Trainers.Training;
@@ -80,8 +81,8 @@ public sealed partial class Trainer
 
     private string? EvaluateAndCheck(int step, IReadOnlyList<PreferenceExample> evalSet, RunState run, MetricsLog metrics, AdamW optimizer)
     {
-        var result = WinRateEvaluator.Evaluate(model, collator, evalSet, options.EvalBatchSize);
-        var (positive, negative, margin) = WinRateEvaluator.Probes(run.Baseline!, result);
+        var result = WrLogP.Evaluate(model, collator, evalSet, options.EvalBatchSize);
+        var (positive, negative, margin) = result.ProbesSince(run.Baseline!);
         run.Probes.Add((positive, negative));
         metrics.Append(new() { ["step"] = step, ["eval/wr_logp"] = result.WinRate, ["probe/delta_chosen"] = positive, ["probe/delta_rejected"] = negative, ["probe/margin"] = margin });
         Say($"step {step}: eval WR-LogP {result.WinRate:F1} %  Δ⁺ {positive:F4}  Δ⁻ {negative:F4}");
@@ -141,7 +142,7 @@ public sealed partial class Trainer
         run.FinalLoss = state["final_loss"] is { } loss ? (double)loss : double.NaN;
         run.WinRateBefore = state["eval_wr_logp_before"] is { } before ? (double)before : null;
         if (state["baseline"] is JsonObject baseline)
-            run.Baseline = new EvaluationResult(
+            run.Baseline = new WrLogPResult(
                 baseline["chosen"]!.AsArray().Select(v => (double)v!).ToArray(),
                 baseline["rejected"]!.AsArray().Select(v => (double)v!).ToArray());
         foreach (var probe in state["probes"]!.AsArray()) run.Probes.Add(((double)probe![0]!, (double)probe[1]!));
