@@ -137,24 +137,3 @@ public class MethodSmokeTests
         Assert.That(rule.Check([(-0.06, -0.1)]), Does.Contain("below"));
     }
 }
-
-[Category("Unit")]
-public class QwenCaptionModelTests
-{
-    [Test]
-    public void Scorer_agrees_with_the_batched_evaluation_and_the_generator_stops_at_im_end()
-    {
-        using var temp = new TempDirectory();
-        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
-        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
-        var examples = PreferenceDataset.Load(train).Examples;
-        var model = TinyTraining.Model(modelDir);
-        var collator = TinyTraining.Collator(modelDir, maxCaptionTokens: 8);
-        var captions = new QwenCaptionModel(model, collator, new StyleAlign.Engine.Models.Qwen25VL.GenerationOptions { MaxNewTokens = 5 });
-        var batched = StyleAlign.Trainers.Evaluation.WrLogP.Evaluate(model, collator, examples, batchSize: 2);
-        var (mean, _, tokens) = captions.Score(examples[1], examples[1].Rejected!);
-        Assert.That(mean, Is.EqualTo(batched.RejectedAverages[1]).Within(1e-5), "padding and batching do not change a caption's score");
-        Assert.That(tokens, Is.EqualTo(collator.CompletionIds(examples[1].Rejected!).Length));
-        Assert.That(captions.Generate(examples[0]), Is.Not.Null);
-    }
-}

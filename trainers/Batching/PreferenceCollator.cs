@@ -1,5 +1,6 @@
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Vision;
 using StyleAlign.Trainers.Data;
 
@@ -41,6 +42,8 @@ public sealed class PreferenceCollator
 
     public QwenTokenizer Tokenizer => _tokenizer;
 
+    public QwenImageProcessor Processor => _processor;
+
     /// <summary>The processed pixels of an image (decoded and resized once).</summary>
     public QwenPixels Pixels(string imagePath)
     {
@@ -49,6 +52,9 @@ public sealed class PreferenceCollator
         _pixels[imagePath] = processed;
         return processed;
     }
+
+    /// <summary>What a caption generator needs to caption an example: its processed image and its instruction.</summary>
+    public CaptionRequest CaptionRequest(PreferenceExample example) => new(Pixels(example.ImagePath), example.Prompt);
 
     /// <summary>The generation prompt ids of an example (image pads expanded).</summary>
     public int[] PromptIds(PreferenceExample example) =>
