@@ -2,8 +2,8 @@ using System.CommandLine;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
-using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Cli.Verbs;
 

@@ -1,4 +1,5 @@
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models;
 

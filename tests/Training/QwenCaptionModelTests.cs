@@ -1,12 +1,12 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.IO.Tokenizers;
-using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Tests.Data;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
 using StyleAlign.Trainers.Training;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Tests.Training;
 

@@ -3,6 +3,7 @@ using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Clip;
 

@@ -4,6 +4,7 @@ using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Vision;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Clip;
 
