@@ -59,10 +59,10 @@ public sealed class InitRandomVerb : IVerb
     {
         var n = shape.NumElements;
         var dims = shape.Select(d => (long)d).ToArray();
-        float Value() => init switch
+        float Value() => init.Kind switch
         {
-            ParameterInit.Ones => 1f,
-            ParameterInit.Zeros => 0f,
+            ParameterInitKind.Ones => 1f,
+            ParameterInitKind.Zeros => 0f,
             _ => (float)(rng.NextNormal() * 0.02),
         };
         if (bf16)

@@ -12,23 +12,66 @@ public interface IParameterSource
     Tensor Get(string name, Shape shape, ParameterInit init);
 }
 
-/// <summary>How a freshly initialized parameter is filled (ignored by checkpoint sources).</summary>
-public enum ParameterInit
+public enum ParameterInitKind
 {
     Normal,
     Zeros,
     Ones,
+    Uniform,
 }
 
-/// <summary>Deterministic random parameters: N(0, std²) weights, zero biases, unit norm weights.</summary>
-public sealed class RandomParameterSource(ulong seed, double std = 0.02, Device? device = null) : IParameterSource
+/// <summary>How a freshly initialized parameter is filled (checkpoint sources ignore it).</summary>
+/// <param name="Bound">for <see cref="ParameterInitKind.Uniform"/>: values are drawn from U(−Bound, Bound)</param>
+public readonly record struct ParameterInit(ParameterInitKind Kind, double Bound = 0)
 {
-    private readonly RandomGenerator _rng = new(seed);
+    /// <summary>N(0, std²), std chosen by the source (Hugging Face initializes weights this way).</summary>
+    public static ParameterInit Normal => new(ParameterInitKind.Normal);
 
-    public Tensor Get(string name, Shape shape, ParameterInit init) => init switch
+    public static ParameterInit Zeros => new(ParameterInitKind.Zeros);
+
+    public static ParameterInit Ones => new(ParameterInitKind.Ones);
+
+    public static ParameterInit Uniform(double bound) => new(ParameterInitKind.Uniform, bound);
+}
+
+/// <summary>
+/// Deterministic random parameters, drawn in request order from one generator: N(0, std²) or U(−b, b) as the init
+/// asks, zeros and ones as asked. Each value is drawn in float64 and rounded to F32 once, so a seed gives the same
+/// values whether they become tensors (<see cref="Get"/>) or are streamed to a file (<see cref="Values"/>).
+/// </summary>
+public sealed class RandomParameterSource(RandomGenerator rng, double std = 0.02, Device? device = null) : IParameterSource
+{
+    public RandomParameterSource(ulong seed, double std = 0.02, Device? device = null)
+        : this(new RandomGenerator(seed), std, device)
     {
-        ParameterInit.Zeros => Tensor.Zeros(shape, DType.F32, device),
-        ParameterInit.Ones => Tensor.Ones(shape, DType.F32, device),
-        _ => Tensor.RandN(shape, _rng, std, DType.F32, device),
+    }
+
+    public Tensor Get(string name, Shape shape, ParameterInit init) => init.Kind switch
+    {
+        ParameterInitKind.Zeros => Tensor.Zeros(shape, DType.F32, device),
+        ParameterInitKind.Ones => Tensor.Ones(shape, DType.F32, device),
+        _ => Tensor.FromFloats(Values(shape.NumElements, init), shape, device),
     };
+
+    /// <summary>The next <paramref name="count"/> values for a parameter of this init, as <see cref="Get"/> would fill it.</summary>
+    public float[] Values(long count, ParameterInit init)
+    {
+        var values = new float[count];
+        switch (init.Kind)
+        {
+            case ParameterInitKind.Zeros:
+                break;
+            case ParameterInitKind.Ones:
+                Array.Fill(values, 1f);
+                break;
+            case ParameterInitKind.Uniform:
+                var (low, high) = (-init.Bound, init.Bound);
+                for (long i = 0; i < count; i++) values[i] = (float)(low + (high - low) * rng.NextDouble());
+                break;
+            default:
+                for (long i = 0; i < count; i++) values[i] = (float)(rng.NextNormal() * std);
+                break;
+        }
+        return values;
+    }
 }
