@@ -55,9 +55,7 @@ public static class TinyClip
     {
         Directory.CreateDirectory(folder);
         Config.Save(folder);
-        var model = Create(seed);
-        SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"),
-            model.Parameters.All.Select(p => (p.Key, p.Value.Shape.ToArray().Select(d => (long)d).ToArray(), p.Value.ToFloatArray())));
+        ModelWriter.WriteParameters(Path.Combine(folder, "model.safetensors"), Create(seed).Parameters);
         TinyTokenizers.WriteClip(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), PreprocessorJson());
     }
