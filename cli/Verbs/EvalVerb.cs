@@ -35,7 +35,7 @@ public sealed class EvalVerb : IVerb
               engine-cli eval --weights run/merged --data data/test.jsonl --classifier clf/ --clip tiny-clip --json
             """);
         foreach (var o in new Option[] { weights, data, classifier, clip, style, limit, maxNew, records, json, skipBad }) command.Options.Add(o);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var classifierPath = parse.GetValue(classifier);
             var clipPath = parse.GetValue(clip);
@@ -54,7 +54,7 @@ public sealed class EvalVerb : IVerb
             Console.WriteLine($"per-example records: {recordsPath}");
             if (parse.GetValue(json)) Console.WriteLine(StyleEvaluationJson.Summary(s, indented: false));
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 

@@ -28,7 +28,7 @@ public sealed class ForwardVerb : IVerb
               engine-cli forward --weights tiny-qwen --inputs in.safetensors --out out.safetensors --hidden-states
             """);
         foreach (var o in new Option[] { weights, inputs, output, device, dtype, hidden }) command.Options.Add(o);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var weightsPath = parse.GetValue(weights)!;
             var modelType = HfConfig.ReadModelType(Qwen25VLModel.ConfigFolder(weightsPath));
@@ -45,12 +45,12 @@ public sealed class ForwardVerb : IVerb
             using var inputFile = SafetensorsFile.Open(parse.GetValue(inputs)!);
             var forwardInputs = new ForwardInputs(inputFile);
             var result = ModelForward.Run(weightsPath, forwardInputs, new ForwardOptions(dt, parse.GetValue(hidden)));
-            foreach (var note in result.Notes) VerbSupport.Warn(note);
-            foreach (var unused in forwardInputs.Unused) VerbSupport.Warn($"input '{unused}' is not used by {modelType} and was ignored");
+            foreach (var note in result.Notes) CliErrors.Warn(parse, note);
+            foreach (var unused in forwardInputs.Unused) CliErrors.Warn(parse, $"input '{unused}' is not used by {modelType} and was ignored");
             TensorFiles.Write(parse.GetValue(output)!, result.Outputs.Select(kv => (kv.Key, kv.Value)));
             Console.WriteLine($"wrote {string.Join(", ", result.Outputs.Select(kv => $"{kv.Key} {kv.Value.Shape}"))}");
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 }

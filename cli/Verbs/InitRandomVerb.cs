@@ -22,7 +22,7 @@ public sealed class InitRandomVerb : IVerb
         var force = new Option<bool>("--force") { Description = "Overwrite a non-empty folder" };
         var command = new Command("init-random", "Write a random checkpoint with the tensor names and shapes a config implies (sharded, with an index).\n\nExample:\n  engine-cli init-random --config docs/configs/qwen2.5-vl-3b-instruct.config.json --out /tmp/qwen3b-random");
         foreach (var o in new Option[] { config, output, dtype, shardMb, seed, force }) command.Options.Add(o);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var folder = parse.GetValue(output)!;
             if (Directory.Exists(folder) && Directory.EnumerateFileSystemEntries(folder).Any() && !parse.GetValue(force))
@@ -40,7 +40,7 @@ public sealed class InitRandomVerb : IVerb
             var written = ModelWriter.WriteRandom(folder, source => Qwen25VLModel.Create(cfg, source), parse.GetValue(seed), stored, (long)parse.GetValue(shardMb) << 20);
             Console.WriteLine($"wrote {written.Tensors} tensors, {written.Parameters:N0} parameters, {written.Shards.Count} shard(s) to {folder}");
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 }

@@ -49,13 +49,13 @@ public sealed class ClassifierVerbTests
         Assert.That(romantic.Architecture.Layers, Is.EqualTo(3));
 
         (code, _, error) = Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "sarcasm", "--out", dir.File("x"), "--cache", "none"]);
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(ExitCodes.Failure), "the data holds no such style");
         Assert.That(error, Does.Contain("train.jsonl").And.Contain("style 'sarcasm'"));
 
         var otherClip = dir.File("other-clip");
         TinyClip.Write(otherClip, seed: 8);
         (code, _, error) = Run(["classifier", "eval", "--clip", otherClip, "--classifier", clf, "--data", Path.Combine(data, "test.jsonl"), "--cache", "none"]);
-        Assert.That(code, Is.EqualTo(2));
+        Assert.That(code, Is.EqualTo(ExitCodes.Failure), "a classifier that does not fit the CLIP given is bad data");
         Assert.That(error, Does.Contain("trained on CLIP"));
     }
 

@@ -136,6 +136,18 @@ public sealed partial class StyleClassifier : IDisposable
         }
     }
 
+    /// <summary>
+    /// Splits examples for training without a validation file: a tenth (at least one) is held out for early
+    /// stopping, chosen by a permutation seeded like the training; the rest keep their order.
+    /// </summary>
+    public static (IReadOnlyList<T> Training, IReadOnlyList<T> Validation) HoldOut<T>(IReadOnlyList<T> examples, ulong seed)
+    {
+        if (examples.Count < 2) throw new ArgumentException($"{examples.Count} example cannot be split into training and validation");
+        var order = new RandomGenerator(seed).Permutation(examples.Count);
+        var held = Math.Max(1, examples.Count / 10);
+        return (order.Skip(held).Order().Select(i => examples[i]).ToList(), order.Take(held).Select(i => examples[i]).ToList());
+    }
+
     /// <summary>σ(logit) for every (image, text) embedding pair.</summary>
     public double[] Probabilities(IReadOnlyList<(float[] Image, float[] Text)> pairs)
     {
