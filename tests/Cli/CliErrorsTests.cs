@@ -1,6 +1,6 @@
 using NUnit.Framework;
 using StyleAlign.Cli;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Cli;
 

@@ -9,13 +9,18 @@ namespace StyleAlign.Tests.Cli;
 [TestFixture, Category("Unit")]
 public class ModelVerbsTests
 {
+    private TempDirectory _temp = null!;
     private string _dir = null!;
 
     [SetUp]
-    public void SetUp() => _dir = Directory.CreateTempSubdirectory("stylealign-cli-").FullName;
+    public void SetUp()
+    {
+        _temp = new TempDirectory();
+        _dir = _temp.Path;
+    }
 
     [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
+    public void TearDown() => _temp.Dispose();
 
     [Test, Category("Golden")]
     public void ForwardReproducesTheFixtureLogitsThroughTheCli()

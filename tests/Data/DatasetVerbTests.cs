@@ -1,6 +1,7 @@
 using System.CommandLine;
 using NUnit.Framework;
 using StyleAlign.Cli;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Data;
 

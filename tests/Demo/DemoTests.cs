@@ -10,13 +10,18 @@ namespace StyleAlign.Tests.Demo;
 [TestFixture, Category("Unit")]
 public class DemoTests
 {
+    private TempDirectory _temp = null!;
     private string _dir = null!;
 
     [SetUp]
-    public void SetUp() => _dir = Directory.CreateTempSubdirectory("stylealign-demo-").FullName;
+    public void SetUp()
+    {
+        _temp = new TempDirectory();
+        _dir = _temp.Path;
+    }
 
     [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
+    public void TearDown() => _temp.Dispose();
 
     [Test]
     public void ReducedDemoRunsEndToEndAndRaisesWinRate()

@@ -5,7 +5,7 @@ using StyleAlign.Cli;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Evaluation;
 

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Evaluation;
 

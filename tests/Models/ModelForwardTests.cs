@@ -2,7 +2,6 @@ using NUnit.Framework;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Models;
-using StyleAlign.Tests.Data;
 using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Models;

@@ -4,7 +4,7 @@ using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Nn;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Models;
 

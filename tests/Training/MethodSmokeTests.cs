@@ -3,7 +3,7 @@ using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.LogProbs;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Objectives;
 using StyleAlign.Trainers.Training;

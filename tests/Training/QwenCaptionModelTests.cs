@@ -2,7 +2,7 @@ using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Models.Qwen25VL;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
 using StyleAlign.Trainers.Training;

@@ -4,7 +4,7 @@ using System.Text.Json;
 using NUnit.Framework;
 using StyleAlign.Cli;
 using StyleAlign.Engine.Models.Qwen25VL;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Lora;
 using StyleAlign.Trainers.Training;
 

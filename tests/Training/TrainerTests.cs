@@ -1,6 +1,6 @@
 using StyleAlign.Engine.IO;
 using NUnit.Framework;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Lora;
 using StyleAlign.Trainers.Objectives;
