@@ -98,7 +98,7 @@ internal sealed class CommonOptions(TrainingMethod method)
     }
 }
 
-/// <summary>CW-DPO flags; every default is a PROPOSAL (alignment spec §1(b)).</summary>
+/// <summary>CW-DPO flags; every default is a PROPOSAL (docs/objectives.md, "CW-DPO").</summary>
 internal sealed class CoolingFlags
 {
     private readonly Option<string> _stage = new("--stage") { Description = "1 (gentle-negative SFT), 2 (cooling-weighted DPO) or both.", DefaultValueFactory = _ => "both" };

@@ -5,7 +5,7 @@ using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Tests.Objectives;
 
-/// <summary>The worked vectors of alignment spec §2.6: one pair, per-token log-probs as float64 leaves.</summary>
+/// <summary>The worked vectors of docs/objectives.md ("Worked vectors"): one pair, per-token log-probs as float64 leaves.</summary>
 [Category("Unit")]
 public class ObjectiveVectorTests
 {

@@ -16,7 +16,8 @@ public sealed record CollatorOptions
 }
 
 /// <summary>
-/// Builds training rows TRL-style (alignment spec §4.1–§4.4, model spec §5.4–§5.5): the prompt (chat template with
+/// Builds training rows TRL-style (docs/objectives.md, "Rows, targets and per-row statistics"; docs/models.md, "Chat
+/// template and targets"): the prompt (chat template with
 /// the image's expanded pads, ending at &lt;|im_start|&gt;assistant\n) is tokenized once per example, each caption
 /// separately, then ids = prompt + caption + &lt;|im_end|&gt; + "\n". Targets are the caption tokens and
 /// &lt;|im_end|&gt;; the newline and the prompt never are. Decoded and processed images are cached per path.

@@ -36,7 +36,7 @@ public sealed record StyleClassifierInfo(
     int ValidationExamples);
 
 /// <summary>
-/// Binary style classifier on frozen CLIP embeddings (alignment spec §1(a), PROPOSAL): [ê_img ; ê_txt] → MLP → logit,
+/// Binary style classifier on frozen CLIP embeddings (a PROPOSAL, docs/objectives.md, "Style-Acc"): [ê_img ; ê_txt] → MLP → logit,
 /// BCE-with-logits, AdamW, early stopping on validation (best epoch by accuracy, ties by loss).
 /// </summary>
 public sealed partial class StyleClassifier : IDisposable

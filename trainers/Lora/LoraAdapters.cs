@@ -10,7 +10,7 @@ namespace StyleAlign.Trainers.Lora;
 
 /// <summary>
 /// LoRA settings. Defaults: rank 16, alpha 32 (scale 2), no dropout, all seven decoder projections — the common
-/// PEFT recipe for small VLMs; with LoRA the learning rate is about 10× the full fine-tuning one (alignment spec §1(a)).
+/// PEFT recipe for small VLMs; with LoRA the learning rate is about 10× the full fine-tuning one (docs/objectives.md, "Learning rates").
 /// </summary>
 public sealed record LoraOptions
 {

@@ -2,7 +2,7 @@ using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Trainers.Objectives;
 
-/// <summary>Settings of CW-DPO stage 2. Every constant is a [PROPOSAL] (alignment spec §1(b)); the paper's are unknown.</summary>
+/// <summary>Settings of CW-DPO stage 2. Every constant is a PROPOSAL (docs/objectives.md, "CW-DPO"); the paper's are unknown.</summary>
 public sealed record CoolingOptions
 {
     public double Beta { get; init; } = 0.1;

@@ -1,7 +1,7 @@
 namespace StyleAlign.Trainers.Objectives;
 
 /// <summary>
-/// CW-DPO stage 1 [PROPOSAL, alignment spec §1(b)]: CEε(y⁺) + λ_g·CEε(y⁻), each a label-smoothed token mean over its
+/// CW-DPO stage 1 (a PROPOSAL, docs/objectives.md, "CW-DPO"): CEε(y⁺) + λ_g·CEε(y⁻), each a label-smoothed token mean over its
 /// half of a [chosen…; rejected…] batch. Negatives are imitated with a small weight, never pushed down.
 /// </summary>
 public sealed class GentleNegativeSftObjective : IObjective

@@ -3,7 +3,7 @@ using StyleAlign.Engine.Core;
 namespace StyleAlign.Trainers.Objectives;
 
 /// <summary>
-/// Completion-only SFT (alignment spec §2.1): token-mean over the batch of −(1−ε)·ℓ_t − ε·mean_v log p_t(v).
+/// Completion-only SFT (docs/objectives.md, "SFT"): token-mean over the batch of −(1−ε)·ℓ_t − ε·mean_v log p_t(v).
 /// Rows are the chosen captions only.
 /// </summary>
 public sealed class SftObjective : IObjective

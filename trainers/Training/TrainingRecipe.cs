@@ -57,8 +57,8 @@ public sealed record TrainingRecipe
     public IReadOnlyList<PreferenceExample>? TrainExamples { get; init; }
 
     /// <summary>
-    /// Peak learning rates. Full fine-tuning follows alignment spec §2.7 (SFT 2e-5, DPO 1e-6, SimPO 1e-6 — the top of
-    /// the SimPO grid, since small models move slowly); LoRA uses 10× those (spec §1(a)), as adapters start at zero
+    /// Peak learning rates (docs/objectives.md, "Learning rates"). Full fine-tuning: SFT 2e-5, DPO 1e-6, SimPO 1e-6 (the
+    /// top of the SimPO grid, since small models move slowly); LoRA uses 10× those, as adapters start at zero
     /// and their updates are scaled by α/r.
     /// </summary>
     public static double DefaultLearningRate(TrainingMethod method, bool full)
