@@ -18,11 +18,7 @@ public class MethodTrainingTests
     public void Vocabulary_mean_term_equals_the_mean_of_the_full_log_softmax()
     {
         using var temp = new TempDirectory();
-        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
-        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
-        var examples = PreferenceDataset.Load(train).Examples;
-        var model = TinyTraining.Model(modelDir);
-        var collator = TinyTraining.Collator(modelDir, maxCaptionTokens: 8);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         using var tape = Tape.Begin();
         using var noGrad = Tape.NoGrad();
         var batch = collator.Collate(examples, includeRejected: false);

@@ -17,11 +17,7 @@ public class QwenCaptionModelTests
     public void Scorer_agrees_with_the_batched_evaluation()
     {
         using var temp = new TempDirectory();
-        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
-        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
-        var examples = PreferenceDataset.Load(train).Examples;
-        var model = TinyTraining.Model(modelDir);
-        var collator = TinyTraining.Collator(modelDir, maxCaptionTokens: 8);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         var captions = new QwenCaptionModel(model, collator, new GenerationOptions { MaxNewTokens = 5 });
         var batched = WrLogP.Evaluate(model, collator, examples, batchSize: 2);
         var (mean, sum, tokens) = captions.Score(examples[1], examples[1].Rejected!);

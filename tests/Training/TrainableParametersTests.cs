@@ -17,13 +17,6 @@ public class TrainableParametersTests
 {
     private const string Module = "model.layers.1.mlp.down_proj";
 
-    private static (Qwen25VLModel Model, PreferenceCollator Collator, IReadOnlyList<PreferenceExample> Examples) Setup(TempDirectory temp)
-    {
-        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
-        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
-        return (TinyTraining.Model(modelDir), TinyTraining.Collator(modelDir, maxCaptionTokens: 8), PreferenceDataset.Load(train).Examples);
-    }
-
     private static void Backward(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> examples)
     {
         using var tape = Tape.Begin();
@@ -36,7 +29,7 @@ public class TrainableParametersTests
     public void Lora_gradients_are_the_chain_rule_of_the_merged_weight_gradient()
     {
         using var temp = new TempDirectory();
-        var (model, collator, examples) = Setup(temp);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         using (var full = new FullParameters(model, trainVision: false, keepReference: false))
             Backward(model, collator, examples);
         var weightGrad = model.Parameters[Module + ".weight"].Grad!.ToDoubleArray();
@@ -70,7 +63,7 @@ public class TrainableParametersTests
     public void Reference_view_restores_the_starting_weights_and_then_the_trained_ones()
     {
         using var temp = new TempDirectory();
-        var (model, collator, examples) = Setup(temp);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         var weight = model.Parameters[Module + ".weight"];
         var start = weight.ToFloatArray();
         using var full = new FullParameters(model, trainVision: false, keepReference: true);
@@ -88,7 +81,7 @@ public class TrainableParametersTests
     public void Lora_dropout_acts_only_while_gradients_are_recorded_and_merging_folds_the_adapters_into_the_weights()
     {
         using var temp = new TempDirectory();
-        var (model, collator, examples) = Setup(temp);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         var weight = model.Parameters[Module + ".weight"];
         var start = weight.ToDoubleArray();
         var options = new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0.5 };
@@ -127,7 +120,7 @@ public class TrainableParametersTests
     public void Disposing_lora_adapters_detaches_them_and_leaves_the_base_weights_alone()
     {
         using var temp = new TempDirectory();
-        var (model, collator, examples) = Setup(temp);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         var batch = collator.Collate(examples, includeRejected: true);
         var baseSums = BatchScorer.ScoreValues(model, batch).Sums;
         var start = model.Parameters[Module + ".weight"].ToFloatArray();
