@@ -86,6 +86,7 @@ public static class CliErrors
         OutOfMemoryException => "out of memory: this run needs more memory than the machine could give it (try a smaller batch, shorter captions or a smaller model)",
         NullReferenceException or IndexOutOfRangeException or InvalidCastException or ArrayTypeMismatchException or DivideByZeroException
             => $"internal error: {e.Message} (run with --verbose for the stack trace)",
+        ArgumentNullException missing => $"internal error: '{missing.ParamName}' was null (run with --verbose for the stack trace)",
         ArgumentOutOfRangeException { ActualValue: not null } range => StripParameter(range, FirstLines(range.Message, 1)),
         ArgumentException argument => StripParameter(argument, argument.Message),
         ObjectDisposedException disposed => FirstLines(disposed.Message, 1),

@@ -75,6 +75,7 @@ public class CliErrorsTests
         Assert.That(CliErrors.Describe(new ObjectDisposedException("tensor [2]", "the tensor was disposed")), Is.EqualTo("the tensor was disposed"));
         Assert.That(CliErrors.Describe(new OutOfMemoryException()), Does.StartWith("out of memory:"));
         Assert.That(CliErrors.Describe(new NullReferenceException()), Does.StartWith("internal error:").And.Contain("--verbose"));
+        Assert.That(CliErrors.Describe(new ArgumentNullException("text")), Is.EqualTo("internal error: 'text' was null (run with --verbose for the stack trace)"));
     }
 
     [Test]
