@@ -55,10 +55,8 @@ public sealed class ClassifierVerb : IVerb
                 Patience = parse.GetValue(patience),
                 Seed = parse.GetValue(seed),
             };
-            var outWriter = parse.InvocationConfiguration.Output;
-            var errWriter = parse.InvocationConfiguration.Error;
-            return Guarded(errWriter, () => RunTrain(parse.GetValue(clip)!, parse.GetValue(data)!, parse.GetValue(style)!, parse.GetValue(output)!,
-                parse.GetValue(validation), CacheRoot(parse.GetValue(cache)), options, outWriter));
+            return RunTrain(parse.GetValue(clip)!, parse.GetValue(data)!, parse.GetValue(style)!, parse.GetValue(output)!,
+                parse.GetValue(validation), CacheRoot(parse.GetValue(cache)), options, parse.InvocationConfiguration.Output);
         });
         return train;
     }
@@ -77,10 +75,8 @@ public sealed class ClassifierVerb : IVerb
             eval.Options.Add(option);
         eval.SetAction(parse =>
         {
-            var outWriter = parse.InvocationConfiguration.Output;
-            var errWriter = parse.InvocationConfiguration.Error;
-            return Guarded(errWriter, () => RunEval(parse.GetValue(clip)!, parse.GetValue(classifierFolder)!, parse.GetValue(data)!,
-                parse.GetValue(json), parse.GetValue(records), CacheRoot(parse.GetValue(cache)), outWriter));
+            return RunEval(parse.GetValue(clip)!, parse.GetValue(classifierFolder)!, parse.GetValue(data)!,
+                parse.GetValue(json), parse.GetValue(records), CacheRoot(parse.GetValue(cache)), parse.InvocationConfiguration.Output);
         });
         return eval;
     }
@@ -90,20 +86,15 @@ public sealed class ClassifierVerb : IVerb
     {
         var loadOptions = new DataLoadOptions { Style = style };
         var training = PreferenceDataset.Load(dataPath, loadOptions).Examples;
-        if (training.Count == 0) throw new ArgumentException($"{dataPath}: no examples of style '{style}'");
         IReadOnlyList<PreferenceExample> validation;
         if (validationPath is not null)
         {
             validation = PreferenceDataset.Load(validationPath, loadOptions).Examples;
-            if (validation.Count == 0) throw new ArgumentException($"{validationPath}: no examples of style '{style}'");
         }
         else
         {
-            if (training.Count < 2) throw new ArgumentException($"{dataPath}: {training.Count} example cannot be split into training and validation; pass --validation");
-            var order = new Engine.Core.RandomGenerator(options.Seed).Permutation(training.Count);
-            var held = Math.Max(1, training.Count / 10);
-            validation = order.Take(held).Select(i => training[i]).ToList();
-            training = order.Skip(held).Order().Select(i => training[i]).ToList();
+            if (training.Count < 2) throw new UsageException($"{dataPath}: {training.Count} example of style '{style}' cannot be split into training and validation; pass --validation");
+            (training, validation) = StyleClassifier.HoldOut(training, options.Seed);
         }
 
         using var judge = ClipStyleJudge.Open(clipFolder, null, cacheRoot);
@@ -115,7 +106,7 @@ public sealed class ClassifierVerb : IVerb
         output.WriteLine(string.Format(CultureInfo.InvariantCulture,
             "classifier: style {0}, best epoch {1} of {2}, validation accuracy {3:F2} % on {4} captions -> {5}",
             style, classifier.Info.BestEpoch, classifier.Info.EpochsRun, 100 * classifier.Info.ValidationAccuracy, validationInputs.Count, Path.GetFullPath(outFolder)));
-        return 0;
+        return ExitCodes.Ok;
     }
 
     internal static int RunEval(string clipFolder, string classifierFolder, string dataPath, bool asJson, string? recordsPath, string? cacheRoot, TextWriter output)
@@ -123,7 +114,7 @@ public sealed class ClassifierVerb : IVerb
         using var judge = ClipStyleJudge.Open(clipFolder, classifierFolder, cacheRoot);
         var style = judge.Classifier.Info.Style;
         var examples = PreferenceDataset.Load(dataPath).Examples.Where(e => e.Style is null || e.Style == style).ToList();
-        if (examples.Count == 0) throw new ArgumentException($"{dataPath}: no examples of style '{style}'");
+        if (examples.Count == 0) throw new UsageException($"--data {dataPath} has no examples of style '{style}', the style of --classifier {classifierFolder}");
         var result = StyleEvaluator.Evaluate(examples, scorer: null, classifier: judge);
         if (recordsPath is not null) StyleEvaluationJson.WriteRecords(recordsPath, result.Records);
         if (asJson)
@@ -131,23 +122,9 @@ public sealed class ClassifierVerb : IVerb
         else
             output.WriteLine(string.Format(CultureInfo.InvariantCulture, "classifier {0} ({1}): accuracy on {2} examples' reference captions {3:F2} %",
                 Path.GetFullPath(classifierFolder), style, result.Summary.N, result.Summary.ClassifierCeiling));
-        return 0;
+        return ExitCodes.Ok;
     }
 
     private static string? CacheRoot(string? option) =>
         option is null ? ClipEmbeddingCache.DefaultRoot : option.Equals("none", StringComparison.OrdinalIgnoreCase) ? null : option;
-
-    /// <summary>Bad input (missing files, malformed data, mismatched CLIP) ends with one line naming it, exit code 2.</summary>
-    private static int Guarded(TextWriter error, Func<int> run)
-    {
-        try
-        {
-            return run();
-        }
-        catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or FormatException or NotSupportedException)
-        {
-            error.WriteLine($"error: {e.Message}");
-            return 2;
-        }
-    }
 }

@@ -29,8 +29,6 @@ public sealed class DatasetVerb : IVerb
 
         synth.SetAction(parseResult =>
         {
-            var output = parseResult.InvocationConfiguration.Output;
-            var error = parseResult.InvocationConfiguration.Error;
             string outDir = parseResult.GetValue(outOption)!;
             var options = new SyntheticOptions
             {
@@ -42,7 +40,7 @@ public sealed class DatasetVerb : IVerb
             };
             string[]? styles = parseResult.GetValue(styleOption);
             if (styles is { Length: > 0 }) options = options with { Styles = styles };
-            return RunSynth(outDir, options, parseResult.GetValue(forceOption), output, error);
+            return RunSynth(outDir, options, parseResult.GetValue(forceOption), parseResult.InvocationConfiguration.Output);
         });
 
         var dataset = new Command("dataset", "Create and inspect datasets.");
@@ -50,28 +48,17 @@ public sealed class DatasetVerb : IVerb
         return dataset;
     }
 
-    internal static int RunSynth(string outDir, SyntheticOptions options, bool force, TextWriter output, TextWriter error)
+    internal static int RunSynth(string outDir, SyntheticOptions options, bool force, TextWriter output)
     {
         if (Directory.Exists(outDir) && Directory.EnumerateFileSystemEntries(outDir).Any() && !force)
-        {
-            error.WriteLine($"error: output folder '{outDir}' is not empty; pass --force to write into it anyway.");
-            return 2;
-        }
-        try
-        {
-            options.Validate();
-        }
-        catch (ArgumentException invalid)
-        {
-            error.WriteLine($"error: {invalid.Message}");
-            return 2;
-        }
+            throw new UsageException($"output folder '{outDir}' is not empty; pass --force to write into it anyway");
+        CliErrors.AsUsage(options.Validate);
 
         var summary = SyntheticStyleDataset.Generate(outDir, options);
         output.WriteLine(string.Format(CultureInfo.InvariantCulture,
             "synth: {0} images ({1} train / {2} validation / {3} test), {4} pairs [{5}], {6}x{6} px, seed {7} -> {8}",
             summary.TotalImages, summary.TrainImages, summary.ValidationImages, summary.TestImages, summary.TotalPairs,
             string.Join(", ", summary.Styles), summary.ImageSize, summary.Seed, Path.GetFullPath(outDir)));
-        return 0;
+        return ExitCodes.Ok;
     }
 }

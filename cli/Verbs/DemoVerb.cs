@@ -33,7 +33,7 @@ public sealed class DemoVerb : IVerb
               engine-cli demo --style romantic --method dpo --out runs/romantic
             """);
         foreach (var o in new Option[] { style, method, output, device, steps, warmup, seed, images, quiet, json }) command.Options.Add(o);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var styleName = parse.GetValue(style)!;
             if (styleName is not ("humor" or "romantic")) throw new UsageException($"--style {styleName} is not one of: humor, romantic");
@@ -90,7 +90,7 @@ public sealed class DemoVerb : IVerb
                     ["run_dir"] = result.RunDirectory,
                 }));
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 

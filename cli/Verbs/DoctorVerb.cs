@@ -35,7 +35,7 @@ public sealed class DoctorVerb : IVerb
             output.WriteLine($"GPU            : none — {probe.UnavailableReason}");
             if (probe.NvrtcVersion is not null) CompileOnly(output);
             output.WriteLine("result         : no CUDA device; the engine runs on the CPU.");
-            return 0;
+            return ExitCodes.Ok;
         }
 
         try
@@ -49,12 +49,12 @@ public sealed class DoctorVerb : IVerb
             var kernelOk = CudaSelfTest.RunScaleKernel(context, output);
             var gemmOk = probe.CublasVersion is null || CudaSelfTest.RunGemm(context, output);
             output.WriteLine($"result         : {(kernelOk && gemmOk ? "OK" : "FAILED")}");
-            return kernelOk && gemmOk ? 0 : 1;
+            return kernelOk && gemmOk ? ExitCodes.Ok : ExitCodes.Failure;
         }
         catch (Exception e) when (e is CudaException or InvalidOperationException or ArgumentException or FormatException)
         {
             output.WriteLine($"result         : FAILED — {e.Message}");
-            return 1;
+            return ExitCodes.Failure;
         }
     }
 

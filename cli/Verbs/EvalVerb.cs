@@ -27,7 +27,7 @@ public sealed class EvalVerb : IVerb
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip malformed lines and missing images, counting them" };
         var command = new Command("eval", """
             Judge a model's style: WR-LogP (how often the stylized caption has a higher mean token log-prob than the
-            factual one, strict >, in percent — the spec's primary reading, a PROPOSAL), Style-Acc (generated captions
+            factual one, strict >, in percent — the project's reading, a PROPOSAL, see docs/objectives.md), Style-Acc (generated captions
             the CLIP-embedding classifier judges stylized) and the classifier's accuracy on reference captions.
             Works on an unaligned model too: the prompt's style instruction is the zero-shot baseline.
 
@@ -35,7 +35,7 @@ public sealed class EvalVerb : IVerb
               engine-cli eval --weights run/merged --data data/test.jsonl --classifier clf/ --clip tiny-clip --json
             """);
         foreach (var o in new Option[] { weights, data, classifier, clip, style, limit, maxNew, records, json, skipBad }) command.Options.Add(o);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var classifierPath = parse.GetValue(classifier);
             var clipPath = parse.GetValue(clip);
@@ -54,7 +54,7 @@ public sealed class EvalVerb : IVerb
             Console.WriteLine($"per-example records: {recordsPath}");
             if (parse.GetValue(json)) Console.WriteLine(StyleEvaluationJson.Summary(s, indented: false));
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 

@@ -18,7 +18,7 @@ public sealed class GenerateVerb : IVerb
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL, Description = "Sampling seed" };
         var command = new Command("generate", "Caption images with a Qwen2.5-VL checkpoint (KV cache; greedy or temperature/top-p).\n\nExample:\n  engine-cli generate --weights tiny-qwen --image cat.png --prompt \"Describe this image in a humorous way.\"");
         foreach (var o in new Option[] { weights, image, prompt, maxNew, temperature, topP, seed }) command.Options.Add(o);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             if (parse.GetValue(maxNew) < 1) throw new UsageException("--max-new-tokens must be at least 1");
             var topPValue = parse.GetValue(topP);
@@ -35,7 +35,7 @@ public sealed class GenerateVerb : IVerb
             };
             foreach (var caption in session.Caption(requests, options)) Console.WriteLine(caption);
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 }

@@ -25,7 +25,7 @@ public sealed class InitTinyVerb : IVerb
         command.Options.Add(model);
         command.Options.Add(seed);
         command.Options.Add(force);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var name = parse.GetValue(model)!;
             if (!Writers.TryGetValue(name, out var write))
@@ -36,7 +36,7 @@ public sealed class InitTinyVerb : IVerb
             write(folder, parse.GetValue(seed), parse.GetValue(force));
             Console.WriteLine($"wrote tiny {name} to {folder}");
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 }

@@ -15,7 +15,7 @@ public sealed class InspectVerb : IVerb
         var command = new Command("inspect", "Show a checkpoint's tensors and check them against the model its config.json names.\n\nExample:\n  engine-cli inspect --weights Qwen2.5-VL-3B-Instruct/");
         command.Options.Add(weights);
         command.Options.Add(all);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var path = parse.GetValue(weights)!;
             using (var checkpoint = SafetensorsCheckpoint.Open(path))
@@ -42,7 +42,7 @@ public sealed class InspectVerb : IVerb
             Console.WriteLine($"unexpected: {unexpected.Count}{List(unexpected)}");
             Console.WriteLine($"shape mismatch: {mismatched.Count}{List(mismatched)}");
             return missing.Count + unexpected.Count + mismatched.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
-        }));
+        });
         return command;
     }
 

@@ -24,7 +24,7 @@ public sealed class KernelsVerb : IVerb
             if (!parse.GetValue(compileAll))
             {
                 foreach (var family in KernelSources.Families) Console.WriteLine(family);
-                return 0;
+                return ExitCodes.Ok;
             }
             IReadOnlyList<string> families = parse.GetValue(only) is { } one ? [one] : KernelSources.Families;
             return CompileAll(families, parse.GetValue(arch)!, parse.GetValue(json));
@@ -34,13 +34,11 @@ public sealed class KernelsVerb : IVerb
 
     private static int CompileAll(IReadOnlyList<string> families, string architecture, bool asJson)
     {
-        try { KernelCompiler.ValidateArchitecture(architecture); }
-        catch (ArgumentException e) { Console.Error.WriteLine(e.Message); return 2; }
+        CliErrors.AsUsage(() => KernelCompiler.ValidateArchitecture(architecture));
         if (!KernelCompiler.IsAvailable)
         {
             NativeLibraries.TryLoad(CudaLibrary.Nvrtc, out _, out var detail);
-            Console.Error.WriteLine($"libnvrtc is not available: {detail}. Install it (Debian: libnvrtc11.2 libnvrtc-builtins11.8).");
-            return 3;
+            throw new InvalidOperationException($"libnvrtc is not available: {detail}. Install it (Debian: libnvrtc11.2 libnvrtc-builtins11.8).");
         }
         var nvrtc = Nvrtc.TryGetVersion()!.ToString();
         var results = new List<object>();
@@ -80,7 +78,7 @@ public sealed class KernelsVerb : IVerb
         {
             Console.WriteLine($"{families.Count} families, {failed} failed, {architecture}, NVRTC {nvrtc}");
         }
-        return failed == 0 ? 0 : 1;
+        return failed == 0 ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
     private static void PrintFamily(KernelCompilation compilation)

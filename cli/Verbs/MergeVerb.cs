@@ -17,17 +17,9 @@ public sealed class MergeVerb : IVerb
         command.Options.Add(output);
         command.SetAction(parse =>
         {
-            try
-            {
-                LoraMerge.Merge(parse.GetValue(weights)!, parse.GetValue(adapter)!, parse.GetValue(output)!);
-                parse.InvocationConfiguration.Output.WriteLine($"merged '{LoraMerge.AdapterFolder(parse.GetValue(adapter)!)}' into '{parse.GetValue(output)}'");
-                return 0;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or InvalidOperationException or KeyNotFoundException)
-            {
-                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+            LoraMerge.Merge(parse.GetValue(weights)!, parse.GetValue(adapter)!, parse.GetValue(output)!);
+            parse.InvocationConfiguration.Output.WriteLine($"merged '{LoraMerge.AdapterFolder(parse.GetValue(adapter)!)}' into '{parse.GetValue(output)}'");
+            return ExitCodes.Ok;
         });
         return command;
     }

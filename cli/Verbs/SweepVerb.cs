@@ -24,30 +24,22 @@ public sealed class SweepVerb : IVerb
         command.SetAction(parse =>
         {
             var output = parse.InvocationConfiguration.Output;
-            try
+            var m = parse.GetValue(method)!.ToLowerInvariant() switch
             {
-                var m = parse.GetValue(method)!.ToLowerInvariant() switch
-                {
-                    "sft" => TrainingMethod.Sft,
-                    "dpo" => TrainingMethod.Dpo,
-                    "simpo" => TrainingMethod.SimPo,
-                    var other => throw new ArgumentException($"--method '{other}': the sweep runs sft, dpo or simpo"),
-                };
-                var percents = parse.GetValue(fractions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                    .Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 100 ? v : throw new ArgumentException($"--fractions: '{p}' is not a percentage in (0, 100]"))
-                    .ToList();
-                var recipe = common.Recipe(parse) with { Method = m, Beta = parse.GetValue(beta), GammaBetaRatio = parse.GetValue(gammaRatio) };
-                if (parse.GetValue(common.Lr) is null)
-                    recipe = recipe with { Trainer = recipe.Trainer with { LearningRate = TrainingRecipe.DefaultLearningRate(m, recipe.Full) } };
-                var rows = SaturationSweep.Run(recipe, percents, recipe.Trainer.OutputDirectory, output);
-                output.WriteLine(File.ReadAllText(Path.Combine(recipe.Trainer.OutputDirectory, "saturation.md")));
-                return rows.Count == percents.Count ? 0 : 1;
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or FormatException or InvalidOperationException or TrainingDivergedException)
-            {
-                parse.InvocationConfiguration.Error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+                "sft" => TrainingMethod.Sft,
+                "dpo" => TrainingMethod.Dpo,
+                "simpo" => TrainingMethod.SimPo,
+                var other => throw new UsageException($"--method '{other}': the sweep runs sft, dpo or simpo"),
+            };
+            var percents = parse.GetValue(fractions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 100 ? v : throw new UsageException($"--fractions: '{p}' is not a percentage in (0, 100]"))
+                .ToList();
+            var recipe = common.Recipe(parse) with { Method = m, Beta = parse.GetValue(beta), GammaBetaRatio = parse.GetValue(gammaRatio) };
+            if (parse.GetValue(common.Lr) is null)
+                recipe = recipe with { Trainer = recipe.Trainer with { LearningRate = TrainingRecipe.DefaultLearningRate(m, recipe.Full) } };
+            var rows = SaturationSweep.Run(recipe, percents, recipe.Trainer.OutputDirectory, output);
+            output.WriteLine(File.ReadAllText(Path.Combine(recipe.Trainer.OutputDirectory, "saturation.md")));
+            return rows.Count == percents.Count ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
     }

@@ -53,9 +53,9 @@ internal sealed class CommonOptions(TrainingMethod method)
             "cosine" => LearningRateDecay.Cosine,
             "linear" => LearningRateDecay.Linear,
             "constant" => LearningRateDecay.Constant,
-            var other => throw new ArgumentException($"--scheduler '{other}': expected cosine, linear or constant"),
+            var other => throw new UsageException($"--scheduler '{other}': expected cosine, linear or constant"),
         };
-        if (parse.GetValue(TrainVision) && !full) throw new ArgumentException("--train-vision needs --full (LoRA adapts the decoder only)");
+        if (parse.GetValue(TrainVision) && !full) throw new UsageException("--train-vision needs --full (LoRA adapts the decoder only)");
         return new TrainingRecipe
         {
             Method = method,
@@ -98,7 +98,7 @@ internal sealed class CommonOptions(TrainingMethod method)
     }
 }
 
-/// <summary>CW-DPO flags; every default is a PROPOSAL (alignment spec §1(b)).</summary>
+/// <summary>CW-DPO flags; every default is a PROPOSAL (docs/objectives.md, "CW-DPO").</summary>
 internal sealed class CoolingFlags
 {
     private readonly Option<string> _stage = new("--stage") { Description = "1 (gentle-negative SFT), 2 (cooling-weighted DPO) or both.", DefaultValueFactory = _ => "both" };
@@ -132,7 +132,7 @@ internal sealed class CoolingFlags
             "1" => CoolingStage.GentleSft,
             "2" => CoolingStage.CoolingDpo,
             "both" => CoolingStage.Both,
-            var other => throw new ArgumentException($"--stage '{other}': expected 1, 2 or both"),
+            var other => throw new UsageException($"--stage '{other}': expected 1, 2 or both"),
         };
         return recipe with
         {

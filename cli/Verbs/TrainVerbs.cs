@@ -60,29 +60,19 @@ internal static class TrainCommand
 
         command.SetAction(parse =>
         {
-            var output = parse.InvocationConfiguration.Output;
-            var error = parse.InvocationConfiguration.Error;
-            try
+            var recipe = o.Recipe(parse) with
             {
-                var recipe = o.Recipe(parse) with
-                {
-                    LabelSmoothing = parse.GetValue(labelSmoothing),
-                    Beta = beta is null ? null : parse.GetValue(beta),
-                    DpoLoss = lossType is null ? DpoLossType.Sigmoid : ParseLossType(parse.GetValue(lossType)!),
-                    GammaBetaRatio = gammaRatio is null ? 0.5 : parse.GetValue(gammaRatio),
-                    SftWeight = sftWeight is null ? 0 : parse.GetValue(sftWeight),
-                };
-                if (cooling is not null) recipe = cooling.Apply(parse, recipe);
-                var result = ShowsProgress(parse.GetValue(o.Quiet), parse.GetValue(o.Json))
-                    ? TrainingProgress.Run(recipe)
-                    : recipe.Run();
-                return Report(result, parse.GetValue(o.Json), parse.GetValue(o.Quiet), output);
-            }
-            catch (Exception e) when (e is IOException or InvalidDataException or ArgumentException or FormatException or InvalidOperationException or KeyNotFoundException or NotSupportedException or TrainingDivergedException)
-            {
-                error.WriteLine($"error: {e.Message}");
-                return 1;
-            }
+                LabelSmoothing = parse.GetValue(labelSmoothing),
+                Beta = beta is null ? null : parse.GetValue(beta),
+                DpoLoss = lossType is null ? DpoLossType.Sigmoid : ParseLossType(parse.GetValue(lossType)!),
+                GammaBetaRatio = gammaRatio is null ? 0.5 : parse.GetValue(gammaRatio),
+                SftWeight = sftWeight is null ? 0 : parse.GetValue(sftWeight),
+            };
+            if (cooling is not null) recipe = cooling.Apply(parse, recipe);
+            var result = ShowsProgress(parse.GetValue(o.Quiet), parse.GetValue(o.Json))
+                ? TrainingProgress.Run(recipe)
+                : recipe.Run();
+            return Report(result, parse.GetValue(o.Json), parse.GetValue(o.Quiet), parse.InvocationConfiguration.Output);
         });
         return command;
     }
@@ -102,7 +92,7 @@ internal static class TrainCommand
         "sigmoid" => DpoLossType.Sigmoid,
         "robust" => DpoLossType.Robust,
         "ipo" => DpoLossType.Ipo,
-        _ => throw new ArgumentException($"--loss-type '{value}': expected sigmoid, robust or ipo"),
+        _ => throw new UsageException($"--loss-type '{value}': expected sigmoid, robust or ipo"),
     };
 
     internal static int Report(TrainingResult result, bool json, bool quiet, TextWriter output)
@@ -120,7 +110,7 @@ internal static class TrainCommand
                 ["seconds"] = result.Seconds,
                 ["run_dir"] = Path.GetFullPath(result.RunDirectory),
             }));
-        return 0;
+        return ExitCodes.Ok;
     }
 
     private static string Fmt(double? value) => value is { } v ? v.ToString("F1", CultureInfo.InvariantCulture) + " %" : "n/a";

@@ -29,7 +29,7 @@ public static class TensorFiles
             if (!file.Contains(name)) throw new KeyNotFoundException($"'{path}' has no tensor '{name}'");
             var loaded = Read(file, name, target.DType, target.Device);
             if (loaded.Shape != target.Shape) throw new InvalidDataException($"'{path}': tensor '{name}' has shape {loaded.Shape}, expected {target.Shape}");
-            target.Backend.CopyInto(target, loaded);
+            target.CopyFrom(loaded);
             loaded.Dispose();
         }
     }

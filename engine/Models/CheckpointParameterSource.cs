@@ -1,5 +1,6 @@
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models;
 

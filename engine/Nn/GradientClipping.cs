@@ -31,7 +31,7 @@ public static class GradientClipping
             TensorScope.Untracked(() =>
             {
                 using var scaled = g * scale;
-                g.Backend.CopyInto(g, scaled);
+                g.CopyFrom(scaled);
                 return 0;
             });
         return norm;

@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Cli;
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Tests.TestSupport;
 
@@ -9,13 +10,18 @@ namespace StyleAlign.Tests.Cli;
 [TestFixture, Category("Unit")]
 public class ModelVerbsTests
 {
+    private TempDirectory _temp = null!;
     private string _dir = null!;
 
     [SetUp]
-    public void SetUp() => _dir = Directory.CreateTempSubdirectory("stylealign-cli-").FullName;
+    public void SetUp()
+    {
+        _temp = new TempDirectory();
+        _dir = _temp.Path;
+    }
 
     [TearDown]
-    public void TearDown() => Directory.Delete(_dir, recursive: true);
+    public void TearDown() => _temp.Dispose();
 
     [Test, Category("Golden")]
     public void ForwardReproducesTheFixtureLogitsThroughTheCli()
@@ -32,6 +38,47 @@ public class ModelVerbsTests
         Assert.That(actual.GetEntry("position_ids").DType, Is.EqualTo(SafetensorsDType.I64));
         for (var i = 0; i < 3; i++)
             Compare.AllClose(actual.ReadAsFloat32($"hidden_states.{i}"), expected.ReadAsFloat32($"hidden_states.{i}"), 1e-4, 1e-4, $"hidden_states.{i}");
+    }
+
+    [Test, Category("Golden")]
+    public void ForwardServesClipFoldersToo()
+    {
+        var fixture = Compare.FixturePath("clip_tiny", "case_forward.safetensors");
+        var output = Path.Combine(_dir, "clip-out.safetensors");
+        Assert.That(CliApp.Run(["forward", "--weights", Compare.FixturePath("clip_tiny"), "--inputs", fixture, "--out", output]), Is.EqualTo(ExitCodes.Ok));
+        using var expected = SafetensorsFile.Open(fixture);
+        using var actual = SafetensorsFile.Open(output);
+        foreach (var name in new[] { "image_embeds", "text_embeds", "logits_per_image" })
+            Compare.AllClose(actual.ReadAsFloat32(name), expected.ReadAsFloat32(name), 1e-4, 1e-4, name);
+    }
+
+    [Test]
+    public void ForwardWarnsAboutInputsNoModelReads()
+    {
+        var fixture = Compare.FixturePath("qwen25vl_tiny", "case2_image_text.safetensors");
+        var (code, output, error) = CliRunner.Run("forward", "--weights", Compare.FixturePath("qwen25vl_tiny"), "--inputs", fixture, "--out", Path.Combine(_dir, "out.safetensors"), "--dtype", "bf16");
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), error);
+        var lines = error.Replace("\r", "").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.All.StartWith("warning: "));
+        Assert.That(lines, Has.Some.Contains("bf16"));
+        Assert.That(lines, Has.Some.EqualTo("warning: input 'labels' is not used by qwen2_5_vl and was ignored"));
+        Assert.That(output, Does.StartWith("wrote logits [1,").Or.StartWith("wrote logits ["));
+    }
+
+    [Test]
+    public void InitRandomWritesAShardedCheckpointThatLoads()
+    {
+        var config = Path.Combine(_dir, "config");
+        Directory.CreateDirectory(config);
+        TinyQwen.Config.Save(config);
+        var folder = Path.Combine(_dir, "random");
+        var (code, output, error) = CliRunner.Run("init-random", "--config", Path.Combine(config, "config.json"), "--out", folder, "--dtype", "f32", "--shard-mb", "1", "--seed", "3");
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), error);
+        Assert.That(output, Does.StartWith("wrote ").And.Contain("shard(s)"));
+        var model = Qwen25VLModel.Load(folder);
+        var expected = ModelWriter.Requests(source => Qwen25VLModel.Create(TinyQwen.Config, source));
+        Assert.That(model.Parameters.All.Select(p => p.Key), Is.EqualTo(expected.Select(r => r.Name)));
+        Assert.That(CliRunner.Run("init-random", "--config", Path.Combine(config, "config.json"), "--out", folder).Code, Is.EqualTo(ExitCodes.Usage), "a non-empty folder needs --force");
     }
 
     [Test]

@@ -4,7 +4,7 @@ using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Vision;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Clip;
 

@@ -2,6 +2,7 @@ using NUnit.Framework;
 using System.Text;
 using StbImageSharp;
 using StyleAlign.Engine.Vision;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Data;
 

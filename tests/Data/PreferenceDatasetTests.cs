@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Vision;
 using StyleAlign.Trainers.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Data;
 

@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using StbImageSharp;
 using StyleAlign.Trainers.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Data;
 

@@ -3,7 +3,7 @@ using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Evaluation;
 

@@ -1,7 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Evaluation;
 
@@ -17,6 +17,19 @@ public sealed class StyleMetricsTests
         Assert.That(WrLogP.Compute([(-0.7, -0.7)]), Is.EqualTo(0.0));
         Assert.That(() => WrLogP.Compute([]), Throws.ArgumentException);
         Assert.That(() => WrLogP.Compute([(double.NaN, -1.0)]), Throws.ArgumentException.With.Message.Contains("NaN"));
+    }
+
+    [Test]
+    public void WrLogPResultGivesTheWinRateAndTheProbesSinceABaseline()
+    {
+        var baseline = new WrLogPResult([-1.0, -2.0], [-1.5, -1.0]);
+        var current = new WrLogPResult([-0.5, -1.0], [-2.0, -2.0]);
+        Assert.That(baseline.WinRate, Is.EqualTo(50.0));
+        Assert.That(current.WinRate, Is.EqualTo(100.0));
+        var (positive, negative, margin) = current.ProbesSince(baseline);
+        Assert.That(positive, Is.EqualTo(0.75).Within(1e-12), "mean of +0.5 and +1.0");
+        Assert.That(negative, Is.EqualTo(-0.75).Within(1e-12), "mean of −0.5 and −1.0");
+        Assert.That(margin, Is.EqualTo(1.5).Within(1e-12));
     }
 
     [Test]

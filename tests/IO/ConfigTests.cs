@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Engine.IO.Config;
 
 namespace StyleAlign.Tests.IO;
@@ -9,9 +10,9 @@ public sealed class ConfigTests
 {
     private static readonly string[] QwenConfigFiles =
     [
-        IoTestFolder.FixturePath("qwen25vl_tiny", "config.json"),
-        IoTestFolder.FixturePath("xcheck", "qwen25vl_tiny.config.v4.57.6.json"),
-        IoTestFolder.FixturePath("xcheck", "qwen25vl_tiny.config.v5.2.0.json"),
+        Compare.FixturePath("qwen25vl_tiny", "config.json"),
+        Compare.FixturePath("xcheck", "qwen25vl_tiny.config.v4.57.6.json"),
+        Compare.FixturePath("xcheck", "qwen25vl_tiny.config.v5.2.0.json"),
     ];
 
     [Test]
@@ -112,7 +113,7 @@ public sealed class ConfigTests
         Assert.That(Qwen25VLConfig.Parse(json, "written"), Is.EqualTo(config));
         Assert.That(json, Does.Contain("\"rope_scaling\"").And.Not.Contain("text_config"));
 
-        using var folder = new IoTestFolder();
+        using var folder = new TempDirectory();
         config.Save(folder.Path);
         Assert.That(HfConfig.ReadModelType(folder.Path), Is.EqualTo("qwen2_5_vl"));
         Assert.That(Qwen25VLConfig.Load(folder.Path), Is.EqualTo(config));
@@ -152,9 +153,9 @@ public sealed class ConfigTests
     {
         ClipConfig[] configs =
         [
-            ClipConfig.Load(IoTestFolder.FixturePath("clip_tiny")),
-            ClipConfig.Load(IoTestFolder.FixturePath("xcheck", "clip_tiny.config.v4.57.6.json")),
-            ClipConfig.Load(IoTestFolder.FixturePath("xcheck", "clip_tiny.config.v5.2.0.json")),
+            ClipConfig.Load(Compare.FixturePath("clip_tiny")),
+            ClipConfig.Load(Compare.FixturePath("xcheck", "clip_tiny.config.v4.57.6.json")),
+            ClipConfig.Load(Compare.FixturePath("xcheck", "clip_tiny.config.v5.2.0.json")),
         ];
         Assert.That(configs[1], Is.EqualTo(configs[0]));
         Assert.That(configs[2], Is.EqualTo(configs[0]));
@@ -176,13 +177,13 @@ public sealed class ConfigTests
             Assert.That(clip.Vision.NumPositions, Is.EqualTo(65));
             Assert.That(clip.Vision.HiddenAct, Is.EqualTo("quick_gelu"));
         });
-        Assert.That(HfConfig.ReadModelType(IoTestFolder.FixturePath("clip_tiny")), Is.EqualTo("clip"));
+        Assert.That(HfConfig.ReadModelType(Compare.FixturePath("clip_tiny")), Is.EqualTo("clip"));
     }
 
     [Test]
     public void ClipToJsonParsesBackEqualAndMissingKeysAreListed()
     {
-        ClipConfig clip = ClipConfig.Load(IoTestFolder.FixturePath("clip_tiny"));
+        ClipConfig clip = ClipConfig.Load(Compare.FixturePath("clip_tiny"));
         Assert.That(ClipConfig.Parse(clip.ToJson(), "written"), Is.EqualTo(clip));
 
         var error = Assert.Throws<HfConfigException>(() => ClipConfig.Parse("""{"projection_dim": 8, "text_config": {}}""", "clip.json"));

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Engine.IO;
 
 namespace StyleAlign.Tests.IO;
@@ -8,7 +9,7 @@ namespace StyleAlign.Tests.IO;
 [Category("Unit")]
 public sealed class FixtureCheckpointTests
 {
-    private static string ModelPath => IoTestFolder.FixturePath("qwen25vl_tiny", "model.safetensors");
+    private static string ModelPath => Compare.FixturePath("qwen25vl_tiny", "model.safetensors");
 
     [Test]
     public void TinyQwenCheckpointHasTheLegacyNamesAndShapes()
@@ -61,7 +62,7 @@ public sealed class FixtureCheckpointTests
     [Test]
     public void RewritingTheFixtureReproducesTheTransformersFileByteForByte()
     {
-        using var folder = new IoTestFolder();
+        using var folder = new TempDirectory();
         string rewritten = folder.File("model.safetensors");
         using (var original = SafetensorsFile.Open(ModelPath))
         {

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Engine.IO;
 
 namespace StyleAlign.Tests.IO;
@@ -7,10 +8,10 @@ namespace StyleAlign.Tests.IO;
 [Category("Unit")]
 public sealed class SafetensorsCorruptionTests
 {
-    private IoTestFolder _folder = null!;
+    private TempDirectory _folder = null!;
 
     [SetUp]
-    public void SetUp() => _folder = new IoTestFolder();
+    public void SetUp() => _folder = new TempDirectory();
 
     [TearDown]
     public void TearDown() => _folder.Dispose();

@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using System.Buffers.Binary;
 using System.Runtime.InteropServices;
 using StyleAlign.Engine.IO;
@@ -9,10 +10,10 @@ namespace StyleAlign.Tests.IO;
 [Category("Unit")]
 public sealed class SafetensorsRoundTripTests
 {
-    private IoTestFolder _folder = null!;
+    private TempDirectory _folder = null!;
 
     [SetUp]
-    public void SetUp() => _folder = new IoTestFolder();
+    public void SetUp() => _folder = new TempDirectory();
 
     [TearDown]
     public void TearDown() => _folder.Dispose();
@@ -232,7 +233,7 @@ public sealed class SafetensorsRoundTripTests
         using (var byFolder = SafetensorsCheckpoint.Open(_folder.Path))
             Assert.That(byFolder.ReadAsFloat32("x"), Is.EqualTo(new[] { 4f }));
 
-        using var other = new IoTestFolder();
+        using var other = new TempDirectory();
         SafetensorsWriter.Write(other.File("adapter.safetensors"), [("y", [1], [5f])]);
         using var single = SafetensorsCheckpoint.Open(other.Path);
         Assert.That(single.ReadAsFloat32("y"), Is.EqualTo(new[] { 5f }));

@@ -1,8 +1,8 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
-using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Tests.Models;
 

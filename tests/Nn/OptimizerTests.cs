@@ -62,11 +62,12 @@ public class OptimizerTests
     [Test]
     public void DecayGroupsSplitMatricesFromVectors()
     {
-        using var layer = new Linear(3, 2, new RandomGenerator(1));
-        var groups = AdamW.DecayGroups(layer.NamedParameters(), 0.05);
-        Assert.That(groups[0].Parameters, Is.EqualTo(new[] { layer.Weight }));
+        using var parameters = new ParameterSet();
+        var (weight, bias) = new ParameterBuilder(new RandomParameterSource(1), parameters).Linear("layer", 3, 2);
+        var groups = AdamW.DecayGroups(parameters.Named, 0.05);
+        Assert.That(groups[0].Parameters, Is.EqualTo(new[] { weight }));
         Assert.That(groups[0].WeightDecay, Is.EqualTo(0.05));
-        Assert.That(groups[1].Parameters, Is.EqualTo(new[] { layer.Bias }));
+        Assert.That(groups[1].Parameters, Is.EqualTo(new[] { bias }));
         Assert.That(groups[1].WeightDecay, Is.EqualTo(0));
     }
 

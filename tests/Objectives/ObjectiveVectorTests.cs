@@ -5,7 +5,7 @@ using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Tests.Objectives;
 
-/// <summary>The worked vectors of alignment spec §2.6: one pair, per-token log-probs as float64 leaves.</summary>
+/// <summary>The worked vectors of docs/objectives.md ("Worked vectors"): one pair, per-token log-probs as float64 leaves.</summary>
 [Category("Unit")]
 public class ObjectiveVectorTests
 {
@@ -111,6 +111,27 @@ public class ObjectiveVectorTests
         var weights = objective.CoolingWeights([-20.0, 0.0]);
         Assert.That(weights[0], Is.EqualTo(0.05), "an off-distribution negative gets w_min");
         Assert.That(weights[1], Is.GreaterThan(0.3).And.LessThanOrEqualTo(1.0));
+    }
+
+    [Test]
+    public void Cooling_temperature_anneals_linearly_with_the_reported_progress()
+    {
+        IObjective objective = new CoolingDpoObjective(new CoolingOptions { Temperature = 1.0, FinalTemperature = 0.25 });
+        var cooling = (CoolingDpoObjective)objective;
+        Assert.That(cooling.Temperature, Is.EqualTo(1.0));
+        objective.SetProgress(0.5);
+        Assert.That(cooling.Temperature, Is.EqualTo(0.625).Within(1e-12));
+        objective.SetProgress(2.0);
+        Assert.That(cooling.Temperature, Is.EqualTo(0.25).Within(1e-12), "progress is clamped to [0, 1]");
+    }
+
+    [Test]
+    public void Micro_batches_weigh_by_what_each_loss_is_a_mean_over()
+    {
+        var size = new MicroBatchSize(Pairs: 3, ChosenTargets: 17);
+        Assert.That(new SftObjective().MicroBatchWeight(size), Is.EqualTo(17), "SFT is a token mean");
+        foreach (var pairMean in new IObjective[] { new DpoObjective(), new SimPoObjective(), new CoolingDpoObjective(new CoolingOptions()), new GentleNegativeSftObjective() })
+            Assert.That(pairMean.MicroBatchWeight(size), Is.EqualTo(3), pairMean.Name);
     }
 
     [Test]

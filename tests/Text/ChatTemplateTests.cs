@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Vision;
 
@@ -9,18 +10,20 @@ namespace StyleAlign.Tests.Text;
 public class ChatTemplateTests
 {
     private string _folder = null!;
+    private TempDirectory _temp = null!;
     private QwenTokenizer _tokenizer = null!;
     private static readonly ImageGrid Grid = new(1, 6, 8); // 48 patches → 12 LLM tokens
 
     [OneTimeSetUp]
     public void Load()
     {
-        _folder = Path.Combine(Path.GetTempPath(), "chat-template-" + Guid.NewGuid().ToString("N"));
+        _temp = new TempDirectory();
+        _folder = _temp.Path;
         _tokenizer = TinyTokenizerTests.WriteAndLoadQwen(_folder);
     }
 
     [OneTimeTearDown]
-    public void Delete() => Directory.Delete(_folder, recursive: true);
+    public void Delete() => _temp.Dispose();
 
     [Test]
     public void ConversationStringMatchesQwenTemplate()

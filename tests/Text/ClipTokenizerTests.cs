@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Engine.IO.Tokenizers;
 
 namespace StyleAlign.Tests.Text;
@@ -8,18 +9,20 @@ namespace StyleAlign.Tests.Text;
 public class ClipTokenizerTests
 {
     private string _folder = null!;
+    private TempDirectory _temp = null!;
     private ClipTokenizer _tokenizer = null!;
 
     [OneTimeSetUp]
     public void WriteTinyVocabulary()
     {
-        _folder = Path.Combine(Path.GetTempPath(), "tiny-clip-" + Guid.NewGuid().ToString("N"));
+        _temp = new TempDirectory();
+        _folder = _temp.Path;
         TinyTokenizers.WriteClip(_folder);
         _tokenizer = ClipTokenizer.Load(_folder);
     }
 
     [OneTimeTearDown]
-    public void Delete() => Directory.Delete(_folder, recursive: true);
+    public void Delete() => _temp.Dispose();
 
     [Test]
     public void LowercasesAndCollapsesWhitespace()

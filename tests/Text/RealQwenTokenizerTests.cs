@@ -1,5 +1,6 @@
 using System.IO.Compression;
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Vision;
 
@@ -12,13 +13,14 @@ public class RealQwenTokenizerTests
 {
     private QwenTokenizer _tokenizer = null!;
     private string _folder = null!;
+    private TempDirectory _temp = null!;
 
     [OneTimeSetUp]
     public void LoadVocabulary()
     {
         string gz = Path.Combine(TestContext.CurrentContext.TestDirectory, "fixtures", "qwen_tokenizer", "tokenizer.json.gz");
-        _folder = Path.Combine(Path.GetTempPath(), "qwen-tokenizer-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_folder);
+        _temp = new TempDirectory();
+        _folder = _temp.Path;
         using (var input = new GZipStream(File.OpenRead(gz), CompressionMode.Decompress))
         using (var output = File.Create(Path.Combine(_folder, "tokenizer.json")))
             input.CopyTo(output);
@@ -26,7 +28,7 @@ public class RealQwenTokenizerTests
     }
 
     [OneTimeTearDown]
-    public void DeleteFolder() => Directory.Delete(_folder, recursive: true);
+    public void DeleteFolder() => _temp.Dispose();
 
     [Test]
     public void DefaultSystemPromptIds()

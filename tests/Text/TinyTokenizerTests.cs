@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Engine.IO.Tokenizers;
 
 namespace StyleAlign.Tests.Text;
@@ -8,16 +9,17 @@ namespace StyleAlign.Tests.Text;
 public class TinyTokenizerTests
 {
     private string _root = null!;
+    private TempDirectory _temp = null!;
 
     [OneTimeSetUp]
     public void CreateRoot()
     {
-        _root = Path.Combine(Path.GetTempPath(), "tiny-tokenizers-" + Guid.NewGuid().ToString("N"));
-        Directory.CreateDirectory(_root);
+        _temp = new TempDirectory();
+        _root = _temp.Path;
     }
 
     [OneTimeTearDown]
-    public void DeleteRoot() => Directory.Delete(_root, recursive: true);
+    public void DeleteRoot() => _temp.Dispose();
 
     internal static QwenTokenizer WriteAndLoadQwen(string folder)
     {

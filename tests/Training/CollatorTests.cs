@@ -1,6 +1,6 @@
 using NUnit.Framework;
 using StyleAlign.Engine.IO.Tokenizers;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Data;
 
 namespace StyleAlign.Tests.Training;

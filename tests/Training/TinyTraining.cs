@@ -2,6 +2,7 @@ using NUnit.Framework;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Vision;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 
@@ -35,4 +36,12 @@ internal static class TinyTraining
         new(QwenTokenizer.Load(modelFolder), QwenImageProcessor.Load(modelFolder), new CollatorOptions { MaxCaptionTokens = maxCaptionTokens });
 
     public static Qwen25VLModel Model(string modelFolder) => Qwen25VLModel.Load(modelFolder);
+
+    /// <summary>A tiny model, its collator and a few humor pairs, all written under <paramref name="temp"/>.</summary>
+    public static (Qwen25VLModel Model, PreferenceCollator Collator, IReadOnlyList<PreferenceExample> Examples) Setup(TempDirectory temp, int examples = 2, int maxCaptionTokens = 8)
+    {
+        var modelDir = WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = WriteData(Path.Combine(temp.Path, "data"), examples, 0);
+        return (Model(modelDir), Collator(modelDir, maxCaptionTokens), PreferenceDataset.Load(train).Examples);
+    }
 }

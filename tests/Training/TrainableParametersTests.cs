@@ -2,7 +2,7 @@ using NUnit.Framework;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models.Qwen25VL;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Lora;
@@ -17,13 +17,6 @@ public class TrainableParametersTests
 {
     private const string Module = "model.layers.1.mlp.down_proj";
 
-    private static (Qwen25VLModel Model, PreferenceCollator Collator, IReadOnlyList<PreferenceExample> Examples) Setup(TempDirectory temp)
-    {
-        var modelDir = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
-        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 0);
-        return (TinyTraining.Model(modelDir), TinyTraining.Collator(modelDir, maxCaptionTokens: 8), PreferenceDataset.Load(train).Examples);
-    }
-
     private static void Backward(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> examples)
     {
         using var scope = TensorScope.Begin();
@@ -36,7 +29,7 @@ public class TrainableParametersTests
     public void Lora_gradients_are_the_chain_rule_of_the_merged_weight_gradient()
     {
         using var temp = new TempDirectory();
-        var (model, collator, examples) = Setup(temp);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         using (var full = new FullParameters(model, trainVision: false, keepReference: false))
             Backward(model, collator, examples);
         var weightGrad = model.Parameters[Module + ".weight"].Grad!.ToDoubleArray();
@@ -45,8 +38,8 @@ public class TrainableParametersTests
 
         var options = new LoraOptions { Rank = 2, Alpha = 6 };
         using var lora = new LoraAdapters(model, options);
+        lora.BeginStep(0);
         Backward(model, collator, examples);
-        lora.CollectGradients();
         var named = lora.Named.ToDictionary(p => p.Name, p => p.Parameter);
         var a = named[LoraAdapters.LoraAName(Module)];
         var b = named[LoraAdapters.LoraBName(Module)];
@@ -70,7 +63,7 @@ public class TrainableParametersTests
     public void Reference_view_restores_the_starting_weights_and_then_the_trained_ones()
     {
         using var temp = new TempDirectory();
-        var (model, collator, examples) = Setup(temp);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         var weight = model.Parameters[Module + ".weight"];
         var start = weight.ToFloatArray();
         using var full = new FullParameters(model, trainVision: false, keepReference: true);
@@ -85,17 +78,17 @@ public class TrainableParametersTests
     }
 
     [Test]
-    public void Lora_dropout_acts_only_while_gradients_are_recorded_and_disposing_merges_the_adapters()
+    public void Lora_dropout_acts_only_while_gradients_are_recorded_and_merging_folds_the_adapters_into_the_weights()
     {
         using var temp = new TempDirectory();
-        var (model, collator, examples) = Setup(temp);
+        var (model, collator, examples) = TinyTraining.Setup(temp);
         var weight = model.Parameters[Module + ".weight"];
         var start = weight.ToDoubleArray();
         var options = new LoraOptions { Rank = 2, Alpha = 4, Dropout = 0.5 };
         var lora = new LoraAdapters(model, options);
         var b = lora.Named.First(p => p.Name == LoraAdapters.LoraBName(Module)).Parameter;
         var a = lora.Named.First(p => p.Name == LoraAdapters.LoraAName(Module)).Parameter;
-        b.Backend.CopyInto(b, Tensor.Full(b.Shape, 0.05));
+        b.CopyFrom(Tensor.Full(b.Shape, 0.05));
         var batch = collator.Collate(examples, includeRejected: true);
 
         double[] Sums(bool recording)
@@ -112,10 +105,34 @@ public class TrainableParametersTests
         Assert.That(Sums(recording: true), Is.Not.EqualTo(eval).Within(1e-6));
         Assert.That(weight.Grad, Is.Null, "the frozen base weight gets no gradient");
 
-        // W ← W + (α/r)·B·A on dispose.
+        // W ← W + (α/r)·B·A, and the merged model alone computes what the adapted one computed.
         var update = (b.MatMul(a) * options.Scale).ToDoubleArray();
-        lora.Dispose();
+        lora.MergeInto(model);
         var merged = weight.ToDoubleArray();
         for (var i = 0; i < merged.Length; i++) Assert.That(merged[i], Is.EqualTo(start[i] + update[i]).Within(1e-6));
+        Assert.That(model.Decoder.Projections.Hook, Is.Null, "merged adapters are detached");
+        Assert.That(Sums(recording: false), Is.EqualTo(eval).Within(1e-4));
+        lora.Dispose();
+        Assert.That(weight.ToDoubleArray(), Is.EqualTo(merged), "disposing merged adapters changes nothing");
+    }
+
+    [Test]
+    public void Disposing_lora_adapters_detaches_them_and_leaves_the_base_weights_alone()
+    {
+        using var temp = new TempDirectory();
+        var (model, collator, examples) = TinyTraining.Setup(temp);
+        var batch = collator.Collate(examples, includeRejected: true);
+        var baseSums = BatchScorer.ScoreValues(model, batch).Sums;
+        var start = model.Parameters[Module + ".weight"].ToFloatArray();
+        var lora = new LoraAdapters(model, new LoraOptions { Rank = 2, Alpha = 4 });
+        var b = lora.Named.First(p => p.Name == LoraAdapters.LoraBName(Module)).Parameter;
+        b.CopyFrom(Tensor.Full(b.Shape, 0.05));
+        Assert.That(BatchScorer.ScoreValues(model, batch).Sums, Is.Not.EqualTo(baseSums).Within(1e-6), "the adapters act while attached");
+
+        lora.Dispose();
+        Assert.That(model.Decoder.Projections.Hook, Is.Null);
+        Assert.That(model.Parameters[Module + ".weight"].ToFloatArray(), Is.EqualTo(start));
+        Assert.That(BatchScorer.ScoreValues(model, batch).Sums, Is.EqualTo(baseSums));
+        Assert.That(() => lora.MergeInto(model), Throws.InvalidOperationException, "disposed adapters have nothing left to merge");
     }
 }

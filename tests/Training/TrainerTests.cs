@@ -1,6 +1,6 @@
 using StyleAlign.Engine.IO;
 using NUnit.Framework;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Lora;
 using StyleAlign.Trainers.Objectives;
@@ -128,6 +128,28 @@ public class TrainerTests
         Assert.That(error.Message, Does.Contain("step 2").And.Contain(error.ExampleIds[0]));
     }
 
+    [Test]
+    public void The_loop_reports_progress_to_the_objective_before_each_step()
+    {
+        var objective = new ProgressRecordingObjective();
+        Run(objective, "progress", Tiny(4));
+        Assert.That(objective.Fractions, Is.EqualTo(new[] { 0.0, 0.25, 0.5, 0.75 }));
+    }
+
+    /// <summary>SimPO that records the progress fractions the loop reports.</summary>
+    private sealed class ProgressRecordingObjective : IObjective
+    {
+        private readonly SimPoObjective _inner = new();
+        public List<double> Fractions { get; } = [];
+        public string Name => "progress";
+        public bool UsesRejected => true;
+        public bool UsesReference => false;
+        public bool UsesVocabMean => false;
+        public double MicroBatchWeight(MicroBatchSize size) => _inner.MicroBatchWeight(size);
+        public void SetProgress(double fraction) => Fractions.Add(fraction);
+        public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums) => _inner.Compute(policy, referenceSums);
+    }
+
     /// <summary>SimPO whose n-th evaluation reports a NaN loss.</summary>
     private sealed class PoisonedObjective(int poisonAtCall) : IObjective
     {
@@ -137,8 +159,7 @@ public class TrainerTests
         public bool UsesRejected => true;
         public bool UsesReference => false;
         public bool UsesVocabMean => false;
-        public IReadOnlyDictionary<string, double> State => _inner.State;
-        public void LoadState(IReadOnlyDictionary<string, double> state) { }
+        public double MicroBatchWeight(MicroBatchSize size) => _inner.MicroBatchWeight(size);
 
         public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
         {

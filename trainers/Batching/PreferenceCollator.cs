@@ -1,5 +1,6 @@
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Vision;
 using StyleAlign.Trainers.Data;
 
@@ -15,7 +16,8 @@ public sealed record CollatorOptions
 }
 
 /// <summary>
-/// Builds training rows TRL-style (alignment spec §4.1–§4.4, model spec §5.4–§5.5): the prompt (chat template with
+/// Builds training rows TRL-style (docs/objectives.md, "Rows, targets and per-row statistics"; docs/models.md, "Chat
+/// template and targets"): the prompt (chat template with
 /// the image's expanded pads, ending at &lt;|im_start|&gt;assistant\n) is tokenized once per example, each caption
 /// separately, then ids = prompt + caption + &lt;|im_end|&gt; + "\n". Targets are the caption tokens and
 /// &lt;|im_end|&gt;; the newline and the prompt never are. Decoded and processed images are cached per path.
@@ -41,6 +43,8 @@ public sealed class PreferenceCollator
 
     public QwenTokenizer Tokenizer => _tokenizer;
 
+    public QwenImageProcessor Processor => _processor;
+
     /// <summary>The processed pixels of an image (decoded and resized once).</summary>
     public QwenPixels Pixels(string imagePath)
     {
@@ -49,6 +53,9 @@ public sealed class PreferenceCollator
         _pixels[imagePath] = processed;
         return processed;
     }
+
+    /// <summary>What a caption generator needs to caption an example: its processed image and its instruction.</summary>
+    public CaptionRequest CaptionRequest(PreferenceExample example) => new(Pixels(example.ImagePath), example.Prompt);
 
     /// <summary>The generation prompt ids of an example (image pads expanded).</summary>
     public int[] PromptIds(PreferenceExample example) =>

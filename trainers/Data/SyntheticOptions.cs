@@ -19,10 +19,10 @@ public sealed record SyntheticOptions
 
     public void Validate()
     {
-        if (TrainCount < 1) throw new ArgumentOutOfRangeException(nameof(TrainCount), TrainCount, "need at least one training image");
-        if (ValidationCount < 0) throw new ArgumentOutOfRangeException(nameof(ValidationCount), ValidationCount, "must not be negative");
-        if (TestCount < 0) throw new ArgumentOutOfRangeException(nameof(TestCount), TestCount, "must not be negative");
-        if (ImageSize is < 16 or > 1024) throw new ArgumentOutOfRangeException(nameof(ImageSize), ImageSize, "expected 16..1024 px");
+        if (TrainCount < 1) throw new ArgumentOutOfRangeException(nameof(TrainCount), $"TrainCount {TrainCount}: need at least one training image");
+        if (ValidationCount < 0) throw new ArgumentOutOfRangeException(nameof(ValidationCount), $"ValidationCount {ValidationCount} must not be negative");
+        if (TestCount < 0) throw new ArgumentOutOfRangeException(nameof(TestCount), $"TestCount {TestCount} must not be negative");
+        if (ImageSize is < 16 or > 1024) throw new ArgumentOutOfRangeException(nameof(ImageSize), $"ImageSize {ImageSize} px: expected 16..1024 px");
         if (Styles.Count == 0) throw new ArgumentException("at least one style is required", nameof(Styles));
         foreach (string style in Styles)
         {

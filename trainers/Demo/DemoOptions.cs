@@ -24,7 +24,7 @@ public sealed record DemoOptions
     public int BatchSize { get; init; } = 8;
 
     /// <summary>Full fine-tuning peak learning rates for the tiny model (it has 190 k parameters and starts random, so
-    /// it needs rates far above the spec's 7B-scale values).</summary>
+    /// it needs rates far above the full fine-tuning defaults, which suit 7B-scale models; docs/objectives.md).</summary>
     public double WarmupLearningRate { get; init; } = 3e-3;
     public double PreferenceLearningRate { get; init; } = 1e-3;
 

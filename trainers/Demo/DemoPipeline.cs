@@ -63,7 +63,7 @@ public static class DemoPipeline
         var warmup = Recipe(TrainingMethod.Sft, baseModel, options);
         using (var trainables = new FullParameters(model, trainVision: false, keepReference: false))
             new Trainer(model, trainables, warmup.Objective(), collator, TrainerSettings(Dir("sft"), options.WarmupSteps, options.WarmupLearningRate, options)).Train(factual);
-        var afterWarmup = WinRateEvaluator.Evaluate(model, collator, test, options.BatchSize).WinRate;
+        var afterWarmup = WrLogP.Evaluate(model, collator, test, options.BatchSize).WinRate;
 
         phase($"{MethodName(options.Method)} toward {options.Style} ({options.PreferenceSteps} steps)");
         var preference = Recipe(options.Method, baseModel, options);
@@ -167,7 +167,7 @@ internal static class DemoReport
         sb.AppendLine(c, $"| Style-Acc (generated captions judged {o.Style}, %) | {r.StyleAccBefore:F1} | — | {r.StyleAccAfter:F1} |");
         sb.AppendLine(c, $"| classifier ceiling on reference captions (%) | {r.ClassifierCeiling:F1} | | |");
         sb.AppendLine();
-        sb.AppendLine("WR-LogP follows the spec's primary reading (a PROPOSAL): mean token log-prob of the stylized caption vs the factual one, strict >.");
+        sb.AppendLine("WR-LogP is the project's primary reading (a PROPOSAL, see docs/objectives.md): mean token log-prob of the stylized caption vs the factual one, strict >.");
         sb.AppendLine();
         sb.AppendLine("## Sample captions after training");
         foreach (var s in r.SampleCaptions) sb.AppendLine(c, $"- {s}");

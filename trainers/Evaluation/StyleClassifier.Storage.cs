@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Models;
 
 namespace StyleAlign.Trainers.Evaluation;
 
@@ -22,7 +23,7 @@ public sealed partial class StyleClassifier
     {
         Directory.CreateDirectory(folder);
         SafetensorsWriter.Write(Path.Combine(folder, WeightsFileName),
-            Network.NamedParameters().Select(p => (p.Name, p.Parameter.Shape.ToArray().Select(d => (long)d).ToArray(), p.Parameter.ToFloatArray())),
+            Network.Parameters.All.Select(p => (p.Key, p.Value.Shape.ToArray().Select(d => (long)d).ToArray(), p.Value.ToFloatArray())),
             new Dictionary<string, string> { ["format"] = "pt", ["style"] = Info.Style, ["clip_sha256"] = Info.Clip.WeightsSha256 });
         var a = Info.Architecture;
         var json = new InfoJson(FormatVersion, new ClipJson(Info.Clip.Name, Info.Clip.WeightsSha256), Info.Style,
@@ -55,15 +56,21 @@ public sealed partial class StyleClassifier
             throw new InvalidDataException($"{infoPath}: architecture {json.Architecture.Kind}/{json.Architecture.Activation} is not the relu MLP this build implements");
         var architecture = new StyleClassifierArchitecture(json.Architecture.EmbeddingDim, json.Architecture.HiddenSize, json.Architecture.Layers, json.Architecture.Dropout);
 
-        Dictionary<string, float[]> weights;
+        StyleClassifierNetwork network;
         using (var file = SafetensorsFile.Open(weightsPath))
         {
-            var expected = architecture.LayerShapes.SelectMany((s, i) => new[] { $"layers.{i}.weight", $"layers.{i}.bias" }).ToHashSet(StringComparer.Ordinal);
-            var unexpected = file.Entries.Keys.Where(k => !expected.Contains(k)).Order().ToList();
-            if (unexpected.Count > 0) throw new InvalidDataException($"{weightsPath}: unexpected tensors {string.Join(", ", unexpected)} for a {architecture.Layers}-layer classifier");
-            weights = file.Entries.Keys.ToDictionary(k => k, file.ReadAsFloat32, StringComparer.Ordinal);
+            var source = new CheckpointParameterSource(file, $"'{weightsPath}' (a {architecture.Layers}-layer classifier by {infoPath})");
+            network = new StyleClassifierNetwork(architecture, source);
+            try
+            {
+                source.Finish();
+            }
+            catch
+            {
+                network.Dispose();
+                throw;
+            }
         }
-        var network = new StyleClassifierNetwork(architecture, weights);
         var info = new StyleClassifierInfo(new ClipIdentity(json.Clip.Name, json.Clip.Sha256), json.Style, architecture,
             json.ValidationAccuracy, json.ValidationLoss, json.BestEpoch, json.EpochsRun, json.TrainingExamples, json.ValidationExamples);
         return new StyleClassifier(network, info);

@@ -36,7 +36,7 @@ public sealed record StyleClassifierInfo(
     int ValidationExamples);
 
 /// <summary>
-/// Binary style classifier on frozen CLIP embeddings (alignment spec §1(a), PROPOSAL): [ê_img ; ê_txt] → MLP → logit,
+/// Binary style classifier on frozen CLIP embeddings (a PROPOSAL, docs/objectives.md, "Style-Acc"): [ê_img ; ê_txt] → MLP → logit,
 /// BCE-with-logits, AdamW, early stopping on validation (best epoch by accuracy, ties by loss).
 /// </summary>
 public sealed partial class StyleClassifier : IDisposable
@@ -73,9 +73,26 @@ public sealed partial class StyleClassifier : IDisposable
 
         var architecture = new StyleClassifierArchitecture(dim, options.HiddenSize, options.Layers, options.Dropout);
         var rng = new RandomGenerator(options.Seed);
-        using var network = new StyleClassifierNetwork(architecture, rng);
-        using var optimizer = new AdamW(AdamW.DecayGroups(network.NamedParameters(), options.WeightDecay), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
+        var network = new StyleClassifierNetwork(architecture, new RandomParameterSource(rng));
+        try
+        {
+            var (best, epochsRun) = Fit(network, training, validation, rng, options, log);
+            var info = new StyleClassifierInfo(clip, style, architecture, best.Accuracy, best.Loss, best.Epoch, epochsRun, training.Count, validation.Count);
+            return new StyleClassifier(network, info);
+        }
+        catch
+        {
+            network.Dispose();
+            throw;
+        }
+    }
 
+    /// <summary>Epochs of AdamW with early stopping; leaves the best epoch's weights in the network.</summary>
+    private static ((double Accuracy, double Loss, int Epoch) Best, int EpochsRun) Fit(
+        StyleClassifierNetwork network, IReadOnlyList<LabeledEmbedding> training, IReadOnlyList<LabeledEmbedding> validation,
+        RandomGenerator rng, StyleClassifierTrainingOptions options, Action<string>? log)
+    {
+        using var optimizer = new AdamW(AdamW.DecayGroups(network.Parameters.Named, options.WeightDecay), new AdamWOptions(options.LearningRate, WeightDecay: options.WeightDecay));
         var best = (Accuracy: -1.0, Loss: double.PositiveInfinity, Epoch: 0, Weights: network.Snapshot());
         var epochsRun = 0;
         ulong step = 0;
@@ -100,13 +117,35 @@ public sealed partial class StyleClassifier : IDisposable
             var (accuracy, validationLoss) = Measure(network, validation);
             log?.Invoke($"epoch {epoch}: train loss {lossSum / training.Count:F4}, validation loss {validationLoss:F4}, accuracy {accuracy:P1}");
             if (accuracy > best.Accuracy || (accuracy == best.Accuracy && validationLoss < best.Loss))
+            {
+                Free(best.Weights);
                 best = (accuracy, validationLoss, epoch, network.Snapshot());
+            }
             else if (epoch - best.Epoch >= options.Patience)
+            {
                 break;
+            }
         }
+        network.Restore(best.Weights);
+        Free(best.Weights);
+        return ((best.Accuracy, best.Loss, best.Epoch), epochsRun);
 
-        var info = new StyleClassifierInfo(clip, style, architecture, best.Accuracy, best.Loss, best.Epoch, epochsRun, training.Count, validation.Count);
-        return new StyleClassifier(new StyleClassifierNetwork(architecture, best.Weights), info);
+        static void Free(Dictionary<string, Tensor> weights)
+        {
+            foreach (var t in weights.Values) t.Dispose();
+        }
+    }
+
+    /// <summary>
+    /// Splits examples for training without a validation file: a tenth (at least one) is held out for early
+    /// stopping, chosen by a permutation seeded like the training; the rest keep their order.
+    /// </summary>
+    public static (IReadOnlyList<T> Training, IReadOnlyList<T> Validation) HoldOut<T>(IReadOnlyList<T> examples, ulong seed)
+    {
+        if (examples.Count < 2) throw new ArgumentException($"{examples.Count} example cannot be split into training and validation");
+        var order = new RandomGenerator(seed).Permutation(examples.Count);
+        var held = Math.Max(1, examples.Count / 10);
+        return (order.Skip(held).Order().Select(i => examples[i]).ToList(), order.Take(held).Select(i => examples[i]).ToList());
     }
 
     /// <summary>σ(logit) for every (image, text) embedding pair.</summary>

@@ -1,3 +1,5 @@
+using System.Globalization;
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Nn;
 
@@ -21,47 +23,43 @@ public sealed record StyleClassifierArchitecture(int EmbeddingDim, int HiddenSiz
         Enumerable.Range(0, Layers).Select(i => (i == Layers - 1 ? 1 : HiddenSize, i == 0 ? InputDim : HiddenSize)).ToList();
 }
 
-/// <summary>The classifier MLP; parameters are named "layers.{i}.weight" / "layers.{i}.bias".</summary>
-public sealed class StyleClassifierNetwork : Module
+/// <summary>
+/// The classifier MLP, built through the engine's parameter system; parameters are named "layers.{i}.weight" /
+/// "layers.{i}.bias". Disposing it frees them.
+/// </summary>
+public sealed class StyleClassifierNetwork : IDisposable
 {
     private readonly List<(Tensor Weight, Tensor Bias)> _layers = [];
 
-    /// <summary>Fresh weights, U(−1/√in, 1/√in) like torch.nn.Linear.</summary>
-    public StyleClassifierNetwork(StyleClassifierArchitecture architecture, RandomGenerator rng)
-        : this(architecture, (name, shape, fanIn) =>
-        {
-            var bound = 1.0 / Math.Sqrt(fanIn);
-            return Tensor.Rand(shape, rng, -bound, bound);
-        })
-    {
-    }
-
-    /// <summary>Given weights by parameter name.</summary>
-    public StyleClassifierNetwork(StyleClassifierArchitecture architecture, IReadOnlyDictionary<string, float[]> weights)
-        : this(architecture, (name, shape, _) =>
-        {
-            if (!weights.TryGetValue(name, out var values)) throw new InvalidDataException($"classifier weights lack '{name}' {shape}");
-            if (values.Length != shape.NumElements) throw new InvalidDataException($"classifier weight '{name}' has {values.Length} values, expected {shape.NumElements} for {shape}");
-            return Tensor.FromFloats(values, shape);
-        })
-    {
-    }
-
-    private StyleClassifierNetwork(StyleClassifierArchitecture architecture, Func<string, Shape, int, Tensor> create)
+    /// <param name="source">
+    /// where the weights come from: a <see cref="RandomParameterSource"/> for fresh ones (torch.nn.Linear's U(±1/√in)),
+    /// a checkpoint source for stored ones
+    /// </param>
+    public StyleClassifierNetwork(StyleClassifierArchitecture architecture, IParameterSource source)
     {
         architecture.Validate();
         Architecture = architecture;
+        var layers = new ParameterBuilder(source, Parameters).Scope("layers");
         var shapes = architecture.LayerShapes;
         for (var i = 0; i < shapes.Count; i++)
         {
             var (outDim, inDim) = shapes[i];
-            var weight = RegisterParameter($"layers.{i}.weight", TensorScope.Untracked(() => create($"layers.{i}.weight", new Shape(outDim, inDim), inDim)));
-            var bias = RegisterParameter($"layers.{i}.bias", TensorScope.Untracked(() => create($"layers.{i}.bias", new Shape(outDim), inDim)));
-            _layers.Add((weight, bias));
+            var (weight, bias) = layers.Linear(i.ToString(CultureInfo.InvariantCulture), inDim, outDim);
+            _layers.Add((weight, bias!));
         }
+        foreach (var (_, p) in Parameters.All) p.RequiresGrad = true;
     }
 
     public StyleClassifierArchitecture Architecture { get; }
+
+    public ParameterSet Parameters { get; } = new();
+
+    /// <summary>True while training (dropout active), false after <see cref="Eval"/>.</summary>
+    public bool IsTraining { get; private set; } = true;
+
+    public void Train() => IsTraining = true;
+
+    public void Eval() => IsTraining = false;
 
     /// <param name="inputs">[N, 2·d] concatenated normalized embeddings</param>
     /// <param name="dropoutSeed">varies the dropout mask per step; ignored in eval mode</param>
@@ -82,6 +80,15 @@ public sealed class StyleClassifierNetwork : Module
     public static Tensor BinaryCrossEntropyWithLogits(Tensor logits, Tensor labels) =>
         (logits.Relu() + ((-logits.Abs()).Exp() + 1).Log() - labels * logits).Mean();
 
-    /// <summary>Current weights by parameter name (copies).</summary>
-    public Dictionary<string, float[]> Snapshot() => NamedParameters().ToDictionary(p => p.Name, p => p.Parameter.ToFloatArray(), StringComparer.Ordinal);
+    /// <summary>Copies of the current weights by parameter name, for <see cref="Restore"/>.</summary>
+    public Dictionary<string, Tensor> Snapshot() =>
+        Parameters.All.ToDictionary(p => p.Key, p => TensorScope.Untracked(() => p.Value.Contiguous().Clone()), StringComparer.Ordinal);
+
+    /// <summary>Writes a <see cref="Snapshot"/> back into the weights, in place.</summary>
+    public void Restore(IReadOnlyDictionary<string, Tensor> snapshot)
+    {
+        foreach (var (name, p) in Parameters.All) p.CopyFrom(snapshot[name]);
+    }
+
+    public void Dispose() => Parameters.Dispose();
 }

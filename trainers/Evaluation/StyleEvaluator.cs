@@ -100,7 +100,7 @@ public static class StyleEvaluator
             ex.Id, ex.Style,
             scored[i]?.Stylized.Mean, scored[i]?.Stylized.Sum, scored[i]?.Stylized.Tokens,
             scored[i]?.Factual.Mean, scored[i]?.Factual.Sum, scored[i]?.Factual.Tokens,
-            scored[i] is { } s ? s.Stylized.Mean > s.Factual.Mean : null,
+            scored[i] is { } s ? WrLogP.StylizedWins(s.Stylized.Mean, s.Factual.Mean) : null,
             generated[i], generatedProbability[i], stylizedProbability[i], factualProbability[i])).ToList();
         return new StyleEvaluationResult(records, Summarize(records, scorer is not null, generator is not null, classifier is not null));
     }

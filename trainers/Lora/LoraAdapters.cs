@@ -10,7 +10,7 @@ namespace StyleAlign.Trainers.Lora;
 
 /// <summary>
 /// LoRA settings. Defaults: rank 16, alpha 32 (scale 2), no dropout, all seven decoder projections — the common
-/// PEFT recipe for small VLMs; with LoRA the learning rate is about 10× the full fine-tuning one (alignment spec §1(a)).
+/// PEFT recipe for small VLMs; with LoRA the learning rate is about 10× the full fine-tuning one (docs/objectives.md, "Learning rates").
 /// </summary>
 public sealed record LoraOptions
 {
@@ -29,8 +29,9 @@ public sealed record LoraOptions
 /// LoRA on the decoder's projections through the model's projection hook: y = x·Wᵀ + b + (α/r)·(dropout(x)·Aᵀ)·Bᵀ.
 /// The base weight W stays frozen (no gradient is ever formed for it); gradients land on A and B directly.
 /// A is Kaiming-uniform as in PEFT (U(±1/√in)), B starts at zero so step 0 equals the base model. Dropout masks are
-/// keyed by (seed, optimizer step, module), so a run without dropout resumes bit for bit. Disposing the adapters
-/// merges them: W ← W + (α/r)·B·A.
+/// keyed by (seed, optimizer step, module), so a resumed run draws the masks the uninterrupted one drew.
+/// <see cref="MergeInto"/> folds the adapters into the base weights (W ← W + (α/r)·B·A); disposing only detaches
+/// and frees them, leaving the base weights as they were.
 /// </summary>
 public sealed class LoraAdapters : ITrainableParameters
 {
@@ -80,13 +81,8 @@ public sealed class LoraAdapters : ITrainableParameters
 
     public bool Decays(string name, Tensor parameter) => true;
 
-    /// <summary>The adapters act through the hook; nothing needs installing.</summary>
-    public void Install()
-    {
-    }
-
-    /// <summary>Gradients already sit on A and B; this marks the end of an optimizer step for the dropout keys.</summary>
-    public void CollectGradients() => _step++;
+    /// <summary>Keys the dropout masks of this step's forward passes.</summary>
+    public void BeginStep(int step) => _step = step;
 
     public IDisposable UseReference()
     {
@@ -131,27 +127,46 @@ public sealed class LoraAdapters : ITrainableParameters
         StyleAlign.Engine.IO.AtomicFile.WriteAllText(Path.Combine(folder, "adapter_config.json"), JsonSerializer.Serialize(config, new JsonSerializerOptions { WriteIndented = true }));
     }
 
-    public void Load(string folder)
-    {
-        TensorFiles.ReadInto(Path.Combine(folder, "adapter_model.safetensors"), _named);
-        Install();
-    }
+    public void Load(string folder) => TensorFiles.ReadInto(Path.Combine(folder, "adapter_model.safetensors"), _named);
 
-    /// <summary>Detaches the hook and merges the adapters into the base weights: W ← W + (α/r)·B·A.</summary>
-    public void Dispose()
+    /// <summary>
+    /// Folds the adapters into the base weights they adapt, W ← W + (α/r)·B·A, and detaches them: the model alone
+    /// then computes what it computed with the adapters. The adapters are spent afterwards (dispose them).
+    /// </summary>
+    public void MergeInto(Qwen25VLModel model)
     {
-        if (_model.Decoder.Projections.Hook == Project) _model.Decoder.Projections.Hook = null;
+        if (!ReferenceEquals(model, _model)) throw new ArgumentException("these LoRA adapters are attached to another model", nameof(model));
+        if (_adapters.Count == 0) throw new InvalidOperationException("the LoRA adapters were already merged or disposed");
+        Detach();
         foreach (var adapter in _adapters.Values)
-        {
             TensorScope.Untracked(() =>
             {
                 using var noGrad = GradMode.NoGrad();
                 using var product = adapter.B.MatMul(adapter.A);
                 using var scaled = product * Options.Scale;
                 using var merged = adapter.Weight + scaled;
-                adapter.Weight.Backend.CopyInto(adapter.Weight, merged);
+                adapter.Weight.CopyFrom(merged);
                 return 0;
             });
+        Release();
+    }
+
+    /// <summary>Detaches the adapters and frees them; the base weights stay as they are.</summary>
+    public void Dispose()
+    {
+        Detach();
+        Release();
+    }
+
+    private void Detach()
+    {
+        if (_model.Decoder.Projections.Hook == Project) _model.Decoder.Projections.Hook = null;
+    }
+
+    private void Release()
+    {
+        foreach (var adapter in _adapters.Values)
+        {
             adapter.A.Grad?.Dispose();
             adapter.B.Grad?.Dispose();
             adapter.A.Dispose();

@@ -44,7 +44,10 @@ public static class LoraMerge
         var adapterFolder = AdapterFolder(runOrAdapter);
         var model = Qwen25VLModel.Load(baseWeights);
         using (var adapters = new LoraAdapters(model, ReadOptions(adapterFolder)))
+        {
             adapters.Load(adapterFolder);
+            adapters.MergeInto(model);
+        }
         var final = Path.GetFullPath(outputFolder);
         if (Directory.Exists(final) && Directory.EnumerateFileSystemEntries(final).Any())
             throw new IOException($"output folder '{outputFolder}' is not empty");

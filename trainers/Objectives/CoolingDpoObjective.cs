@@ -2,7 +2,7 @@ using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Trainers.Objectives;
 
-/// <summary>Settings of CW-DPO stage 2. Every constant is a [PROPOSAL] (alignment spec §1(b)); the paper's are unknown.</summary>
+/// <summary>Settings of CW-DPO stage 2. Every constant is a PROPOSAL (docs/objectives.md, "CW-DPO"); the paper's are unknown.</summary>
 public sealed record CoolingOptions
 {
     public double Beta { get; init; } = 0.1;
@@ -34,6 +34,8 @@ public sealed class CoolingDpoObjective(CoolingOptions options) : IObjective
 
     /// <summary>The current temperature, annealed by <see cref="SetProgress"/> when a final temperature is set.</summary>
     public double Temperature => Options.FinalTemperature is { } end ? Options.Temperature + (end - Options.Temperature) * _progress : Options.Temperature;
+
+    public double MicroBatchWeight(MicroBatchSize size) => size.Pairs;
 
     public IReadOnlyDictionary<string, double> State => new Dictionary<string, double> { ["tau"] = _tau };
 

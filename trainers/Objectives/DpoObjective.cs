@@ -11,7 +11,7 @@ public enum DpoLossType
 }
 
 /// <summary>
-/// DPO on sequence sums (alignment spec §2.2): h = (S_c − R_c) − (S_r − R_r); sigmoid: −(1−ε)logσ(βh) − ε·logσ(−βh);
+/// DPO on sequence sums (docs/objectives.md, "DPO family"): h = (S_c − R_c) − (S_r − R_r); sigmoid: −(1−ε)logσ(βh) − ε·logσ(−βh);
 /// robust: [−(1−ε)logσ(βh) + ε·logσ(−βh)]/(1−2ε); IPO: (h̄ − 1/(2β))² with length-normalized log-ratios. Mean over pairs.
 /// </summary>
 public sealed class DpoObjective : IObjective
@@ -32,11 +32,7 @@ public sealed class DpoObjective : IObjective
     public bool UsesRejected => true;
     public bool UsesReference => true;
     public bool UsesVocabMean => false;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
+    public double MicroBatchWeight(MicroBatchSize size) => size.Pairs;
 
     public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
     {

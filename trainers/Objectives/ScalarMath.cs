@@ -2,7 +2,7 @@ using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Trainers.Objectives;
 
-/// <summary>Numerically stable pieces of the loss graphs (alignment spec §2.0), evaluated in float64.</summary>
+/// <summary>Numerically stable pieces of the loss graphs (docs/objectives.md), evaluated in float64.</summary>
 public static class ScalarMath
 {
     private const double Huge = 1e300;

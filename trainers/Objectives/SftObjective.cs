@@ -3,7 +3,7 @@ using StyleAlign.Engine.Core;
 namespace StyleAlign.Trainers.Objectives;
 
 /// <summary>
-/// Completion-only SFT (alignment spec §2.1): token-mean over the batch of −(1−ε)·ℓ_t − ε·mean_v log p_t(v).
+/// Completion-only SFT (docs/objectives.md, "SFT"): token-mean over the batch of −(1−ε)·ℓ_t − ε·mean_v log p_t(v).
 /// Rows are the chosen captions only.
 /// </summary>
 public sealed class SftObjective : IObjective
@@ -19,11 +19,8 @@ public sealed class SftObjective : IObjective
     public bool UsesRejected => false;
     public bool UsesReference => false;
     public bool UsesVocabMean => LabelSmoothing > 0;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
+    /// <summary>A token mean: micro-batches weigh by their target tokens (TRL's num_items_in_batch).</summary>
+    public double MicroBatchWeight(MicroBatchSize size) => size.ChosenTargets;
 
     public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
     {
@@ -51,49 +48,5 @@ public sealed class SftObjective : IObjective
             perRow = perRow - ScalarMath.Wide(vocabMean).Narrow(0, start, count) * labelSmoothing;
         }
         return perRow.Sum() / tokens;
-    }
-}
-
-/// <summary>
-/// CW-DPO stage 1 [PROPOSAL, alignment spec §1(b)]: CEε(y⁺) + λ_g·CEε(y⁻), each a label-smoothed token mean over its
-/// half of a [chosen…; rejected…] batch. Negatives are imitated with a small weight, never pushed down.
-/// </summary>
-public sealed class GentleNegativeSftObjective : IObjective
-{
-    public GentleNegativeSftObjective(double labelSmoothing = 0.1, double negativeWeight = 0.1)
-    {
-        if (labelSmoothing is < 0 or >= 1) throw new ArgumentOutOfRangeException(nameof(labelSmoothing), $"label smoothing {labelSmoothing} must lie in [0, 1)");
-        if (negativeWeight < 0) throw new ArgumentOutOfRangeException(nameof(negativeWeight), $"negative weight {negativeWeight} must not be negative");
-        LabelSmoothing = labelSmoothing;
-        NegativeWeight = negativeWeight;
-    }
-
-    public double LabelSmoothing { get; }
-    public double NegativeWeight { get; }
-    public string Name => "cwdpo-stage1";
-    public bool UsesRejected => true;
-    public bool UsesReference => false;
-    public bool UsesVocabMean => LabelSmoothing > 0;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
-
-    public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
-    {
-        var rows = new PairRows(policy, null, needReference: false);
-        var positive = SftObjective.SmoothedTokenMean(policy, 0, rows.Pairs, LabelSmoothing);
-        var negative = SftObjective.SmoothedTokenMean(policy, rows.Pairs, rows.Pairs, LabelSmoothing);
-        var loss = positive + negative * NegativeWeight;
-        var metrics = new Dictionary<string, double>
-        {
-            ["loss"] = loss.Item(),
-            ["ce/positive"] = positive.Item(),
-            ["ce/negative"] = negative.Item(),
-            ["logps/chosen"] = rows.ChosenAverages.Average(),
-            ["logps/rejected"] = rows.RejectedAverages.Average(),
-        };
-        return new ObjectiveOutput(loss, metrics);
     }
 }

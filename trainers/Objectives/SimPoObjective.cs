@@ -3,7 +3,7 @@ using StyleAlign.Engine.Core;
 namespace StyleAlign.Trainers.Objectives;
 
 /// <summary>
-/// SimPO (alignment spec §2.3): z = β·(A_c − A_r) − γ with γ = gamma_beta_ratio·β, loss −(1−ε)logσ(z) − ε·logσ(−z)
+/// SimPO (docs/objectives.md, "SimPO"): z = β·(A_c − A_r) − γ with γ = gamma_beta_ratio·β, loss −(1−ε)logσ(z) − ε·logσ(−z)
 /// averaged over pairs, plus an optional sft_weight · token-mean NLL of the chosen captions. Rewards are β·A (γ not included).
 /// </summary>
 public sealed class SimPoObjective : IObjective
@@ -28,11 +28,7 @@ public sealed class SimPoObjective : IObjective
     public bool UsesRejected => true;
     public bool UsesReference => false;
     public bool UsesVocabMean => false;
-    public IReadOnlyDictionary<string, double> State => new Dictionary<string, double>();
-
-    public void LoadState(IReadOnlyDictionary<string, double> state)
-    {
-    }
+    public double MicroBatchWeight(MicroBatchSize size) => size.Pairs;
 
     public ObjectiveOutput Compute(RowLogProbs policy, double[]? referenceSums)
     {

@@ -10,7 +10,7 @@ namespace StyleAlign.Trainers.Training;
 
 /// <summary>
 /// Per-row completion log-probs of a batch: the full multimodal forward to the final hidden states, then only the
-/// completion target positions reach the LM head through the fused selective log-softmax (alignment spec §3.4).
+/// completion target positions reach the LM head through the fused linear + log-prob op, so no [N, V] logits are held.
 /// </summary>
 public static class BatchScorer
 {

@@ -1,4 +1,5 @@
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models.Qwen25VL;
 
@@ -12,9 +13,11 @@ public sealed class FullParameters : ITrainableParameters
 {
     private readonly List<(string Name, Tensor Parameter)> _named;
     private readonly List<Tensor>? _reference;
+    private readonly Qwen25VLModel _model;
 
     public FullParameters(Qwen25VLModel model, bool trainVision, bool keepReference)
     {
+        _model = model;
         _named = model.Parameters.All
             .Where(p => trainVision || !p.Key.StartsWith("visual.", StringComparison.Ordinal))
             .Select(p => (p.Key, p.Value)).ToList();
@@ -27,24 +30,27 @@ public sealed class FullParameters : ITrainableParameters
 
     public bool Decays(string name, Tensor parameter) => parameter.Rank >= 2 && !name.EndsWith("norm.weight", StringComparison.Ordinal);
 
-    public void Install()
+    /// <summary>Full fine-tuning draws nothing per step.</summary>
+    public void BeginStep(int step)
     {
     }
 
-    public void CollectGradients()
+    /// <summary>The model's own tensors were trained: there is nothing to fold in.</summary>
+    public void MergeInto(Qwen25VLModel model)
     {
+        if (!ReferenceEquals(model, _model)) throw new ArgumentException("these parameters belong to another model", nameof(model));
     }
 
     public IDisposable UseReference()
     {
         if (_reference is null) throw new InvalidOperationException("full fine-tuning was set up without a reference copy of the weights");
         var current = _named.Select(p => TensorScope.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
-        for (var i = 0; i < _named.Count; i++) _named[i].Parameter.Backend.CopyInto(_named[i].Parameter, _reference[i]);
+        for (var i = 0; i < _named.Count; i++) _named[i].Parameter.CopyFrom(_reference[i]);
         return new Swap(() =>
         {
             for (var i = 0; i < _named.Count; i++)
             {
-                _named[i].Parameter.Backend.CopyInto(_named[i].Parameter, current[i]);
+                _named[i].Parameter.CopyFrom(current[i]);
                 current[i].Dispose();
             }
         });

@@ -1,7 +1,5 @@
 using System.Text.Json.Nodes;
-using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Models.Qwen25VL;
-using StyleAlign.Engine.Core;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 
@@ -55,15 +53,11 @@ internal sealed class OnPolicyNegatives(OnPolicyOptions options, ulong seed)
         RefreshIndex = refreshIndex;
     }
 
-    private string[] Sample(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> examples, ulong sampleSeed)
+    private IReadOnlyList<string> Sample(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> examples, ulong sampleSeed)
     {
-        using var scope = TensorScope.Begin();
-        using var noGrad = GradMode.NoGrad();
-        var (pixels, grids) = collator.Images(examples);
-        var embeds = model.EncodeImages(pixels, grids);
-        var prompts = examples.Select(e => collator.PromptIds(e).Select(id => (long)id).ToArray()).ToList();
+        var captions = new CaptionSession(model, collator.Tokenizer, collator.Processor, collator.Options.SystemPrompt);
         var maxNew = options.MaxNewTokens > 0 ? options.MaxNewTokens : 2 * examples.Max(e => collator.CompletionIds(e.Chosen).Length);
-        var generated = Generation.Generate(model, prompts, embeds, grids, new GenerationOptions
+        return captions.Caption(examples.Select(collator.CaptionRequest).ToList(), new GenerationOptions
         {
             MaxNewTokens = maxNew,
             Temperature = options.Temperature,
@@ -71,9 +65,6 @@ internal sealed class OnPolicyNegatives(OnPolicyOptions options, ulong seed)
             Seed = seed ^ sampleSeed,
             StopTokens = [collator.Tokenizer.ImEndId],
         });
-        // The LM head is padded past the tokenizer (Qwen: 151936 rows for 151665 ids); those rows decode to nothing.
-        var vocab = collator.Tokenizer.VocabSize;
-        return generated.Select(ids => collator.Tokenizer.Decode(ids.Where(id => id < vocab).Select(id => (int)id), skipSpecial: true)).ToArray();
     }
 
     public JsonObject ToJson()

@@ -1,6 +1,4 @@
-using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Models.Qwen25VL;
-using StyleAlign.Engine.Core;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
@@ -9,10 +7,13 @@ namespace StyleAlign.Trainers.Training;
 
 /// <summary>
 /// The evaluated Qwen2.5-VL behind the evaluation interfaces: scores a caption with exactly the training rows
-/// (same template, targets = caption tokens + &lt;|im_end|&gt;) and writes captions greedily (or sampled) until &lt;|im_end|&gt;.
+/// (same template, targets = caption tokens + &lt;|im_end|&gt;) and writes captions through the engine's
+/// <see cref="CaptionSession"/>, greedily (or sampled) until &lt;|im_end|&gt;, the token training targets end with.
 /// </summary>
 public sealed class QwenCaptionModel(Qwen25VLModel model, PreferenceCollator collator, GenerationOptions? generation = null) : ICaptionScorer, ICaptionGenerator
 {
+    private readonly CaptionSession _captions = new(model, collator.Tokenizer, collator.Processor, collator.Options.SystemPrompt);
+
     public (double MeanLogProb, double SumLogProb, int Tokens) Score(PreferenceExample example, string caption)
     {
         var batch = collator.Collate([example with { Chosen = caption }], includeRejected: false);
@@ -22,13 +23,7 @@ public sealed class QwenCaptionModel(Qwen25VLModel model, PreferenceCollator col
 
     public string Generate(PreferenceExample example)
     {
-        using var scope = TensorScope.Begin();
-        using var noGrad = GradMode.NoGrad();
-        var (pixels, grids) = collator.Images([example]);
-        var prompt = collator.PromptIds(example).Select(id => (long)id).ToArray();
         var options = (generation ?? new GenerationOptions { MaxNewTokens = collator.Options.MaxCaptionTokens }) with { StopTokens = [collator.Tokenizer.ImEndId] };
-        var ids = Generation.Generate(model, [prompt], model.EncodeImages(pixels, grids), grids, options)[0];
-        var vocab = collator.Tokenizer.VocabSize;
-        return collator.Tokenizer.Decode(ids.Where(id => id < vocab).Select(id => (int)id), skipSpecial: true);
+        return _captions.Caption([collator.CaptionRequest(example)], options)[0];
     }
 }

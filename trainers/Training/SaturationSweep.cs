@@ -10,7 +10,7 @@ namespace StyleAlign.Trainers.Training;
 public sealed record SweepRow(double Percent, int Examples, int Steps, double? WinRateBefore, double? WinRateAfter, double FinalLoss, double Seconds, string RunDirectory);
 
 /// <summary>
-/// Data-efficiency sweep (alignment spec §1(a)): one run per nested fraction of the training data (each subset lies
+/// Data-efficiency sweep (docs/objectives.md, "Data-fraction sweep"): one run per nested fraction of the training data (each subset lies
 /// inside the next), all with the same number of optimizer steps, so smaller budgets see more epochs. Writes
 /// <c>saturation.md</c>, <c>saturation.json</c> and <c>saturation.png</c> (WR-LogP against the fraction).
 /// </summary>

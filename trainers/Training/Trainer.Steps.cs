@@ -4,6 +4,7 @@ using System.Diagnostics;
 using System.Text.Json.Nodes;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Data;
+using StyleAlign.Trainers.Evaluation;
 using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Trainers.Training;
@@ -14,20 +15,13 @@ public sealed partial class Trainer
     private Dictionary<string, double> RunStep(int step, AdamW optimizer)
     {
         var clock = Stopwatch.StartNew();
-        trainables.Install();
+        trainables.BeginStep(step);
         var accumulation = options.GradientAccumulation;
         var record = new Dictionary<string, double>(StringComparer.Ordinal);
         long tokens = 0;
         var ids = new List<string>();
-        // A token-mean SFT loss divides by the targets of the whole accumulated batch (TRL's num_items_in_batch),
-        // so each micro-batch is weighted by its share of them; pair-mean losses weight equal micro-batches equally.
         var microBatches = Enumerable.Range(0, accumulation).Select(micro => MicroBatch(step, micro)).ToList();
-        double[] weights = Enumerable.Repeat(1.0 / accumulation, accumulation).ToArray();
-        if (objective is SftObjective && accumulation > 1)
-        {
-            var targets = microBatches.Select(examples => examples.Sum(e => (double)collator.CompletionIds(e.Chosen).Length)).ToArray();
-            weights = targets.Select(t => t / targets.Sum()).ToArray();
-        }
+        var weights = AccumulationWeights(microBatches);
         for (var micro = 0; micro < accumulation; micro++)
         {
             var examples = microBatches[micro];
@@ -43,13 +37,11 @@ public sealed partial class Trainer
             (accumulation == 1 ? output.Loss : output.Loss * weights[micro]).Backward();
             foreach (var (key, value) in output.Metrics) record[key] = record.GetValueOrDefault(key) + value * weights[micro];
         }
-        trainables.CollectGradients();
         var parameters = trainables.Named.Select(p => p.Parameter).ToList();
         var norm = options.MaxGradNorm > 0 ? GradientClipping.ClipGlobalNorm(parameters, options.MaxGradNorm) : GradientClipping.ClipGlobalNorm(parameters, double.MaxValue);
         if (!double.IsFinite(norm)) throw new TrainingDivergedException(step + 1, norm, ids);
         optimizer.Step();
         optimizer.ZeroGrad();
-        trainables.Install();
         var seconds = clock.Elapsed.TotalSeconds;
         record["learning_rate"] = optimizer.LearningRate;
         record["grad_norm"] = norm;
@@ -57,6 +49,20 @@ public sealed partial class Trainer
         record["tokens_per_second"] = tokens / Math.Max(seconds, 1e-9);
         record["peak_memory_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
         return record;
+    }
+
+    /// <summary>
+    /// Each micro-batch's share of the step's loss, by what the objective's loss is a mean over (pairs, or target
+    /// tokens for a token mean), so the accumulated loss equals the loss of the whole batch at once.
+    /// </summary>
+    private double[] AccumulationWeights(IReadOnlyList<IReadOnlyList<PreferenceExample>> microBatches)
+    {
+        if (microBatches.Count == 1) return [1.0];
+        var sizes = microBatches
+            .Select(examples => objective.MicroBatchWeight(new MicroBatchSize(examples.Count, examples.Sum(e => collator.CompletionIds(e.Chosen).Length))))
+            .ToArray();
+        var total = sizes.Sum();
+        return sizes.Select(size => size / total).ToArray();
     }
 
     /// <summary>S_ref per row of a [chosen…; rejected…] batch; on-policy negatives carry their own.</summary>
@@ -75,8 +81,8 @@ public sealed partial class Trainer
 
     private string? EvaluateAndCheck(int step, IReadOnlyList<PreferenceExample> evalSet, RunState run, MetricsLog metrics, AdamW optimizer)
     {
-        var result = WinRateEvaluator.Evaluate(model, collator, evalSet, options.EvalBatchSize);
-        var (positive, negative, margin) = WinRateEvaluator.Probes(run.Baseline!, result);
+        var result = WrLogP.Evaluate(model, collator, evalSet, options.EvalBatchSize);
+        var (positive, negative, margin) = result.ProbesSince(run.Baseline!);
         run.Probes.Add((positive, negative));
         metrics.Append(new() { ["step"] = step, ["eval/wr_logp"] = result.WinRate, ["probe/delta_chosen"] = positive, ["probe/delta_rejected"] = negative, ["probe/margin"] = margin });
         Say($"step {step}: eval WR-LogP {result.WinRate:F1} %  Δ⁺ {positive:F4}  Δ⁻ {negative:F4}");
@@ -136,7 +142,7 @@ public sealed partial class Trainer
         run.FinalLoss = state["final_loss"] is { } loss ? (double)loss : double.NaN;
         run.WinRateBefore = state["eval_wr_logp_before"] is { } before ? (double)before : null;
         if (state["baseline"] is JsonObject baseline)
-            run.Baseline = new EvaluationResult(
+            run.Baseline = new WrLogPResult(
                 baseline["chosen"]!.AsArray().Select(v => (double)v!).ToArray(),
                 baseline["rejected"]!.AsArray().Select(v => (double)v!).ToArray());
         foreach (var probe in state["probes"]!.AsArray()) run.Probes.Add(((double)probe![0]!, (double)probe[1]!));
@@ -144,7 +150,6 @@ public sealed partial class Trainer
         run.BestStep = (int)state["best_step"]!;
         if (state["negatives"] is JsonObject negatives && options.OnPolicy is not null)
             _negatives = OnPolicyNegatives.FromJson(options.OnPolicy, options.Seed, negatives);
-        trainables.Install();
         return (int)state["step"]!;
     }
 

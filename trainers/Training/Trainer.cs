@@ -5,6 +5,7 @@ using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
+using StyleAlign.Trainers.Evaluation;
 using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Trainers.Training;
@@ -66,7 +67,7 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
         }
         if (evalSet is not null && run.Baseline is null)
         {
-            run.Baseline = WinRateEvaluator.Evaluate(model, collator, evalSet, options.EvalBatchSize);
+            run.Baseline = WrLogP.Evaluate(model, collator, evalSet, options.EvalBatchSize);
             run.WinRateBefore = run.Baseline.WinRate;
             metrics.Append(new() { ["step"] = 0, ["eval/wr_logp"] = run.Baseline.WinRate, ["eval/avg_logp_chosen"] = run.Baseline.MeanChosen, ["eval/avg_logp_rejected"] = run.Baseline.MeanRejected });
             Say($"step 0: eval WR-LogP {run.Baseline.WinRate:F1} %");
@@ -78,7 +79,7 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
         var stepsThisProcess = 0;
         while (step < totalSteps)
         {
-            if (objective is CoolingDpoObjective cooling) cooling.SetProgress((double)step / totalSteps);
+            objective.SetProgress((double)step / totalSteps);
             if (_negatives is not null)
             {
                 var every = options.OnPolicy!.RefreshEvery > 0 ? options.OnPolicy.RefreshEvery : stepsPerEpoch;
@@ -119,9 +120,9 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
         double? after = null;
         if (evalSet is not null)
         {
-            var result = WinRateEvaluator.Evaluate(model, collator, evalSet, options.EvalBatchSize);
+            var result = WrLogP.Evaluate(model, collator, evalSet, options.EvalBatchSize);
             after = result.WinRate;
-            var (pos, neg, margin) = WinRateEvaluator.Probes(run.Baseline!, result);
+            var (pos, neg, margin) = result.ProbesSince(run.Baseline!);
             metrics.Append(new() { ["step"] = step, ["eval/wr_logp"] = after.Value, ["probe/delta_chosen"] = pos, ["probe/delta_rejected"] = neg, ["probe/margin"] = margin });
             Say($"step {step}: eval WR-LogP {after:F1} % (before {run.WinRateBefore:F1} %)");
         }
@@ -158,7 +159,7 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
     /// <summary>State that is not a tensor: evaluation baseline, probe history, best probe margin.</summary>
     private sealed class RunState
     {
-        public EvaluationResult? Baseline { get; set; }
+        public WrLogPResult? Baseline { get; set; }
         public double? WinRateBefore { get; set; }
         public double FinalLoss { get; set; } = double.NaN;
         public List<(double Positive, double Negative)> Probes { get; } = [];

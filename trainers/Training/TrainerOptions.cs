@@ -44,7 +44,7 @@ public sealed record TrainerOptions
 }
 
 /// <summary>
-/// Mixed negatives for CW-DPO [PROPOSAL, alignment spec §1(b)]: each example's negative is its dataset negative with
+/// Mixed negatives for CW-DPO (a PROPOSAL, docs/objectives.md, "Mixed negatives"): each example's negative is its dataset negative with
 /// probability ρ, otherwise a sample of the policy, refreshed every K steps (0: once per epoch).
 /// </summary>
 public sealed record OnPolicyOptions

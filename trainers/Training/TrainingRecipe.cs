@@ -57,8 +57,8 @@ public sealed record TrainingRecipe
     public IReadOnlyList<PreferenceExample>? TrainExamples { get; init; }
 
     /// <summary>
-    /// Peak learning rates. Full fine-tuning follows alignment spec §2.7 (SFT 2e-5, DPO 1e-6, SimPO 1e-6 — the top of
-    /// the SimPO grid, since small models move slowly); LoRA uses 10× those (spec §1(a)), as adapters start at zero
+    /// Peak learning rates (docs/objectives.md, "Learning rates"). Full fine-tuning: SFT 2e-5, DPO 1e-6, SimPO 1e-6 (the
+    /// top of the SimPO grid, since small models move slowly); LoRA uses 10× those, as adapters start at zero
     /// and their updates are scaled by α/r.
     /// </summary>
     public static double DefaultLearningRate(TrainingMethod method, bool full)
@@ -96,8 +96,11 @@ public sealed record TrainingRecipe
         TrainingResult first;
         var stage1Options = Trainer with { OutputDirectory = Path.Combine(root, "stage1"), MaxSteps = Stage1Steps, Epochs = Stage1Steps > 0 ? Trainer.Epochs : 1, OnPolicy = null, EarlyStop = null };
         using (var stage1 = Trainables(model, keepReference: false))
+        {
             first = new Trainer(model, stage1, Objective(gentle: true), collator, stage1Options).Train(train, eval);
-        // Disposing the stage-1 trainables leaves W₀ + (α/r)·B·A in the model: the new base and reference.
+            // The stage-1 result (LoRA: W₀ + (α/r)·B·A) becomes the model's own weights: stage 2's base and reference.
+            stage1.MergeInto(model);
+        }
         using var stage2 = Trainables(model, keepReference: true);
         var second = new Trainer(model, stage2, Objective(gentle: false), collator, Trainer with { OutputDirectory = Path.Combine(root, "stage2") }).Train(train, eval);
         return second with { EvalWinRateBefore = first.EvalWinRateBefore ?? second.EvalWinRateBefore, Seconds = first.Seconds + second.Seconds, Steps = first.Steps + second.Steps };

@@ -19,14 +19,14 @@ public sealed class ModelForwardBench : IBenchSubverb
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var command = new Command("model-forward", "Load a Qwen2.5-VL checkpoint and time one CPU forward pass on one image.\n\nExample:\n  engine-cli init-random --config docs/configs/qwen2.5-vl-3b-instruct.config.json --out /tmp/q3b\n  engine-cli bench model-forward --weights /tmp/q3b --image-size 448 --json");
         foreach (var o in new Option[] { weights, size, text, json }) command.Options.Add(o);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var result = ModelForwardBenchmark.Run(parse.GetValue(weights)!, parse.GetValue(size), parse.GetValue(text));
             Console.WriteLine(parse.GetValue(json)
                 ? JsonSerializer.Serialize(result)
                 : string.Join(Environment.NewLine, result.Select(kv => $"{kv.Key,-16} {kv.Value}")));
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 }

@@ -108,7 +108,7 @@ public sealed class ScatterAddOp : Op
                 gsrc = Tensor.Zeros(src.Shape, g.DType, g.Device);
                 var layout = gsrc.Layout;
                 for (var d = 0; d < src.Rank; d++) layout = layout.Narrow(d, 0, _index.Shape[d]);
-                gsrc.Backend.CopyInto(gsrc.ViewAs(layout), gathered);
+                gsrc.ViewAs(layout).CopyFrom(gathered);
             }
         }
         return [NeedsGrad(0) ? g : null, gsrc];

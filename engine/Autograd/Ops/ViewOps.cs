@@ -48,7 +48,7 @@ public sealed class NarrowOp : Op
     protected internal override Tensor?[] Backward(Tensor g)
     {
         var full = Tensor.Zeros(Inputs[0].Shape, g.DType, g.Device);
-        full.Backend.CopyInto(full.ViewAs(full.Layout.Narrow(_dim, _start, _length)), g);
+        full.ViewAs(full.Layout.Narrow(_dim, _start, _length)).CopyFrom(g);
         return [full];
     }
 }

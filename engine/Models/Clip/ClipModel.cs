@@ -3,11 +3,12 @@ using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Clip;
 
 /// <summary>
-/// CLIPModel (spec §7): both towers, the two bias-free projections and the learned logit scale, built through a
+/// CLIPModel (docs/models.md, "CLIP"): both towers, the two bias-free projections and the learned logit scale, built through a
 /// <see cref="ParameterBuilder"/> under the Hugging Face checkpoint names.
 /// </summary>
 public sealed class ClipModel

@@ -6,7 +6,7 @@ using StyleAlign.Engine.Nn;
 namespace StyleAlign.Engine.Models.Clip;
 
 /// <summary>
-/// CLIP's text transformer (spec §7.4): token + position embedding, causal (plus key-padding) encoder,
+/// CLIP's text transformer (docs/models.md, "CLIP"): token + position embedding, causal (plus key-padding) encoder,
 /// final_layer_norm on every position, pooled at the EOS position chosen by the config rule.
 /// </summary>
 public sealed class ClipTextTower

@@ -5,7 +5,7 @@ using StyleAlign.Engine.Nn;
 namespace StyleAlign.Engine.Models.Clip;
 
 /// <summary>
-/// CLIP's vision transformer (spec §7.4): stride-p patch conv as a matmul over raster-ordered patches, class token,
+/// CLIP's vision transformer (docs/models.md, "CLIP"): stride-p patch conv as a matmul over raster-ordered patches, class token,
 /// position embedding, pre_layrnorm, encoder, post_layernorm of the class token.
 /// </summary>
 public sealed class ClipVisionTower

@@ -4,6 +4,7 @@ using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Vision;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Clip;
 
@@ -54,9 +55,7 @@ public static class TinyClip
     {
         Directory.CreateDirectory(folder);
         Config.Save(folder);
-        var model = Create(seed);
-        SafetensorsWriter.Write(Path.Combine(folder, "model.safetensors"),
-            model.Parameters.All.Select(p => (p.Key, p.Value.Shape.ToArray().Select(d => (long)d).ToArray(), p.Value.ToFloatArray())));
+        ModelWriter.WriteParameters(Path.Combine(folder, "model.safetensors"), Create(seed).Parameters);
         TinyTokenizers.WriteClip(folder);
         AtomicFile.WriteAllText(Path.Combine(folder, "preprocessor_config.json"), PreprocessorJson());
     }

@@ -15,10 +15,11 @@ public sealed record GenerationOptions
 }
 
 /// <summary>
-/// Batched generation with a KV cache: rows are left-padded to a common length, prefilled once, then decoded
-/// one token per step. A row stops at its first stop token (not included in the output) or at the limit.
+/// The decoding loop behind <see cref="CaptionSession"/>: rows are left-padded to a common length, prefilled once,
+/// then decoded one token per step with a KV cache. A row stops at its first stop token (not included in the
+/// output) or at the limit.
 /// </summary>
-public static class Generation
+internal static class Generation
 {
     /// <param name="prompts">token ids of each row's prompt (ending with the assistant header)</param>
     /// <param name="imageEmbeds">the batch's image embeddings in row order, or null</param>

@@ -103,7 +103,7 @@ public sealed class Qwen25VLModel
         return embeds.Reshape(b, t, hidden);
     }
 
-    /// <summary>Position ids [3, B, T] and per-row rope deltas (spec §4.5).</summary>
+    /// <summary>Position ids [3, B, T] and per-row rope deltas (docs/models.md, "M-RoPE position ids").</summary>
     public (long[] Positions, long[] Deltas) PositionIds(Qwen25VLInputs inputs) =>
         RopeIndex.Compute(inputs.InputIds, inputs.AttentionMask, inputs.Grids, Config.Text.ImageTokenId, Config.Vision.SpatialMergeSize);
 

@@ -1,7 +1,7 @@
 namespace StyleAlign.Engine.Models.Qwen25VL;
 
 /// <summary>
-/// The 3-D (t, h, w) M-RoPE position ids of spec §4.5 for a padded batch: text advances all three components
+/// The 3-D (t, h, w) M-RoPE position ids for a padded batch (docs/models.md, "M-RoPE position ids"): text advances all three components
 /// together; an image's tokens take (S, S+row, S+col) where S is the position the first image pad would have;
 /// text after an image resumes at max+1. Padded slots get 1, as the reference does.
 /// </summary>

@@ -5,7 +5,7 @@ using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Qwen25VL;
 
-/// <summary>The Qwen2 decoder with M-RoPE (spec §4): embeddings, pre-norm GQA layers, the final norm.</summary>
+/// <summary>The Qwen2 decoder with M-RoPE (docs/models.md, "Decoder"): embeddings, pre-norm GQA layers, the final norm.</summary>
 public sealed class TextDecoder
 {
     private readonly Qwen25VLTextConfig _config;

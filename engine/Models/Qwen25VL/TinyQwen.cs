@@ -2,6 +2,7 @@ using System.Text.Json;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Qwen25VL;
 

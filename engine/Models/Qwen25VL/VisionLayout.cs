@@ -1,7 +1,7 @@
 namespace StyleAlign.Engine.Models.Qwen25VL;
 
 /// <summary>
-/// The integer bookkeeping of the vision tower for a batch of images (spec §3.3–3.5): per-patch rotary
+/// The integer bookkeeping of the vision tower for a batch of images (docs/models.md, "Vision tower"): per-patch rotary
 /// positions in processor row order, the window permutation of merge units, and the attention segments
 /// before (full) and after (windowed) it. Pure host arithmetic, no tensors.
 /// </summary>

@@ -6,7 +6,7 @@ using StyleAlign.Engine.Nn;
 namespace StyleAlign.Engine.Models.Qwen25VL;
 
 /// <summary>
-/// The Qwen2.5-VL vision transformer (spec §3): patch embedding as a matmul, 2-D rotary, windowed and full
+/// The Qwen2.5-VL vision transformer (docs/models.md, "Vision tower"): patch embedding as a matmul, 2-D rotary, windowed and full
 /// attention blocks over packed images, the 2×2 patch merger, and the reorder back to raster order.
 /// </summary>
 public sealed class VisionTower
@@ -80,7 +80,7 @@ public sealed class VisionTower
         return merged.IndexSelect(0, reverse);
     }
 
-    /// <summary>Rotary angles (spec §3.3): per patch [h·inv_freq, w·inv_freq], duplicated to the head dim; fp32.</summary>
+    /// <summary>Rotary angles: per patch [h·inv_freq, w·inv_freq] (grid row, then column), duplicated to the head dim; fp32.</summary>
     public (Tensor Cos, Tensor Sin) RotaryTables(VisionLayout layout)
     {
         var angles = RotaryAngles(layout);

@@ -1,13 +1,12 @@
-using System.CommandLine;
 using System.Text.Json;
 using NUnit.Framework;
 using StyleAlign.Cli;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 
-namespace StyleAlign.Tests.Evaluation;
+namespace StyleAlign.Tests.Cli;
 
 [TestFixture]
 [Category("Unit")]
@@ -23,7 +22,7 @@ public sealed class ClassifierVerbTests
         TinyClip.Write(clip);
         var clf = dir.File("clf");
 
-        var (code, output, error) = Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "humor",
+        var (code, output, error) = CliRunner.Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "humor",
             "--out", clf, "--validation", Path.Combine(data, "validation.jsonl"), "--epochs", "3", "--hidden", "16", "--seed", "4", "--cache", dir.File("cache")]);
         Assert.That(code, Is.Zero, error);
         Assert.That(output, Does.Contain("classifier: style humor").And.Contain("on 8 captions"));
@@ -32,7 +31,7 @@ public sealed class ClassifierVerbTests
         Assert.That(info.TrainingExamples, Is.EqualTo(24), "12 humor pairs, two captions each; romantic lines skipped");
         Assert.That(info.Clip, Is.EqualTo(ClipIdentity.Of(clip)));
 
-        (code, output, error) = Run(["classifier", "eval", "--clip", clip, "--classifier", clf, "--data", Path.Combine(data, "test.jsonl"), "--json",
+        (code, output, error) = CliRunner.Run(["classifier", "eval", "--clip", clip, "--classifier", clf, "--data", Path.Combine(data, "test.jsonl"), "--json",
             "--records", dir.File("records.jsonl"), "--cache", "none"]);
         Assert.That(code, Is.Zero, error);
         using var summary = JsonDocument.Parse(output);
@@ -41,29 +40,22 @@ public sealed class ClassifierVerbTests
         Assert.That(summary.RootElement.GetProperty("wr_logp").ValueKind, Is.EqualTo(JsonValueKind.Null));
         Assert.That(File.ReadAllLines(dir.File("records.jsonl")), Has.Length.EqualTo(4));
 
-        (code, output, error) = Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "romantic",
+        (code, output, error) = CliRunner.Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "romantic",
             "--out", dir.File("clf-romantic"), "--epochs", "1", "--hidden", "8", "--layers", "3", "--cache", dir.File("cache")]);
         Assert.That(code, Is.Zero, error);
         var romantic = StyleClassifier.Load(dir.File("clf-romantic")).Info;
         Assert.That((romantic.TrainingExamples, romantic.ValidationExamples), Is.EqualTo((22, 2)), "without --validation one of 12 pairs is held out");
         Assert.That(romantic.Architecture.Layers, Is.EqualTo(3));
 
-        (code, _, error) = Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "sarcasm", "--out", dir.File("x"), "--cache", "none"]);
-        Assert.That(code, Is.EqualTo(2));
+        (code, _, error) = CliRunner.Run(["classifier", "train", "--clip", clip, "--data", Path.Combine(data, "train.jsonl"), "--style", "sarcasm", "--out", dir.File("x"), "--cache", "none"]);
+        Assert.That(code, Is.EqualTo(ExitCodes.Failure), "the data holds no such style");
         Assert.That(error, Does.Contain("train.jsonl").And.Contain("style 'sarcasm'"));
 
         var otherClip = dir.File("other-clip");
         TinyClip.Write(otherClip, seed: 8);
-        (code, _, error) = Run(["classifier", "eval", "--clip", otherClip, "--classifier", clf, "--data", Path.Combine(data, "test.jsonl"), "--cache", "none"]);
-        Assert.That(code, Is.EqualTo(2));
+        (code, _, error) = CliRunner.Run(["classifier", "eval", "--clip", otherClip, "--classifier", clf, "--data", Path.Combine(data, "test.jsonl"), "--cache", "none"]);
+        Assert.That(code, Is.EqualTo(ExitCodes.Failure), "a classifier that does not fit the CLIP given is bad data");
         Assert.That(error, Does.Contain("trained on CLIP"));
     }
 
-    private static (int Code, string Output, string Error) Run(string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = CliApp.BuildRoot().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
-    }
 }

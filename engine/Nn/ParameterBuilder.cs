@@ -1,45 +1,22 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
 
-namespace StyleAlign.Engine.Models;
+namespace StyleAlign.Engine.Nn;
 
 /// <summary>
-/// Supplies a model's parameters by checkpoint name and expected shape. A model is built by asking for every
-/// tensor it needs; a checkpoint source then knows exactly what was missing, unexpected or mis-shaped.
+/// The parameters of a built network, by checkpoint name, in creation order: the one parameter system of the
+/// engine, shared by the models and the style classifier. Parameters belong to no tape; disposing the set frees
+/// them and their gradients.
 /// </summary>
-public interface IParameterSource
-{
-    /// <summary>The tensor named <paramref name="name"/> with the given shape, as F32 on the source's device.</summary>
-    Tensor Get(string name, Shape shape, ParameterInit init);
-}
-
-/// <summary>How a freshly initialized parameter is filled (ignored by checkpoint sources).</summary>
-public enum ParameterInit
-{
-    Normal,
-    Zeros,
-    Ones,
-}
-
-/// <summary>Deterministic random parameters: N(0, std²) weights, zero biases, unit norm weights.</summary>
-public sealed class RandomParameterSource(ulong seed, double std = 0.02, Device? device = null) : IParameterSource
-{
-    private readonly RandomGenerator _rng = new(seed);
-
-    public Tensor Get(string name, Shape shape, ParameterInit init) => init switch
-    {
-        ParameterInit.Zeros => Tensor.Zeros(shape, DType.F32, device),
-        ParameterInit.Ones => Tensor.Ones(shape, DType.F32, device),
-        _ => Tensor.RandN(shape, _rng, std, DType.F32, device),
-    };
-}
-
-/// <summary>The parameters of a built model, by checkpoint name, in creation order.</summary>
-public sealed class ParameterSet
+public sealed class ParameterSet : IDisposable
 {
     private readonly List<KeyValuePair<string, Tensor>> _ordered = [];
     private readonly Dictionary<string, Tensor> _byName = new(StringComparer.Ordinal);
 
     public IReadOnlyList<KeyValuePair<string, Tensor>> All => _ordered;
+
+    /// <summary>(name, tensor) pairs in creation order, as the optimizer's decay groups take them.</summary>
+    public IEnumerable<(string Name, Tensor Parameter)> Named => _ordered.Select(p => (p.Key, p.Value));
 
     public Tensor this[string name] => _byName.TryGetValue(name, out var t) ? t : throw new KeyNotFoundException($"no parameter named '{name}'");
 
@@ -53,6 +30,16 @@ public sealed class ParameterSet
         t.Name = name;
         _ordered.Add(new(name, t));
         return t;
+    }
+
+    public void Dispose()
+    {
+        foreach (var (_, t) in _ordered)
+        {
+            t.Grad?.Dispose();
+            t.Grad = null;
+            t.Dispose();
+        }
     }
 }
 
@@ -69,6 +56,18 @@ public sealed class ParameterBuilder(IParameterSource source, ParameterSet set, 
 
     public Tensor NormWeight(string name, int size) => Take(name, new Shape(size), ParameterInit.Ones);
 
+    /// <summary>
+    /// "{name}.weight" [out, in] and "{name}.bias" [out] initialized as torch.nn.Linear does, U(±1/√in) for both
+    /// (the models instead follow their checkpoints' Hugging Face initialization through <see cref="Weight"/>).
+    /// </summary>
+    public (Tensor Weight, Tensor? Bias) Linear(string name, int inFeatures, int outFeatures, bool bias = true)
+    {
+        if (inFeatures <= 0 || outFeatures <= 0) throw new ArgumentOutOfRangeException(nameof(inFeatures), $"linear layer '{prefix}{name}' of {inFeatures} → {outFeatures} features");
+        var init = ParameterInit.Uniform(1.0 / Math.Sqrt(inFeatures));
+        var weight = Take(name + ".weight", new Shape(outFeatures, inFeatures), init);
+        return (weight, bias ? Take(name + ".bias", new Shape(outFeatures), init) : null);
+    }
+
     /// <summary>A tensor already built under another name (tied weights): recorded once, under its first name.</summary>
     public Tensor Take(string name, Shape shape, ParameterInit init)
     {
@@ -78,5 +77,4 @@ public sealed class ParameterBuilder(IParameterSource source, ParameterSet set, 
         if (t.Shape != shape) throw new InvalidOperationException($"parameter '{full}' has shape {t.Shape}, expected {shape}");
         return set.Add(full, t);
     }
-
 }

@@ -1,26 +1,5 @@
 namespace StyleAlign.Trainers.Evaluation;
 
-/// <summary>
-/// WR-LogP (alignment spec §1(a), PROPOSAL, primary reading): the percentage of examples whose stylized reference
-/// caption has a strictly higher mean token log-prob than the factual one under the evaluated model. Ties lose.
-/// </summary>
-public static class WrLogP
-{
-    public static double Compute(IEnumerable<(double StylizedMean, double FactualMean)> pairs)
-    {
-        var n = 0;
-        var wins = 0;
-        foreach (var (stylized, factual) in pairs)
-        {
-            if (double.IsNaN(stylized) || double.IsNaN(factual)) throw new ArgumentException($"WR-LogP pair {n} holds NaN ({stylized}, {factual})");
-            n++;
-            if (stylized > factual) wins++;
-        }
-        if (n == 0) throw new ArgumentException("WR-LogP of no examples is undefined");
-        return 100.0 * wins / n;
-    }
-}
-
 /// <summary>Style-Acc: the percentage of captions the style classifier scores above 0.5.</summary>
 public static class StyleAcc
 {

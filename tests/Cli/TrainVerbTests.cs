@@ -1,26 +1,19 @@
 using StyleAlign.Engine.IO;
-using System.CommandLine;
 using System.Text.Json;
 using NUnit.Framework;
 using StyleAlign.Cli;
 using StyleAlign.Engine.Models.Qwen25VL;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
+using StyleAlign.Tests.Training;
 using StyleAlign.Trainers.Lora;
 using StyleAlign.Trainers.Training;
 
-namespace StyleAlign.Tests.Training;
+namespace StyleAlign.Tests.Cli;
 
 [Category("Unit")]
 [NonParallelizable]
 public class TrainVerbTests
 {
-    private static (int Code, string Output, string Error) Cli(params string[] args)
-    {
-        var output = new StringWriter();
-        var error = new StringWriter();
-        var code = CliApp.BuildRoot().Parse(args).Invoke(new InvocationConfiguration { Output = output, Error = error });
-        return (code, output.ToString(), error.ToString());
-    }
 
     [Test]
     public void Simpo_verb_prints_the_json_summary_and_merge_folds_the_adapter_into_the_weights()
@@ -29,7 +22,7 @@ public class TrainVerbTests
         var model = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
         var (train, eval) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 4, 2);
         var run = Path.Combine(temp.Path, "run");
-        var (code, output, error) = Cli("simpo", "--weights", model, "--data", train, "--eval-data", eval, "--out", run,
+        var (code, output, error) = CliRunner.Run("simpo", "--weights", model, "--data", train, "--eval-data", eval, "--out", run,
             "--max-steps", "2", "--batch-size", "2", "--lr", "3e-3", "--lora-rank", "4", "--lora-alpha", "8", "--max-caption-tokens", "16", "--quiet", "--json");
         Assert.That(code, Is.EqualTo(0), error);
         var summary = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]).RootElement;
@@ -43,7 +36,7 @@ public class TrainVerbTests
         Assert.That(adapters.Keys, Does.Contain(LoraAdapters.LoraAName(module)).And.Contain(LoraAdapters.LoraBName(module)));
 
         var merged = Path.Combine(temp.Path, "merged");
-        (code, _, error) = Cli("merge", "--weights", model, "--adapter", run, "--out", merged);
+        (code, _, error) = CliRunner.Run("merge", "--weights", model, "--adapter", run, "--out", merged);
         Assert.That(code, Is.EqualTo(0), error);
         var baseModel = Qwen25VLModel.Load(model);
         var mergedModel = Qwen25VLModel.Load(merged);
@@ -58,7 +51,7 @@ public class TrainVerbTests
     [Test]
     public void Cwdpo_help_marks_its_constants_as_proposals()
     {
-        var (_, output, _) = Cli("cwdpo", "--help");
+        var (_, output, _) = CliRunner.Run("cwdpo", "--help");
         Assert.That(output, Does.Contain("--cooling-temperature").And.Contain("PROPOSAL"));
     }
 }

@@ -1,4 +1,4 @@
-namespace StyleAlign.Tests.Data;
+namespace StyleAlign.Tests.TestSupport;
 
 /// <summary>A fresh folder under the system temp path, deleted on dispose.</summary>
 internal sealed class TempDirectory : IDisposable

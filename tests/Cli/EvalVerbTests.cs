@@ -1,0 +1,27 @@
+using System.Text.Json;
+using NUnit.Framework;
+using StyleAlign.Cli;
+using StyleAlign.Tests.TestSupport;
+
+namespace StyleAlign.Tests.Cli;
+
+[TestFixture, Category("Unit")]
+public class EvalVerbTests
+{
+    [Test]
+    public void EvalVerbPrintsTheSummaryFieldsOnATinyModel()
+    {
+        using var temp = new TempDirectory();
+        var model = temp.File("tiny");
+        var data = temp.File("data");
+        Assert.That(CliRunner.Run("init-tiny", model).Code, Is.EqualTo(ExitCodes.Ok));
+        Assert.That(CliRunner.Run("dataset", "synth", "--out", data, "--train", "8", "--validation", "4", "--test", "4").Code, Is.EqualTo(ExitCodes.Ok));
+        var (code, output, error) = CliRunner.Run("eval", "--weights", model, "--data", Path.Combine(data, "test.jsonl"), "--style", "humor", "--json");
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), error);
+        using var json = JsonDocument.Parse(output.Trim().Split('\n')[^1]);
+        Assert.That(json.RootElement.GetProperty("n").GetInt32(), Is.EqualTo(4));
+        Assert.That(json.RootElement.GetProperty("wr_logp").GetDouble(), Is.InRange(0.0, 100.0));
+        Assert.That(json.RootElement.GetProperty("style_acc").ValueKind, Is.EqualTo(JsonValueKind.Null));
+        Assert.That(File.ReadAllLines(Path.Combine(data, "eval-records.jsonl")), Has.Length.EqualTo(4), "per-example records beside the data");
+    }
+}
