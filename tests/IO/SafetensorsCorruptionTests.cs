@@ -66,7 +66,7 @@ public sealed class SafetensorsCorruptionTests
     public void NonObjectHeaderIsReported()
     {
         string path = _folder.WriteRaw("array.safetensors", "[1, 2]", 0);
-        Assert.That(OpenFails(path).Message, Does.Contain("must be a JSON object"));
+        Assert.That(OpenFails(path).Message, Does.Contain("the header must start with '{'"));
     }
 
     [Test]
@@ -143,12 +143,20 @@ public sealed class SafetensorsCorruptionTests
     }
 
     [Test]
-    public void GapsBetweenTensorsAndEmptyTensorsAreAccepted()
+    public void GapsBetweenTensorsAreRefusedAndEmptyTensorsAtABoundaryAccepted()
     {
-        string path = _folder.WriteRaw("gaps.safetensors",
-            """{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"e":{"dtype":"F32","shape":[0],"data_offsets":[1,1]},"b":{"dtype":"U8","shape":[2],"data_offsets":[6,8]}}""", 8);
+        string gaps = _folder.WriteRaw("gaps.safetensors",
+            """{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[6,8]}}""", 8);
+        Assert.That(OpenFails(gaps).Message, Does.Contain("4 bytes between tensors 'a' (ends at 2) and 'b' (starts at 6)"));
+
+        string inside = _folder.WriteRaw("inside.safetensors",
+            """{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"e":{"dtype":"F32","shape":[0],"data_offsets":[1,1]}}""", 2);
+        Assert.That(OpenFails(inside).Message, Does.Contain("'a' [0, 2] and 'e' [1, 1] overlap"));
+
+        string path = _folder.WriteRaw("empty.safetensors",
+            """{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"e":{"dtype":"F32","shape":[0],"data_offsets":[2,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]}}""", 4);
         using var file = SafetensorsFile.Open(path);
-        Assert.That(file.ReadAsInt64("b"), Is.EqualTo(new long[] { 6, 7 }));
+        Assert.That(file.ReadAsInt64("b"), Is.EqualTo(new long[] { 2, 3 }));
         Assert.That(file.ReadAsFloat32("e"), Is.Empty);
     }
 
@@ -158,7 +166,7 @@ public sealed class SafetensorsCorruptionTests
         SafetensorsWriter.Write(_folder.File("model-00001-of-00002.safetensors"), [("a", [1], [1f])]);
         File.WriteAllText(_folder.File("model.safetensors.index.json"),
             """{"metadata":{},"weight_map":{"a":"model-00001-of-00002.safetensors","b":"model-00002-of-00002.safetensors"}}""");
-        var error = Assert.Throws<FileNotFoundException>(() => SafetensorsCheckpoint.Open(_folder.Path).Dispose());
+        var error = Assert.Throws<InputFileException>(() => SafetensorsCheckpoint.Open(_folder.Path).Dispose());
         Assert.That(error!.Message, Does.Contain("model-00002-of-00002.safetensors").And.Contain("'b'"));
     }
 
@@ -188,7 +196,7 @@ public sealed class SafetensorsCorruptionTests
     {
         SafetensorsWriter.Write(_folder.File("one.safetensors"), [("a", [1], [1f])]);
         SafetensorsWriter.Write(_folder.File("two.safetensors"), [("b", [1], [1f])]);
-        var error = Assert.Throws<FileNotFoundException>(() => SafetensorsCheckpoint.Open(_folder.Path).Dispose());
+        var error = Assert.Throws<InputFileException>(() => SafetensorsCheckpoint.Open(_folder.Path).Dispose());
         Assert.That(error!.Message, Does.Contain("one.safetensors, two.safetensors").And.Contain("index"));
     }
 }

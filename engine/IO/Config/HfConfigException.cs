@@ -1,7 +1,8 @@
 namespace StyleAlign.Engine.IO.Config;
 
-/// <summary>A config.json that is unreadable, lacks required keys, or holds values of the wrong kind.</summary>
-public sealed class HfConfigException : IOException
+/// <summary>A Hugging Face JSON config (config.json, preprocessor_config.json) that is unreadable, lacks required
+/// keys, or holds values of the wrong kind or outside what the model allows.</summary>
+public sealed class HfConfigException : InvalidInputException
 {
     public HfConfigException(string message) : base(message) { }
 
