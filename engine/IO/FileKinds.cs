@@ -16,33 +16,41 @@ public enum FileKind
 }
 
 /// <summary>
-/// The type of a path without opening it (opening a FIFO blocks until a writer appears). .NET exposes no file type
-/// beyond "folder or not", so on Unix this asks the runtime's own native shim for stat(2), whose mode sits at a
-/// fixed offset of its result on every platform the runtime supports.
+/// The type and size of a path without opening it (opening a FIFO blocks until a writer appears), following
+/// symbolic links as opening would (a hub cache links every file to a blob; FileInfo.Length would give the
+/// link's own length). .NET exposes no file type beyond "folder or not", so on Unix this asks the runtime's own
+/// native shim for stat(2), whose mode and size sit at fixed offsets of its result on every platform it supports.
 /// </summary>
 internal static unsafe partial class FileKinds
 {
     private const int ModeOffset = 4;
+    private const int SizeOffset = 16;
     private const int StatBufferBytes = 512;
     private static bool _statUnavailable;
 
-    public static FileKind Of(string fullPath)
+    public static (FileKind Kind, long Length) Of(string fullPath)
     {
-        if (Directory.Exists(fullPath)) return FileKind.Directory;
-        if (!File.Exists(fullPath)) return FileKind.Missing;
-        if (OperatingSystem.IsWindows() || _statUnavailable) return FileKind.Regular;
+        if (Directory.Exists(fullPath)) return (FileKind.Directory, 0);
+        if (!File.Exists(fullPath)) return (FileKind.Missing, 0);
+        if (OperatingSystem.IsWindows() || _statUnavailable) return (FileKind.Regular, FollowLinks(fullPath).Length);
         byte* buffer = stackalloc byte[StatBufferBytes];
         try
         {
-            // stat follows symbolic links, as opening the file would.
-            if (Stat(fullPath, buffer) != 0) return FileKind.Missing;
+            if (Stat(fullPath, buffer) != 0) return (FileKind.Missing, 0);
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
             _statUnavailable = true;
-            return FileKind.Regular;
+            return (FileKind.Regular, FollowLinks(fullPath).Length);
         }
-        return (*(int*)(buffer + ModeOffset) & 0xF000) switch
+        return (KindOf(*(int*)(buffer + ModeOffset)), *(long*)(buffer + SizeOffset));
+    }
+
+    private static FileInfo FollowLinks(string fullPath) =>
+        new FileInfo(fullPath).ResolveLinkTarget(returnFinalTarget: true) as FileInfo ?? new FileInfo(fullPath);
+
+    private static FileKind KindOf(int mode) =>
+        (mode & 0xF000) switch
         {
             0x8000 => FileKind.Regular,
             0x4000 => FileKind.Directory,
@@ -52,7 +60,6 @@ internal static unsafe partial class FileKinds
             0xC000 => FileKind.Socket,
             _ => FileKind.Other,
         };
-    }
 
     public static string Describe(FileKind kind) => kind switch
     {

@@ -26,25 +26,14 @@ public static class InputFiles
     public static long RequireRegularFile(string path, string what)
     {
         string fullPath = Path.GetFullPath(path);
-        switch (FileKinds.Of(fullPath))
+        var (kind, length) = FileKinds.Of(fullPath);
+        return kind switch
         {
-            case FileKind.Missing:
-                throw new InputFileException(fullPath, $"no such file (expected the {what})");
-            case FileKind.Directory:
-                throw new InputFileException(fullPath, $"is a folder, not a file (expected the {what})");
-            case FileKind.Regular:
-                break;
-            case var other:
-                throw new InputFileException(fullPath, $"is a {FileKinds.Describe(other)}, not a regular file (expected the {what})");
-        }
-        try
-        {
-            return new FileInfo(fullPath).Length;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            throw new InputFileException(fullPath, $"cannot be read: {e.Message}", e);
-        }
+            FileKind.Regular => length,
+            FileKind.Missing => throw new InputFileException(fullPath, $"no such file (expected the {what})"),
+            FileKind.Directory => throw new InputFileException(fullPath, $"is a folder, not a file (expected the {what})"),
+            _ => throw new InputFileException(fullPath, $"is a {FileKinds.Describe(kind)}, not a regular file (expected the {what})"),
+        };
     }
 
     /// <summary>Every byte of a regular file of at most <paramref name="limit"/> bytes.</summary>
@@ -91,14 +80,26 @@ public static class InputFiles
     public static JsonDocument ParseJson(ReadOnlyMemory<byte> utf8, string sourcePath, Func<string, Exception, Exception> fail,
         bool allowTrailingCommas = false)
     {
+        ReadOnlyMemory<byte> json = WithoutBom(utf8);
+        if (!System.Text.Unicode.Utf8.IsValid(json.Span))
+        {
+            int offset = FirstInvalidUtf8(json.Span) + (utf8.Length - json.Length);
+            throw fail($"{sourcePath}: not UTF-8 text (invalid byte at offset {offset})", new DecoderFallbackException("invalid UTF-8", [], offset));
+        }
         try
         {
-            return JsonDocument.Parse(WithoutBom(utf8), new JsonDocumentOptions { AllowTrailingCommas = allowTrailingCommas });
+            return JsonDocument.Parse(json, new JsonDocumentOptions { AllowTrailingCommas = allowTrailingCommas });
         }
         catch (JsonException e)
         {
             throw fail($"{sourcePath}: not valid JSON at line {e.LineNumber + 1}, column {e.BytePositionInLine + 1}: {JsonReason(e)}", e);
         }
+    }
+
+    private static int FirstInvalidUtf8(ReadOnlySpan<byte> bytes)
+    {
+        System.Text.Unicode.Utf8.ToUtf16(bytes, new char[bytes.Length], out int valid, out _, replaceInvalidSequences: false);
+        return valid;
     }
 
     /// <summary>The reader's own explanation without its position suffix (the caller reports the position).</summary>

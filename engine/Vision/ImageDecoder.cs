@@ -8,8 +8,9 @@ namespace StyleAlign.Engine.Vision;
 /// Grey and grey+alpha are replicated to three channels and alpha is dropped, which is what PIL's
 /// <c>convert("RGB")</c> does. PNG decoding is lossless and therefore identical to PIL; JPEG decoders differ in
 /// IDCT and chroma upsampling, so JPEG pixels may differ from PIL's by a few levels.
-/// The dimensions in the file's header are read first, and an image is refused before decoding when they exceed
-/// <see cref="MaxPixels"/> or when the file is far too small to hold that many pixels (a decompression bomb).
+/// The file's structure is checked first (<see cref="ImageStructure"/>), then the dimensions in its header, and an
+/// image is refused before decoding when they exceed <see cref="MaxPixels"/> or when the file is far too small to
+/// hold that many pixels (a decompression bomb).
 /// </remarks>
 public static class ImageDecoder
 {
@@ -58,6 +59,7 @@ public static class ImageDecoder
     /// <summary>Width and height from the header alone, checked against the limits before any pixel is decoded.</summary>
     public static (int Width, int Height) DeclaredSize(byte[] encoded, string sourceName)
     {
+        if (ImageStructure.Problem(encoded) is { } problem) throw new ImageInputException($"{sourceName}: {problem}");
         ImageInfo? info;
         try
         {

@@ -99,8 +99,13 @@ public sealed record ClipConfig(ClipTextConfig Text, ClipVisionConfig Vision, in
             config.Check(vision.HiddenSize % vision.NumAttentionHeads == 0,
                 $"'vision_config.hidden_size' = {vision.HiddenSize} must be a multiple of 'vision_config.num_attention_heads' = {vision.NumAttentionHeads}");
         if (vision.PatchSize > 0 && vision.ImageSize > 0)
+        {
             config.Check(vision.ImageSize % vision.PatchSize == 0,
                 $"'vision_config.image_size' = {vision.ImageSize} must be a multiple of 'vision_config.patch_size' = {vision.PatchSize}");
+            long side = vision.ImageSize / vision.PatchSize;
+            config.Check(side * side < ConfigLimits.MaxPositionEmbeddings,
+                $"'vision_config.image_size' / 'vision_config.patch_size' = {side} gives {side * side:N0} patches, more than the {ConfigLimits.MaxPositionEmbeddings:N0} positions a tower may have");
+        }
         config.ThrowIfProblems(ModelType);
         return new ClipConfig(text, vision, projectionDim, logitScale);
     }

@@ -106,8 +106,9 @@ public sealed record Qwen25VLTextConfig
     private static void CheckUnimplemented(ConfigJson json, Func<string, string[]> textKey)
     {
         string[] ropeTypes = ["default", "mrope"];
-        json.OneOf(ropeTypes, "default", "rope_scaling.type", "rope_scaling.rope_type", "rope_parameters.rope_type",
-            "text_config.rope_scaling.type", "text_config.rope_scaling.rope_type", "text_config.rope_parameters.rope_type");
+        json.OneOf(ropeTypes, "default", "rope_scaling.type", "rope_scaling.rope_type", "rope_parameters.type", "rope_parameters.rope_type",
+            "text_config.rope_scaling.type", "text_config.rope_scaling.rope_type", "text_config.rope_parameters.type",
+            "text_config.rope_parameters.rope_type");
         json.RequireBoolIfPresent(false, "sliding-window attention is not implemented", textKey("use_sliding_window"));
         json.RequireIfPresent(0, "attention dropout is not implemented", textKey("attention_dropout"));
     }

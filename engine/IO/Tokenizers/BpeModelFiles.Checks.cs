@@ -19,7 +19,7 @@ internal sealed partial record BpeModelFiles
                 problems.Add($"a key of {(key.Length == 0 ? "the vocabulary" : $"'{key}'")} is not valid Unicode (a lone surrogate escape)");
                 continue;
             }
-            if (!entry.Value.TryGetInt32(out int id) || entry.Value.ValueKind != JsonValueKind.Number || id < 0 || id >= ConfigLimits.MaxVocabSize)
+            if (entry.Value.ValueKind != JsonValueKind.Number || !entry.Value.TryGetInt32(out int id) || id < 0 || id >= ConfigLimits.MaxVocabSize)
             {
                 problems.Add($"{Key(token)} must be a token id in [0, {ConfigLimits.MaxVocabSize}), found {ConfigJson.Describe(entry.Value)}");
                 continue;
@@ -141,6 +141,8 @@ internal sealed partial record BpeModelFiles
                 vocabularyById ??= vocabulary.GroupBy(kv => kv.Value).ToDictionary(g => g.Key, g => g.First().Key);
                 if (vocabularyById.TryGetValue(token.Id, out string? existing) && existing != token.Content)
                     problems.Add($"added token '{token.Content}' takes the id {token.Id} of the vocabulary's '{existing}'");
+                else if (vocabulary.TryGetValue(token.Content, out int vocabularyId) && vocabularyId != token.Id)
+                    problems.Add($"added token '{token.Content}' has the id {token.Id} but the vocabulary gives it {vocabularyId}");
             }
         }
     }

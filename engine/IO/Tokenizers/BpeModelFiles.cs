@@ -20,7 +20,8 @@ internal sealed partial record BpeModelFiles(
     {
         string fullFolder = Path.GetFullPath(folder);
         string tokenizerJson = Path.Combine(fullFolder, "tokenizer.json");
-        if (File.Exists(tokenizerJson))
+        // Present but not a file (a folder, a FIFO) is an error, not a reason to fall back to vocab.json.
+        if (File.Exists(tokenizerJson) || Directory.Exists(tokenizerJson))
             return FromTokenizerJson(tokenizerJson);
         string vocabJson = Path.Combine(fullFolder, "vocab.json"), mergesTxt = Path.Combine(fullFolder, "merges.txt");
         if (File.Exists(vocabJson) && File.Exists(mergesTxt))
