@@ -114,7 +114,7 @@ public static class InputFiles
     private static void RefuseAbove(string fullPath, long length, long limit, string what)
     {
         if (length > limit)
-            throw new InputFileException(fullPath, $"is {Size(length)}, more than the {Size(limit)} a {what} may be");
+            throw new InputFileException(fullPath, $"is {length:N0} bytes, more than the {limit:N0} ({Size(limit)}) a {what} may be");
     }
 
     private static byte[] ReadGrown(FileStream stream, byte[] start, byte next, string fullPath, long limit, string what)

@@ -26,6 +26,33 @@ internal sealed class IoTestFolder : IDisposable
         return path;
     }
 
+    /// <summary>A named pipe nobody writes to (opening it for reading would block), or null where mkfifo is missing.</summary>
+    public string? Fifo(string name)
+    {
+        string path = File(name);
+        try
+        {
+            using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false });
+            process!.WaitForExit();
+            return process.ExitCode == 0 ? path : null;
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>The path of a FIFO, or the test is ignored where none can be made.</summary>
+    public string RequireFifo(string name) => Fifo(name) ?? throw new IgnoreException("mkfifo is not available here");
+
+    /// <summary>The repository's root (the folder holding StyleAlign.Engine.sln), found from the test binaries.</summary>
+    public static string RepositoryRoot()
+    {
+        for (var folder = new DirectoryInfo(TestContext.CurrentContext.TestDirectory); folder is not null; folder = folder.Parent)
+            if (System.IO.File.Exists(System.IO.Path.Combine(folder.FullName, "StyleAlign.Engine.sln"))) return folder.FullName;
+        throw new InvalidOperationException("the tests run outside a checkout of the repository");
+    }
+
     public static string FixturePath(params string[] parts) =>
         System.IO.Path.Combine([TestContext.CurrentContext.TestDirectory, "fixtures", .. parts]);
 

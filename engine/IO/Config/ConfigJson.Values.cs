@@ -104,12 +104,10 @@ internal sealed partial class ConfigJson
     /// <summary>A value as JSON text, cut when long (a message must stay one readable line).</summary>
     internal static string Describe(JsonElement element)
     {
-        string raw = element.ValueKind switch
-        {
-            JsonValueKind.Object => "an object",
-            JsonValueKind.Array => $"an array of {element.GetArrayLength()}",
-            _ => element.GetRawText(),
-        };
+        // A large object or array is summarized without copying its text.
+        if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() > 8) return $"an array of {element.GetArrayLength()} values";
+        if (element.ValueKind == JsonValueKind.Object && element.EnumerateObject().Take(9).Count() > 8) return "an object of many keys";
+        string raw = element.GetRawText();
         return raw.Length <= MaxShownValue ? raw : raw[..MaxShownValue] + "…";
     }
 }

@@ -46,8 +46,10 @@ internal sealed partial record BpeModelFiles(
 
         var vocabulary = ReadVocabulary(vocab, "model.vocab", problems);
         var mergeList = ReadMerges(merges, problems);
-        // HF's fast BPE refuses a merge whose parts or result are not tokens.
-        for (int rank = 0; rank < mergeList.Count && !problems.Full; rank++)
+        // HF's fast BPE refuses a merge whose parts or result are not tokens (checked once the vocabulary is sound,
+        // so that one bad entry is not reported again for every merge that uses it).
+        bool vocabularySound = !problems.Any;
+        for (int rank = 0; vocabularySound && rank < mergeList.Count && !problems.Full; rank++)
         {
             int space = mergeList[rank].IndexOf(' ');
             string left = mergeList[rank][..space], right = mergeList[rank][(space + 1)..];

@@ -10,6 +10,8 @@ internal sealed class TokenizerProblems(string filePath)
 
     public bool Full => _problems.Count >= MaxListed;
 
+    public bool Any => _problems.Count > 0;
+
     public void Add(string problem)
     {
         if (!Full) _problems.Add(problem);
