@@ -15,10 +15,6 @@ internal static class ProcessorConfig
         json.Check(std.All(s => s > 0), $"'image_std' = [{string.Join(", ", std)}] must hold positive numbers");
     }
 
-    public static void ThrowIfMismatched(List<string> problems, string modelConfigPath)
-    {
-        if (problems.Count > 0)
-            throw new HfConfigException(
-                $"{Path.GetFullPath(modelConfigPath)}: the {FileName} beside it does not fit the model:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", problems)}");
-    }
+    public static void ThrowIfMismatched(List<string> problems, string modelConfigPath) =>
+        HfConfigException.ThrowIfAny(problems, modelConfigPath, $"the {FileName} beside it does not fit the model");
 }

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using NUnit.Framework;
 
 namespace StyleAlign.Tests.Fuzz;
@@ -14,7 +13,7 @@ internal sealed class FuzzWorkspace : IDisposable
         Root = Path.Combine(Path.GetTempPath(), "stylealign-fuzz-" + Guid.NewGuid().ToString("N")[..12]);
         Directory.CreateDirectory(Root);
         Seeds = Directory.CreateDirectory(Path.Combine(Root, "seeds")).FullName;
-        Fifo = MakeFifo(Path.Combine(Root, "fifo"));
+        Fifo = IO.IoTestFolder.MakeFifo(Path.Combine(Root, "fifo"));
     }
 
     public string Root { get; }
@@ -69,21 +68,6 @@ internal sealed class FuzzWorkspace : IDisposable
         uint hash = 2166136261;
         foreach (char c in $"{seed}:{kind}:{index}") hash = (hash ^ c) * 16777619;
         return new Random((int)hash);
-    }
-
-    private static string? MakeFifo(string path)
-    {
-        if (OperatingSystem.IsWindows()) return null;
-        try
-        {
-            using var process = Process.Start(new ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false });
-            process!.WaitForExit();
-            return process.ExitCode == 0 ? path : null;
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            return null;
-        }
     }
 
     public void Dispose()

@@ -27,9 +27,12 @@ internal sealed class IoTestFolder : IDisposable
     }
 
     /// <summary>A named pipe nobody writes to (opening it for reading would block), or null where mkfifo is missing.</summary>
-    public string? Fifo(string name)
+    public string? Fifo(string name) => MakeFifo(File(name));
+
+    /// <summary>Makes a named pipe at <paramref name="path"/>; null where mkfifo is missing.</summary>
+    public static string? MakeFifo(string path)
     {
-        string path = File(name);
+        if (OperatingSystem.IsWindows()) return null;
         try
         {
             using var process = System.Diagnostics.Process.Start(new System.Diagnostics.ProcessStartInfo("mkfifo", [path]) { UseShellExecute = false });

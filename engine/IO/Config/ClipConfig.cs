@@ -92,16 +92,10 @@ public sealed record ClipConfig(ClipTextConfig Text, ClipVisionConfig Vision, in
         double logitScale = config.FiniteDoubleOr(DefaultLogitScaleInitValue, "logit_scale_init_value");
         config.RequireIfPresent(0, "attention dropout is not implemented", "text_config.attention_dropout", "vision_config.attention_dropout");
 
-        if (text.NumAttentionHeads > 0 && text.HiddenSize > 0)
-            config.Check(text.HiddenSize % text.NumAttentionHeads == 0,
-                $"'text_config.hidden_size' = {text.HiddenSize} must be a multiple of 'text_config.num_attention_heads' = {text.NumAttentionHeads}");
-        if (vision.NumAttentionHeads > 0 && vision.HiddenSize > 0)
-            config.Check(vision.HiddenSize % vision.NumAttentionHeads == 0,
-                $"'vision_config.hidden_size' = {vision.HiddenSize} must be a multiple of 'vision_config.num_attention_heads' = {vision.NumAttentionHeads}");
-        if (vision.PatchSize > 0 && vision.ImageSize > 0)
+        config.CheckMultiple("text_config.hidden_size", text.HiddenSize, "text_config.num_attention_heads", text.NumAttentionHeads);
+        config.CheckMultiple("vision_config.hidden_size", vision.HiddenSize, "vision_config.num_attention_heads", vision.NumAttentionHeads);
+        if (config.CheckMultiple("vision_config.image_size", vision.ImageSize, "vision_config.patch_size", vision.PatchSize))
         {
-            config.Check(vision.ImageSize % vision.PatchSize == 0,
-                $"'vision_config.image_size' = {vision.ImageSize} must be a multiple of 'vision_config.patch_size' = {vision.PatchSize}");
             long side = vision.ImageSize / vision.PatchSize;
             config.Check(side * side < ConfigLimits.MaxPositionEmbeddings,
                 $"'vision_config.image_size' / 'vision_config.patch_size' = {side} gives {side * side:N0} patches, more than the {ConfigLimits.MaxPositionEmbeddings:N0} positions a tower may have");
@@ -122,9 +116,7 @@ public sealed record ClipConfig(ClipTextConfig Text, ClipVisionConfig Vision, in
             problems.Add($"the tokenizer's ids reach {tokenizer.VocabSize - 1} but 'text_config.vocab_size' is {Text.VocabSize}");
         if (Text.EosTokenId != LegacyEosTokenId && Text.EosTokenId != tokenizer.EosId)
             problems.Add($"'text_config.eos_token_id' = {Text.EosTokenId} but the tokenizer's {Tokenizers.ClipTokenizer.EndOfText} is {tokenizer.EosId}");
-        if (problems.Count > 0)
-            throw new HfConfigException(
-                $"{Path.GetFullPath(configPath)}: does not match the tokenizer {tokenizer.Source}:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", problems)}");
+        HfConfigException.ThrowIfAny(problems, configPath, $"does not match the tokenizer {tokenizer.Source}");
     }
 
     /// <summary>The eos_token_id of the original OpenAI configs, with which transformers pools at the highest id.</summary>

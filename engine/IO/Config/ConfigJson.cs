@@ -143,6 +143,17 @@ internal sealed partial class ConfigJson
         if (!condition) _invalid.Add(problem);
     }
 
+    /// <summary>
+    /// Records a problem unless <paramref name="value"/> is a multiple of <paramref name="divisor"/>; values already
+    /// found invalid (not positive) are skipped. True when the two divide.
+    /// </summary>
+    public bool CheckMultiple(string key, int value, string divisorKey, int divisor)
+    {
+        if (value <= 0 || divisor <= 0) return false;
+        Check(value % divisor == 0, $"'{key}' = {value} must be a multiple of '{divisorKey}' = {divisor}");
+        return value % divisor == 0;
+    }
+
     public bool HasProblems => _missing.Count > 0 || _invalid.Count > 0;
 
     /// <summary>One exception listing every problem, one per line under a line naming the file.</summary>

@@ -49,9 +49,7 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
         if (tokenizer.VideoPadId >= 0) Same("video_token_id", Text.VideoTokenId, tokenizer.VideoPadId, Tokenizers.QwenTokenizer.VideoPad);
         foreach (var (key, id) in new[] { ("bos_token_id", Text.BosTokenId), ("eos_token_id", Text.EosTokenId) })
             if (tokenizer.IdToToken(id) is null) problems.Add($"'{key}' = {id} names no token of the tokenizer");
-        if (problems.Count > 0)
-            throw new HfConfigException(
-                $"{Path.GetFullPath(configPath)}: does not match the tokenizer {tokenizer.Source}:{Environment.NewLine}  {string.Join(Environment.NewLine + "  ", problems)}");
+        HfConfigException.ThrowIfAny(problems, configPath, $"does not match the tokenizer {tokenizer.Source}");
     }
 
     /// <summary>The flat 2.5 form that transformers 4.49+ and v5 both read.</summary>

@@ -86,13 +86,9 @@ public sealed record Qwen25VLTextConfig
         json.IntOr(0, 0, idMax, TopKey("vision_token_id"));
         CheckUnimplemented(json, TextKey);
 
-        if (config.NumAttentionHeads > 0 && config.HiddenSize > 0)
-            json.Check(config.HiddenSize % config.NumAttentionHeads == 0,
-                $"'hidden_size' = {config.HiddenSize} must be a multiple of 'num_attention_heads' = {config.NumAttentionHeads}");
-        if (config.NumKeyValueHeads > 0 && config.NumAttentionHeads > 0)
-            json.Check(config.NumAttentionHeads % config.NumKeyValueHeads == 0,
-                $"'num_attention_heads' = {config.NumAttentionHeads} must be a multiple of 'num_key_value_heads' = {config.NumKeyValueHeads}");
-        if (config.NumAttentionHeads > 0 && config.HiddenSize % config.NumAttentionHeads == 0 && json.Has(MropeKeys))
+        bool headsDivide = json.CheckMultiple("hidden_size", config.HiddenSize, "num_attention_heads", config.NumAttentionHeads);
+        json.CheckMultiple("num_attention_heads", config.NumAttentionHeads, "num_key_value_heads", config.NumKeyValueHeads);
+        if (headsDivide && json.Has(MropeKeys))
             json.Check(config.MropeSection.Length == 3 && config.MropeSection.Sum() * 2 == config.HeadDim,
                 $"'mrope_section' = [{string.Join(", ", config.MropeSection)}] must have 3 parts summing to head_dim / 2 = {config.HeadDim / 2} (head_dim = hidden_size / num_attention_heads = {config.HeadDim})");
         return config;
