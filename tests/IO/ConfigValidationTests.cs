@@ -5,7 +5,7 @@ using StyleAlign.Engine.Vision;
 
 namespace StyleAlign.Tests.IO;
 
-/// <summary>Every config value is checked or honoured: the values a hostile-input campaign slipped through are refused
+/// <summary>Every config value is checked or honoured: values that would size, break or silently change the model are refused
 /// with the key named, and every valid form keeps loading.</summary>
 [TestFixture]
 [Category("Unit")]
