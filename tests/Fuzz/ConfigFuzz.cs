@@ -64,6 +64,7 @@ internal sealed class ConfigFuzz : IFuzzTarget
         if (_qwen)
         {
             Qwen25VLConfig.Load(folder);
+            Qwen25VLModel.Inspect(folder);
             Qwen25VLModel.Load(folder);
         }
         else

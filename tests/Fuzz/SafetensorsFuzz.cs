@@ -59,9 +59,11 @@ internal sealed class SafetensorsFuzz : IFuzzTarget
             expect == Expect.Either ? () => CheckTiling(path) : null);
     }
 
-    /// <summary>What the verbs do with a checkpoint: inspect reads the header, forward reads every tensor and builds the model.</summary>
+    /// <summary>What the verbs do with a checkpoint: inspect reads the header, forward reads every tensor and builds the
+    /// model, a resumed run reads a file of named tensors.</summary>
     private static void LoadAll(string path, string folder, bool isQwen)
     {
+        foreach (var tensor in TensorFiles.ReadAll(path).Values) tensor.Dispose();
         using (var file = SafetensorsFile.Open(path))
         {
             foreach (var entry in file.Entries.Values)
