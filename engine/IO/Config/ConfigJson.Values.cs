@@ -85,6 +85,22 @@ internal sealed partial class ConfigJson
         }
     }
 
+    /// <summary>Longer integer arrays (block indexes, rope sections) are corruption, not configs.</summary>
+    private const int MaxArrayLength = 4096;
+
+    /// <summary>Every item as an integer in [min, max], or null if any is not.</summary>
+    private static int[]? ReadInts(JsonElement array, int min, int max)
+    {
+        var values = new int[array.GetArrayLength()];
+        int i = 0;
+        foreach (JsonElement item in array.EnumerateArray())
+        {
+            if (ReadInt(item, min, max) is not { } value) return null;
+            values[i++] = value;
+        }
+        return values;
+    }
+
     private static string IntExpected(int min, int max) => $"an integer in [{min}, {max}]";
 
     private static int? ReadInt(JsonElement element, int min, int max) =>

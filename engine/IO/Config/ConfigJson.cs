@@ -105,11 +105,7 @@ internal sealed partial class ConfigJson
         foreach (var (path, element) in FindAll(candidatePaths))
         {
             found = true;
-            int[]? values = element.ValueKind == JsonValueKind.Array && element.GetArrayLength() <= 4096
-                ? element.EnumerateArray().Select(item => ReadInt(item, min, max)).ToArray() is var read && read.All(v => v is not null)
-                    ? read.Select(v => v!.Value).ToArray()
-                    : null
-                : null;
+            int[]? values = element.ValueKind == JsonValueKind.Array && element.GetArrayLength() <= MaxArrayLength ? ReadInts(element, min, max) : null;
             if (values is null) Invalid(path, $"an array of integers in [{min}, {max}]", element);
             first ??= values;
         }
