@@ -86,7 +86,7 @@ internal sealed partial class ConfigJson
         Read<bool>(candidatePaths, $"{(only ? "true" : "false")} ({why})", e => ReadBool(e) == only ? only : null, required: false);
 
     public string String(params string[] candidatePaths) =>
-        ReadString(candidatePaths, "a string", s => s.Length > 0, required: true) ?? "";
+        ReadString(candidatePaths, "a non-empty string", s => s.Length > 0, required: true) ?? "";
 
     /// <summary>One of <paramref name="allowed"/>; required unless <paramref name="fallback"/> is given.</summary>
     public string OneOf(IReadOnlyCollection<string> allowed, string? fallback, params string[] candidatePaths) =>
