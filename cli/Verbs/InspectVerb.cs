@@ -35,9 +35,8 @@ public sealed class InspectVerb : IVerb
                 Console.WriteLine($"model_type '{modelType}': no structural check for this model type here");
                 return ExitCodes.Ok;
             }
-            var (model, source) = Qwen25VLModel.Open(path);
-            var (missing, unexpected, mismatched) = source.Report(model.IsIgnorable);
-            Console.WriteLine($"{modelType}: the model needs {model.Parameters.All.Count} tensors, {model.Parameters.Count:N0} parameters");
+            var (missing, unexpected, mismatched, tensorCount, parameterCount) = Qwen25VLModel.Inspect(path);
+            Console.WriteLine($"{modelType}: the model needs {tensorCount} tensors, {parameterCount:N0} parameters");
             Console.WriteLine($"missing: {missing.Count}{List(missing)}");
             Console.WriteLine($"unexpected: {unexpected.Count}{List(unexpected)}");
             Console.WriteLine($"shape mismatch: {mismatched.Count}{List(mismatched)}");

@@ -26,7 +26,12 @@ public static class TensorFiles
         using var file = SafetensorsFile.Open(path);
         foreach (var (name, target) in targets)
         {
-            if (!file.Contains(name)) throw new KeyNotFoundException($"'{path}' has no tensor '{name}'");
+            if (!file.Contains(name)) throw new CheckpointMismatchException($"{file.Path}: no tensor '{name}'");
+            var entry = file.GetEntry(name);
+            if (target.DType.IsFloat() && !entry.DType.IsFloatingPoint())
+                throw new CheckpointMismatchException($"{file.Path}: tensor '{name}' is stored as {entry.DType.ToHeaderName()}; a floating-point tensor is expected");
+            if (!entry.Shape.SequenceEqual(target.Shape.ToArray().Select(d => (long)d)))
+                throw new CheckpointMismatchException($"{file.Path}: tensor '{name}' has shape {entry.ShapeText}, expected {target.Shape}");
             var loaded = Read(file, name, target.DType, target.Device);
             if (loaded.Shape != target.Shape) throw new InvalidDataException($"'{path}': tensor '{name}' has shape {loaded.Shape}, expected {target.Shape}");
             target.CopyFrom(loaded);
@@ -43,9 +48,9 @@ public static class TensorFiles
         {
             var dtype = entry.DType switch
             {
-                SafetensorsDType.I64 => DType.I64,
                 SafetensorsDType.F64 => DType.F64,
-                _ => DType.F32,
+                var stored when stored.IsFloatingPoint() => DType.F32,
+                _ => DType.I64,
             };
             result[name] = Read(file, name, dtype, Device.Cpu);
         }
@@ -55,7 +60,8 @@ public static class TensorFiles
     private static Tensor Read(SafetensorsFile file, string name, DType dtype, Device device)
     {
         var entry = file.GetEntry(name);
-        var shape = new Shape(entry.Shape.Select(d => (int)d).ToArray());
+        var shape = new Shape(entry.Shape.Select(d => d <= int.MaxValue ? (int)d
+            : throw new CheckpointMismatchException($"{file.Path}: tensor '{name}' has a dimension of {d}, more than a tensor holds")).ToArray());
         return TensorScope.Untracked(() => dtype switch
         {
             DType.I64 => Tensor.FromArray(file.ReadAsInt64(name), shape.ToArray()),

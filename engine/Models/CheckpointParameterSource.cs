@@ -6,30 +6,37 @@ namespace StyleAlign.Engine.Models;
 
 /// <summary>
 /// Strict loading from a safetensors checkpoint. Records every requested name; <see cref="Finish"/> then reports
-/// missing keys, unexpected keys and shape mismatches together in one error. Float tensors of any stored dtype
-/// (BF16, F16, F32, F64) arrive as F32.
+/// missing keys, unexpected keys, shape mismatches and non-float tensors together in one error. Float tensors of
+/// any stored dtype (BF16, F16, F32, F64) arrive as F32; an integer tensor where a weight is expected is refused,
+/// never converted. A header-only source reads no tensor at all: it checks names, shapes and dtypes against the
+/// header and hands out shape-only placeholders, so a model can be checked before anything is allocated.
 /// </summary>
 public sealed class CheckpointParameterSource : IParameterSource
 {
     private readonly ISafetensorsSource _checkpoint;
     private readonly string _description;
     private readonly Device _device;
+    private readonly bool _headerOnly;
     private readonly Dictionary<string, string> _canonicalToStored = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly List<string> _missing = [];
     private readonly List<string> _mismatched = [];
+    private Tensor? _placeholder;
 
     /// <param name="normalize">maps a stored name to the canonical name the model asks for (e.g. new → legacy Qwen names)</param>
-    public CheckpointParameterSource(ISafetensorsSource checkpoint, string description, Func<string, string>? normalize = null, Device? device = null)
+    /// <param name="headerOnly">check against the header and return placeholders instead of reading tensors</param>
+    public CheckpointParameterSource(ISafetensorsSource checkpoint, string description, Func<string, string>? normalize = null, Device? device = null,
+        bool headerOnly = false)
     {
         _checkpoint = checkpoint;
         _description = description;
         _device = device ?? Device.Cpu;
+        _headerOnly = headerOnly;
         foreach (var stored in checkpoint.Entries.Keys)
         {
             var canonical = normalize?.Invoke(stored) ?? stored;
             if (!_canonicalToStored.TryAdd(canonical, stored))
-                throw new InvalidDataException($"{description}: tensors '{_canonicalToStored[canonical]}' and '{stored}' name the same parameter '{canonical}'");
+                throw new CheckpointMismatchException($"{description}: tensors '{_canonicalToStored[canonical]}' and '{stored}' name the same parameter '{canonical}'");
         }
     }
 
@@ -38,20 +45,31 @@ public sealed class CheckpointParameterSource : IParameterSource
         if (!_canonicalToStored.TryGetValue(name, out var stored))
         {
             _missing.Add($"{name} {shape}");
-            return Tensor.Zeros(shape, DType.F32, _device);
+            return Placeholder(shape);
         }
         _used.Add(name);
         var entry = _checkpoint.Entries[stored];
-        var storedShape = new Shape(entry.Shape.Select(d => checked((int)d)).ToArray());
-        if (storedShape != shape)
+        if (!entry.Shape.SequenceEqual(shape.ToArray().Select(d => (long)d)))
         {
-            _mismatched.Add($"{stored}: checkpoint {storedShape}, model expects {shape}");
-            return Tensor.Zeros(shape, DType.F32, _device);
+            _mismatched.Add($"{stored}: checkpoint {entry.ShapeText}, model expects {shape}");
+            return Placeholder(shape);
         }
-        return Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
+        if (!entry.DType.IsFloatingPoint())
+        {
+            _mismatched.Add($"{stored}: stored as {entry.DType.ToHeaderName()}, the model needs a floating-point tensor");
+            return Placeholder(shape);
+        }
+        return _headerOnly ? Placeholder(shape) : Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
     }
 
-    /// <summary>What did not match: missing (name and expected shape), unexpected stored names, shape mismatches.</summary>
+    /// <summary>A view of one zero with the parameter's shape: nothing of that size is allocated.</summary>
+    private Tensor Placeholder(Shape shape)
+    {
+        _placeholder ??= Tensor.Zeros(Shape.Scalar, DType.F32, _device);
+        return _placeholder.Expand(shape);
+    }
+
+    /// <summary>What did not match: missing (name and expected shape), unexpected stored names, shape or dtype mismatches.</summary>
     public (IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected, IReadOnlyList<string> Mismatched) Report(Func<string, bool>? ignorable = null)
     {
         var unexpected = _canonicalToStored
@@ -70,8 +88,8 @@ public sealed class CheckpointParameterSource : IParameterSource
         var lines = new List<string> { $"{_description} does not match the model:" };
         if (missing.Count > 0) lines.Add($"  missing ({missing.Count}): {string.Join(", ", missing.Take(20))}{More(missing.Count)}");
         if (unexpected.Count > 0) lines.Add($"  unexpected ({unexpected.Count}): {string.Join(", ", unexpected.Take(20))}{More(unexpected.Count)}");
-        if (mismatched.Count > 0) lines.Add($"  shape mismatch ({mismatched.Count}): {string.Join("; ", mismatched.Take(20))}{More(mismatched.Count)}");
-        throw new InvalidDataException(string.Join(Environment.NewLine, lines));
+        if (mismatched.Count > 0) lines.Add($"  shape or dtype mismatch ({mismatched.Count}): {string.Join("; ", mismatched.Take(20))}{More(mismatched.Count)}");
+        throw new CheckpointMismatchException(string.Join(Environment.NewLine, lines));
     }
 
     private static string More(int count) => count > 20 ? $", … ({count - 20} more)" : "";

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StyleAlign.Engine.IO.Config;
 
 namespace StyleAlign.Engine.Vision;
 
@@ -13,54 +14,60 @@ public sealed class ClipImageProcessor
     public IReadOnlyList<float> Mean { get; init; } = QwenImageProcessor.ClipMean;
     public IReadOnlyList<float> Std { get; init; } = QwenImageProcessor.ClipStd;
 
-    /// <summary>Reads <c>preprocessor_config.json</c> from a folder or a file path.</summary>
+    /// <summary>Reads <c>preprocessor_config.json</c> from a folder or a file path; every problem is listed in one error.</summary>
     public static ClipImageProcessor Load(string folderOrFile)
     {
-        string path = Directory.Exists(folderOrFile) ? Path.Combine(folderOrFile, "preprocessor_config.json") : folderOrFile;
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Image processor config not found: '{path}'.", path);
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        var root = doc.RootElement;
+        var json = ConfigJson.Load(folderOrFile, ProcessorConfig.FileName);
         var d = new ClipImageProcessor();
-        int shortest = d.ShortestEdge, cropH = d.CropHeight, cropW = d.CropWidth;
-        if (root.TryGetProperty("size", out var size))
-        {
-            if (size.ValueKind == JsonValueKind.Number) shortest = size.GetInt32();
-            else if (size.TryGetProperty("shortest_edge", out var se)) shortest = se.GetInt32();
-        }
-        if (root.TryGetProperty("crop_size", out var crop))
-        {
-            if (crop.ValueKind == JsonValueKind.Number) cropH = cropW = crop.GetInt32();
-            else
-            {
-                cropH = crop.TryGetProperty("height", out var ch) ? ch.GetInt32() : cropH;
-                cropW = crop.TryGetProperty("width", out var cw) ? cw.GetInt32() : cropW;
-            }
-        }
-        if (JsonConfig.Int(root, "resample", path) is int resample && resample != 3)
-            throw new NotSupportedException($"'{path}': resample={resample}; only 3 (bicubic) is implemented.");
-        return new ClipImageProcessor
+        int side = ConfigLimits.MaxImageSide;
+        // size and crop_size are a number or an object; only the shortest-edge resize is implemented.
+        json.Check(json.KindOf("size") is null or JsonValueKind.Number || json.Has("size.shortest_edge"),
+            "'size' must be a number or an object with shortest_edge (a fixed height/width resize is not implemented)");
+        int shortest = json.IntOr(d.ShortestEdge, 1, side, "size.shortest_edge", json.KindOf("size") == JsonValueKind.Number ? "size" : "size.shortest_edge");
+        json.Check(json.KindOf("crop_size") is null or JsonValueKind.Number or JsonValueKind.Object, "'crop_size' must be a number or an object with height and width");
+        bool squareCrop = json.KindOf("crop_size") == JsonValueKind.Number;
+        int cropHeight = json.IntOr(d.CropHeight, 1, side, squareCrop ? "crop_size" : "crop_size.height");
+        int cropWidth = json.IntOr(d.CropWidth, 1, side, squareCrop ? "crop_size" : "crop_size.width");
+        json.RequireBoolIfPresent(true, "skipping this step is not implemented", "do_resize", "do_center_crop", "do_rescale", "do_normalize");
+        json.BoolOr(true, "do_convert_rgb");
+        var processor = new ClipImageProcessor
         {
             ShortestEdge = shortest,
-            CropHeight = cropH,
-            CropWidth = cropW,
-            RescaleFactor = JsonConfig.Double(root, "rescale_factor", path) ?? d.RescaleFactor,
-            Mean = JsonConfig.FloatTriple(root, "image_mean", path) ?? QwenImageProcessor.ClipMean,
-            Std = JsonConfig.FloatTriple(root, "image_std", path) ?? QwenImageProcessor.ClipStd,
+            CropHeight = cropHeight,
+            CropWidth = cropWidth,
+            RescaleFactor = json.PositiveDoubleOr(d.RescaleFactor, "rescale_factor"),
+            Mean = json.FloatTriple("image_mean") ?? QwenImageProcessor.ClipMean,
+            Std = json.FloatTriple("image_std") ?? QwenImageProcessor.ClipStd,
         };
+        ProcessorConfig.CheckCommon(json, processor.Std);
+        json.ThrowIfProblems("CLIP image processor");
+        return processor;
+    }
+
+    /// <summary>Checks that the crop is the image size the vision tower was built for.</summary>
+    /// <param name="modelConfigPath">the model's config.json (or its folder), named in the message</param>
+    public void CheckModel(ClipVisionConfig vision, string modelConfigPath)
+    {
+        var problems = new List<string>();
+        if (CropHeight != vision.ImageSize || CropWidth != vision.ImageSize)
+            problems.Add($"'crop_size' = {CropHeight}x{CropWidth} but the model's vision_config.image_size is {vision.ImageSize}");
+        ProcessorConfig.ThrowIfMismatched(problems, modelConfigPath);
     }
 
     /// <summary>Resized size before cropping; the long side is truncated, not rounded (HF's
     /// get_resize_output_image_size with default_to_square=False).</summary>
     public (int Height, int Width) ResizedSize(int height, int width) =>
         width <= height
-            ? ((int)((long)ShortestEdge * height / width), ShortestEdge)
-            : (ShortestEdge, (int)((long)ShortestEdge * width / height));
+            ? ((int)Math.Min(int.MaxValue, (long)ShortestEdge * height / width), ShortestEdge)
+            : (ShortestEdge, (int)Math.Min(int.MaxValue, (long)ShortestEdge * width / height));
 
     /// <summary>[3, CropHeight, CropWidth] float32, channel-major.</summary>
     public float[] Process(RgbImage image)
     {
         var (h, w) = ResizedSize(image.Height, image.Width);
+        if ((long)h * w > ImageDecoder.MaxPixels)
+            throw new ImageInputException(
+                $"{image.Source}: an image of {image.Height}x{image.Width} would be resized to {h}x{w} before cropping, more than {ImageDecoder.MaxPixels:N0} pixels (its aspect ratio is too extreme)");
         var resized = PillowResize.Bicubic(image, h, w);
         var cropped = CenterCrop(resized, CropHeight, CropWidth);
         int plane = CropHeight * CropWidth;

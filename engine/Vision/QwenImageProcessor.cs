@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StyleAlign.Engine.IO.Config;
 
 namespace StyleAlign.Engine.Vision;
 
@@ -28,48 +29,69 @@ public sealed class QwenImageProcessor
     /// <summary>Columns of one <c>pixel_values</c> row: 3·Tp·patch².</summary>
     public int RowLength => 3 * TemporalPatchSize * PatchSize * PatchSize;
 
-    /// <summary>Reads <c>preprocessor_config.json</c> from a folder or a file path.</summary>
+    /// <summary>Reads <c>preprocessor_config.json</c> from a folder or a file path; every problem is listed in one error.</summary>
     public static QwenImageProcessor Load(string folderOrFile)
     {
-        string path = Directory.Exists(folderOrFile) ? Path.Combine(folderOrFile, "preprocessor_config.json") : folderOrFile;
-        if (!File.Exists(path))
-            throw new FileNotFoundException($"Image processor config not found: '{path}'.", path);
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
-        var root = doc.RootElement;
-        int? sizeMin = null, sizeMax = null;
-        if (root.TryGetProperty("size", out var size) && size.ValueKind == JsonValueKind.Object)
-        {
-            if (size.TryGetProperty("shortest_edge", out var se)) sizeMin = se.GetInt32();
-            if (size.TryGetProperty("longest_edge", out var le)) sizeMax = le.GetInt32();
-        }
+        var json = ConfigJson.Load(folderOrFile, ProcessorConfig.FileName);
         var defaults = new QwenImageProcessor();
+        int maxPixels = (int)ImageDecoder.MaxPixels;
+        json.Check(json.KindOf("size") is null or JsonValueKind.Object, "'size' must be an object with shortest_edge / longest_edge");
         var processor = new QwenImageProcessor
         {
             // min_pixels/max_pixels win over size{} as in transformers 4.5x.
-            MinPixels = JsonConfig.Int(root, "min_pixels", path) ?? sizeMin ?? defaults.MinPixels,
-            MaxPixels = JsonConfig.Int(root, "max_pixels", path) ?? sizeMax ?? defaults.MaxPixels,
-            PatchSize = JsonConfig.Int(root, "patch_size", path) ?? defaults.PatchSize,
-            TemporalPatchSize = JsonConfig.Int(root, "temporal_patch_size", path) ?? defaults.TemporalPatchSize,
-            MergeSize = JsonConfig.Int(root, "merge_size", path) ?? defaults.MergeSize,
-            DoResize = JsonConfig.Bool(root, "do_resize", path) ?? true,
-            DoRescale = JsonConfig.Bool(root, "do_rescale", path) ?? true,
-            DoNormalize = JsonConfig.Bool(root, "do_normalize", path) ?? true,
-            RescaleFactor = JsonConfig.Double(root, "rescale_factor", path) ?? defaults.RescaleFactor,
-            Mean = JsonConfig.FloatTriple(root, "image_mean", path) ?? ClipMean,
-            Std = JsonConfig.FloatTriple(root, "image_std", path) ?? ClipStd,
+            MinPixels = json.IntOr(defaults.MinPixels, 1, maxPixels, "min_pixels", "size.shortest_edge"),
+            MaxPixels = json.IntOr(defaults.MaxPixels, 1, maxPixels, "max_pixels", "size.longest_edge"),
+            PatchSize = json.IntOr(defaults.PatchSize, 1, ConfigLimits.MaxPatchSize, "patch_size"),
+            TemporalPatchSize = json.IntOr(defaults.TemporalPatchSize, 1, ConfigLimits.MaxTemporalPatchSize, "temporal_patch_size"),
+            MergeSize = json.IntOr(defaults.MergeSize, 1, ConfigLimits.MaxSpatialMergeSize, "merge_size"),
+            DoResize = json.BoolOr(true, "do_resize"),
+            DoRescale = json.BoolOr(true, "do_rescale"),
+            DoNormalize = json.BoolOr(true, "do_normalize"),
+            RescaleFactor = json.PositiveDoubleOr(defaults.RescaleFactor, "rescale_factor"),
+            Mean = json.FloatTriple("image_mean") ?? ClipMean,
+            Std = json.FloatTriple("image_std") ?? ClipStd,
         };
-        if (JsonConfig.Int(root, "resample", path) is int resample && resample != 3)
-            throw new NotSupportedException($"'{path}': resample={resample}; only 3 (bicubic) is implemented.");
+        json.BoolOr(true, "do_convert_rgb");
+        ProcessorConfig.CheckCommon(json, processor.Std);
+        json.Check(processor.MinPixels <= processor.MaxPixels,
+            $"'min_pixels' = {processor.MinPixels} must not exceed 'max_pixels' = {processor.MaxPixels}");
+        json.ThrowIfProblems("Qwen2-VL image processor");
         return processor;
     }
 
+    /// <summary>Checks that this processor's patches are the ones the vision tower embeds.</summary>
+    /// <param name="modelConfigPath">the model's config.json (or its folder), named in the message</param>
+    public void CheckModel(Qwen25VLVisionConfig vision, string modelConfigPath)
+    {
+        var problems = new List<string>();
+        if (PatchSize != vision.PatchSize) problems.Add($"'patch_size' = {PatchSize} but the model's vision_config.patch_size is {vision.PatchSize}");
+        if (TemporalPatchSize != vision.TemporalPatchSize)
+            problems.Add($"'temporal_patch_size' = {TemporalPatchSize} but the model's vision_config.temporal_patch_size is {vision.TemporalPatchSize}");
+        if (MergeSize != vision.SpatialMergeSize)
+            problems.Add($"'merge_size' = {MergeSize} but the model's vision_config.spatial_merge_size is {vision.SpatialMergeSize}");
+        ProcessorConfig.ThrowIfMismatched(problems, modelConfigPath);
+    }
+
     /// <summary>Size the image is resized to (multiples of patch·merge).</summary>
+    public (int Height, int Width) TargetSize(RgbImage image)
+    {
+        int unit = PatchSize * MergeSize;
+        if (!DoResize)
+            return image.Height % unit == 0 && image.Width % unit == 0
+                ? (image.Height, image.Width)
+                : throw new ImageInputException($"{image.Source}: an image of {image.Height}x{image.Width} is not a multiple of {unit} on both sides, and do_resize is false");
+        if (SmartResize.Problem(image.Height, image.Width, unit) is { } problem)
+            throw new ImageInputException($"{image.Source}: {problem}");
+        return SmartResize.Compute(image.Height, image.Width, unit, MinPixels, MaxPixels);
+    }
+
+    /// <summary>Size an image of this size is resized to (multiples of patch·merge).</summary>
     public (int Height, int Width) TargetSize(int height, int width) =>
         DoResize ? SmartResize.Compute(height, width, PatchSize * MergeSize, MinPixels, MaxPixels) : (height, width);
 
     public RgbImage Resize(RgbImage image)
     {
-        var (h, w) = TargetSize(image.Height, image.Width);
+        var (h, w) = TargetSize(image);
         return PillowResize.Bicubic(image, h, w);
     }
 

@@ -23,6 +23,9 @@ public sealed class RgbImage
 
     public int Width { get; }
 
+    /// <summary>Where the image came from (a file path), named in errors about it.</summary>
+    public string Source { get; init; } = "image";
+
     public byte this[int y, int x, int channel] => Pixels[(y * Width + x) * 3 + channel];
 }
 

@@ -9,16 +9,23 @@ public static class SmartResize
     public const int DefaultMaxPixels = 16384 * 28 * 28;
     public const double MaxAspectRatio = 200;
 
+    /// <summary>Why an image of this size cannot be resized (as the reference processor refuses it), or null.</summary>
+    public static string? Problem(int height, int width, int factor)
+    {
+        if (height < factor || width < factor)
+            return $"an image of {height}x{width} is smaller than the resize factor {factor} on a side";
+        if ((double)Math.Max(height, width) / Math.Min(height, width) > MaxAspectRatio)
+            return $"an image of {height}x{width} has an aspect ratio above {MaxAspectRatio}, which the processor refuses";
+        return null;
+    }
+
     public static (int Height, int Width) Compute(
         int height, int width, int factor = 28, int minPixels = DefaultMinPixels, int maxPixels = DefaultMaxPixels)
     {
         if (factor <= 0)
             throw new ArgumentOutOfRangeException(nameof(factor), $"factor must be positive, got {factor}.");
-        if (height < factor || width < factor)
-            throw new ArgumentException($"Image of {height}x{width} is smaller than the resize factor {factor} on a side.");
-        if ((double)Math.Max(height, width) / Math.Min(height, width) > MaxAspectRatio)
-            throw new ArgumentException(
-                $"Image of {height}x{width} has an aspect ratio above {MaxAspectRatio}, which the processor rejects.");
+        if (Problem(height, width, factor) is { } problem)
+            throw new ArgumentException(char.ToUpperInvariant(problem[0]) + problem[1..] + ".");
 
         // Math.Round defaults to ties-to-even, the same as Python's round(): 70/28 = 2.5 rounds to 2.
         int resizedH = (int)Math.Round((double)height / factor) * factor;

@@ -113,7 +113,7 @@ public class ModelVerbsTests
             SafetensorsWriter.Write(path + ".new", tensors);
         }
         File.Move(path + ".new", path, overwrite: true);
-        var error = Assert.Throws<InvalidDataException>(() => Qwen25VLModel.Load(folder))!;
+        var error = Assert.Throws<CheckpointMismatchException>(() => Qwen25VLModel.Load(folder))!;
         Assert.That(error.Message, Does.Contain("missing (1): model.norm.weight"));
         Assert.That(error.Message, Does.Contain("unexpected (1): model.extra.weight"));
         Assert.That(error.Message, Does.Contain("visual.merger.ln_q.weight: checkpoint [7], model expects [32]"));

@@ -107,12 +107,12 @@ public sealed class ClipModelTests
 
         var missingAndExtra = tensors.Where(t => t.Name != "text_projection.weight").Append(SafetensorsWriter.Float32("text_projection.bias", [16], new float[16]));
         SafetensorsWriter.Write(dir.File("model.safetensors"), missingAndExtra);
-        var error = Assert.Throws<InvalidDataException>(() => ClipModel.Load(dir.Path))!;
+        var error = Assert.Throws<CheckpointMismatchException>(() => ClipModel.Load(dir.Path))!;
         Assert.That(error.Message, Does.Contain("missing (1): text_projection.weight [16, 32]").And.Contain("unexpected (1): text_projection.bias"));
 
         var misShaped = tensors.Select(t => t.Name == "logit_scale" ? SafetensorsWriter.Float32("logit_scale", [1], [2.5f]) : t);
         SafetensorsWriter.Write(dir.File("model.safetensors"), misShaped);
-        Assert.That(() => ClipModel.Load(dir.Path), Throws.TypeOf<InvalidDataException>().With.Message.Contains("logit_scale: checkpoint [1], model expects []"));
+        Assert.That(() => ClipModel.Load(dir.Path), Throws.TypeOf<CheckpointMismatchException>().With.Message.Contains("logit_scale: checkpoint [1], model expects []"));
     }
 
     private static List<(string Name, SafetensorsDType DType, long[] Shape, ReadOnlyMemory<byte> Data)> ReadAll(string path)

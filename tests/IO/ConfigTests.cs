@@ -141,8 +141,8 @@ public sealed class ConfigTests
             .Replace("\"num_attention_heads\": 4", "\"num_attention_heads\": \"four\"")
             .Replace("\"out_hidden_size\": 64", "\"out_hidden_size\": 48");
         var error = Assert.Throws<HfConfigException>(() => Qwen25VLConfig.Parse(json, "cfg.json"));
-        Assert.That(error!.Message, Does.Contain("'num_attention_heads' must be an integer, found \"four\"")
-            .And.Contain("out_hidden_size 48"));
+        Assert.That(error!.Message, Does.Contain("'num_attention_heads' must be an integer in [1, 4096], found \"four\"")
+            .And.Contain("'vision_config.out_hidden_size' = 48 must equal the decoder 'hidden_size' = 64"));
 
         var notJson = Assert.Throws<HfConfigException>(() => Qwen25VLConfig.Parse("{ \"a\": ", "cfg.json"));
         Assert.That(notJson!.Message, Does.Contain("cfg.json").And.Contain("not valid JSON"));

@@ -1,5 +1,6 @@
 using NUnit.Framework;
 using StyleAlign.Tests.TestSupport;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Tokenizers;
 
 namespace StyleAlign.Tests.Text;
@@ -104,8 +105,8 @@ public class TinyTokenizerTests
     {
         string empty = Path.Combine(_root, "empty");
         Directory.CreateDirectory(empty);
-        var e = Assert.Throws<FileNotFoundException>(() => QwenTokenizer.Load(empty));
+        var e = Assert.Throws<InputFileException>(() => QwenTokenizer.Load(empty));
         Assert.That(e!.Message, Does.Contain(empty).And.Contain("tokenizer.json"));
-        Assert.Throws<FileNotFoundException>(() => ClipTokenizer.Load(empty));
+        Assert.Throws<InputFileException>(() => ClipTokenizer.Load(empty));
     }
 }

@@ -2,6 +2,7 @@ using System.Buffers.Binary;
 using System.IO.Compression;
 using System.Text;
 using NUnit.Framework;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Vision;
 
 namespace StyleAlign.Tests.Vision;
@@ -31,7 +32,7 @@ public class ImageDecoderTests
     public void MissingFileNamesThePath()
     {
         string path = Path.Combine(Path.GetTempPath(), $"missing-{Guid.NewGuid():N}.png");
-        var e = Assert.Throws<IOException>(() => ImageDecoder.Load(path));
+        var e = Assert.Throws<InputFileException>(() => ImageDecoder.Load(path));
         Assert.That(e!.Message, Does.Contain(path));
     }
 

@@ -90,7 +90,7 @@ public class QwenImageProcessorTests
         File.WriteAllText(path, "plain text");
         try
         {
-            var e = Assert.Throws<InvalidDataException>(() => ImageDecoder.Load(path));
+            var e = Assert.Throws<ImageInputException>(() => ImageDecoder.Load(path));
             Assert.That(e!.Message, Does.Contain(path));
         }
         finally

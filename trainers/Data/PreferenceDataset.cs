@@ -1,5 +1,6 @@
 using System.Text.Json;
-using StbImageSharp;
+using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Vision;
 
 namespace StyleAlign.Trainers.Data;
 
@@ -135,12 +136,13 @@ public sealed partial class PreferenceDataset
         if (!File.Exists(imagePath)) return $"image not found: {imagePath}";
         try
         {
-            var image = ImageResult.FromMemory(File.ReadAllBytes(imagePath), ColorComponents.RedGreenBlue);
-            return image.Width > 0 && image.Height > 0 ? null : $"image has no pixels: {imagePath}";
+            ImageDecoder.Load(imagePath);
+            return null;
         }
-        catch (Exception error) when (error is not OutOfMemoryException)
+        catch (InvalidInputException error)
         {
-            return $"cannot decode image {imagePath}: {error.Message}";
+            string reason = error.Message.StartsWith(imagePath + ": ", StringComparison.Ordinal) ? error.Message[(imagePath.Length + 2)..] : error.Message;
+            return $"cannot decode image {imagePath}: {reason}";
         }
     }
 

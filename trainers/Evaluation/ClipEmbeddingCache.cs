@@ -1,5 +1,6 @@
 using System.Security.Cryptography;
 using System.Text;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Vision;
 
@@ -74,7 +75,7 @@ public sealed class ClipEmbeddingCache
         var info = new FileInfo(path);
         if (!info.Exists) throw new FileNotFoundException($"image '{path}' does not exist", path);
         if (_imageHashes.TryGetValue(path, out var known) && known.Written == info.LastWriteTimeUtc && known.Length == info.Length) return known.Hash;
-        var hash = Hash(File.ReadAllBytes(path));
+        var hash = Hash(InputFiles.ReadAllBytes(path, InputFiles.MaxImageBytes, "image"));
         _imageHashes[path] = (info.LastWriteTimeUtc, info.Length, hash);
         return hash;
     }

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using StyleAlign.Engine.IO;
 
 namespace StyleAlign.Trainers.Evaluation;
 
@@ -15,6 +16,7 @@ public sealed record ClipIdentity(string Name, string WeightsSha256)
         if (!File.Exists(weights)) weights = Path.Combine(full, "model.safetensors.index.json");
         if (!File.Exists(weights))
             throw new FileNotFoundException($"{full}: a CLIP folder needs model.safetensors (or model.safetensors.index.json)", weights);
+        InputFiles.RequireRegularFile(weights, "CLIP weights");
         using var stream = File.OpenRead(weights);
         var hash = Convert.ToHexStringLower(SHA256.HashData(stream));
         return new ClipIdentity(Path.GetFileName(full.TrimEnd(Path.DirectorySeparatorChar)), hash);

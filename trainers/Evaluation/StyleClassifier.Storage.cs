@@ -42,7 +42,7 @@ public sealed partial class StyleClassifier
         InfoJson json;
         try
         {
-            json = JsonSerializer.Deserialize<InfoJson>(File.ReadAllText(infoPath), JsonOptions)
+            json = JsonSerializer.Deserialize<InfoJson>(InputFiles.ReadAllText(infoPath, InputFiles.MaxConfigBytes, InfoFileName), JsonOptions)
                 ?? throw new InvalidDataException($"{infoPath}: empty classifier description");
         }
         catch (JsonException e)

@@ -25,7 +25,7 @@ public static class LoraMerge
     public static LoraOptions ReadOptions(string adapterFolder)
     {
         var path = Path.Combine(adapterFolder, ConfigFile);
-        using var doc = JsonDocument.Parse(File.ReadAllText(path));
+        using var doc = JsonDocument.Parse(InputFiles.ReadAllText(path, InputFiles.MaxConfigBytes, ConfigFile));
         var root = doc.RootElement;
         if (!root.TryGetProperty("r", out var rank) || !root.TryGetProperty("lora_alpha", out var alpha) || !root.TryGetProperty("target_modules", out var targets))
             throw new InvalidDataException($"'{path}' lacks r, lora_alpha or target_modules");

@@ -81,6 +81,8 @@ public sealed record TrainingRecipe
         var train = TrainExamples ?? PreferenceDataset.Load(DataPath, loadOptions).Examples;
         var eval = EvalDataPath is null ? null : PreferenceDataset.Load(EvalDataPath, DataLoadOptions.Preference with { SkipBad = SkipBad }).Examples;
         var model = Qwen25VLModel.Load(WeightsPath);
+        model.Config.CheckTokenizer(tokenizer, Qwen25VLModel.ConfigFolder(WeightsPath));
+        processor.CheckModel(model.Config.Vision, Qwen25VLModel.ConfigFolder(WeightsPath));
         if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval);
         // Full fine-tuning keeps a copy of the starting weights whenever reference log-probs may be needed after the
         // first update (a resumed run's cache check, on-policy negatives); LoRA gets the reference by zeroing its update.

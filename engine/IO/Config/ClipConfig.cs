@@ -53,53 +53,74 @@ public sealed record ClipConfig(ClipTextConfig Text, ClipVisionConfig Vision, in
     private const int DefaultPadTokenId = 1;
     private const double DefaultLogitScaleInitValue = 2.6592;
 
-    public static ClipConfig Load(string path)
-    {
-        string filePath = ConfigJson.ResolveConfigPath(path);
-        return Parse(File.ReadAllText(filePath), filePath);
-    }
+    public static ClipConfig Load(string path) => Read(ConfigJson.Load(path));
 
-    public static ClipConfig Parse(string json, string sourcePath)
+    public static ClipConfig Parse(string json, string sourcePath) => Read(ConfigJson.Parse(json, sourcePath));
+
+    private static ClipConfig Read(ConfigJson config)
     {
-        ConfigJson config = ConfigJson.Parse(json, sourcePath);
+        config.OneOf([ModelType], null, "model_type");
+        int vocab = config.Int(1, ConfigLimits.MaxVocabSize, "text_config.vocab_size");
+        int idMax = (vocab > 0 ? vocab : ConfigLimits.MaxVocabSize) - 1;
         var text = new ClipTextConfig
         {
-            VocabSize = config.Int("text_config.vocab_size"),
-            HiddenSize = config.Int("text_config.hidden_size"),
-            NumHiddenLayers = config.Int("text_config.num_hidden_layers"),
-            NumAttentionHeads = config.Int("text_config.num_attention_heads"),
-            IntermediateSize = config.Int("text_config.intermediate_size"),
-            MaxPositionEmbeddings = config.Int("text_config.max_position_embeddings"),
-            LayerNormEps = config.Double("text_config.layer_norm_eps"),
-            HiddenAct = config.String("text_config.hidden_act"),
-            EosTokenId = config.Int("text_config.eos_token_id"),
-            BosTokenId = config.IntOr(DefaultBosTokenId, "text_config.bos_token_id"),
-            PadTokenId = config.IntOr(DefaultPadTokenId, "text_config.pad_token_id"),
+            VocabSize = vocab,
+            HiddenSize = config.Int(1, ConfigLimits.MaxHiddenSize, "text_config.hidden_size"),
+            NumHiddenLayers = config.Int(1, ConfigLimits.MaxLayers, "text_config.num_hidden_layers"),
+            NumAttentionHeads = config.Int(1, ConfigLimits.MaxHeads, "text_config.num_attention_heads"),
+            IntermediateSize = config.Int(1, ConfigLimits.MaxIntermediateSize, "text_config.intermediate_size"),
+            MaxPositionEmbeddings = config.Int(1, ConfigLimits.MaxPositionEmbeddings, "text_config.max_position_embeddings"),
+            LayerNormEps = config.PositiveDouble("text_config.layer_norm_eps"),
+            HiddenAct = config.Activation("text_config.hidden_act"),
+            EosTokenId = config.Int(0, idMax, "text_config.eos_token_id"),
+            BosTokenId = config.IntOr(DefaultBosTokenId, 0, idMax, "text_config.bos_token_id"),
+            PadTokenId = config.IntOr(DefaultPadTokenId, 0, idMax, "text_config.pad_token_id"),
         };
         var vision = new ClipVisionConfig
         {
-            HiddenSize = config.Int("vision_config.hidden_size"),
-            NumHiddenLayers = config.Int("vision_config.num_hidden_layers"),
-            NumAttentionHeads = config.Int("vision_config.num_attention_heads"),
-            IntermediateSize = config.Int("vision_config.intermediate_size"),
-            ImageSize = config.Int("vision_config.image_size"),
-            PatchSize = config.Int("vision_config.patch_size"),
-            NumChannels = config.Int("vision_config.num_channels"),
-            LayerNormEps = config.Double("vision_config.layer_norm_eps"),
-            HiddenAct = config.String("vision_config.hidden_act"),
+            HiddenSize = config.Int(1, ConfigLimits.MaxHiddenSize, "vision_config.hidden_size"),
+            NumHiddenLayers = config.Int(1, ConfigLimits.MaxLayers, "vision_config.num_hidden_layers"),
+            NumAttentionHeads = config.Int(1, ConfigLimits.MaxHeads, "vision_config.num_attention_heads"),
+            IntermediateSize = config.Int(1, ConfigLimits.MaxIntermediateSize, "vision_config.intermediate_size"),
+            ImageSize = config.Int(1, ConfigLimits.MaxImageSide, "vision_config.image_size"),
+            PatchSize = config.Int(1, ConfigLimits.MaxPatchSize, "vision_config.patch_size"),
+            NumChannels = config.Int(ConfigLimits.ImageChannels, ConfigLimits.ImageChannels, "vision_config.num_channels"),
+            LayerNormEps = config.PositiveDouble("vision_config.layer_norm_eps"),
+            HiddenAct = config.Activation("vision_config.hidden_act"),
         };
-        int projectionDim = config.Int("projection_dim");
-        double logitScale = config.DoubleOr(DefaultLogitScaleInitValue, "logit_scale_init_value");
+        int projectionDim = config.Int(1, ConfigLimits.MaxHiddenSize, "projection_dim");
+        double logitScale = config.FiniteDoubleOr(DefaultLogitScaleInitValue, "logit_scale_init_value");
+        config.RequireIfPresent(0, "attention dropout is not implemented", "text_config.attention_dropout", "vision_config.attention_dropout");
 
-        config.Check(text.NumAttentionHeads > 0 && text.HiddenSize % text.NumAttentionHeads == 0,
-            $"text_config.hidden_size {text.HiddenSize} must be a positive multiple of num_attention_heads {text.NumAttentionHeads}");
-        config.Check(vision.NumAttentionHeads > 0 && vision.HiddenSize % vision.NumAttentionHeads == 0,
-            $"vision_config.hidden_size {vision.HiddenSize} must be a positive multiple of num_attention_heads {vision.NumAttentionHeads}");
-        config.Check(vision.PatchSize > 0 && vision.ImageSize % vision.PatchSize == 0,
-            $"vision_config.image_size {vision.ImageSize} must be a positive multiple of patch_size {vision.PatchSize}");
+        config.CheckMultiple("text_config.hidden_size", text.HiddenSize, "text_config.num_attention_heads", text.NumAttentionHeads);
+        config.CheckMultiple("vision_config.hidden_size", vision.HiddenSize, "vision_config.num_attention_heads", vision.NumAttentionHeads);
+        if (config.CheckMultiple("vision_config.image_size", vision.ImageSize, "vision_config.patch_size", vision.PatchSize))
+        {
+            long side = vision.ImageSize / vision.PatchSize;
+            config.Check(side * side < ConfigLimits.MaxPositionEmbeddings,
+                $"'vision_config.image_size' / 'vision_config.patch_size' = {side} gives {side * side:N0} patches, more than the {ConfigLimits.MaxPositionEmbeddings:N0} positions a tower may have");
+        }
         config.ThrowIfProblems(ModelType);
         return new ClipConfig(text, vision, projectionDim, logitScale);
     }
+
+    /// <summary>
+    /// Checks that a tokenizer fits this model: its ids stay inside vocab_size and the end-of-text id the text
+    /// tower pools at is the tokenizer's (the legacy value 2 pools at the highest id instead and is not compared).
+    /// </summary>
+    /// <param name="configPath">the config.json (or its folder) these values came from, named in the message</param>
+    public void CheckTokenizer(Tokenizers.ClipTokenizer tokenizer, string configPath)
+    {
+        var problems = new List<string>();
+        if (tokenizer.VocabSize > Text.VocabSize)
+            problems.Add($"the tokenizer's ids reach {tokenizer.VocabSize - 1} but 'text_config.vocab_size' is {Text.VocabSize}");
+        if (Text.EosTokenId != LegacyEosTokenId && Text.EosTokenId != tokenizer.EosId)
+            problems.Add($"'text_config.eos_token_id' = {Text.EosTokenId} but the tokenizer's {Tokenizers.ClipTokenizer.EndOfText} is {tokenizer.EosId}");
+        HfConfigException.ThrowIfAny(problems, configPath, $"does not match the tokenizer {tokenizer.Source}");
+    }
+
+    /// <summary>The eos_token_id of the original OpenAI configs, with which transformers pools at the highest id.</summary>
+    public const int LegacyEosTokenId = 2;
 
     /// <summary>The standard CLIPModel config.json layout.</summary>
     public string ToJson()

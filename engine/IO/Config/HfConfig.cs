@@ -6,8 +6,7 @@ public static class HfConfig
     /// <summary>The <c>model_type</c> of a config.json file or of a folder holding one.</summary>
     public static string ReadModelType(string path)
     {
-        string filePath = ConfigJson.ResolveConfigPath(path);
-        ConfigJson config = ConfigJson.Parse(File.ReadAllText(filePath), filePath);
+        ConfigJson config = ConfigJson.Load(path);
         string modelType = config.String("model_type");
         config.ThrowIfProblems("model");
         return modelType;

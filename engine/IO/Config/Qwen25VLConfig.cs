@@ -12,21 +12,44 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
     public const string ModelType = "qwen2_5_vl";
 
     /// <summary>A config.json file or a checkpoint folder holding one.</summary>
-    public static Qwen25VLConfig Load(string path)
-    {
-        string filePath = ConfigJson.ResolveConfigPath(path);
-        return Parse(File.ReadAllText(filePath), filePath);
-    }
+    public static Qwen25VLConfig Load(string path) => Read(ConfigJson.Load(path));
 
-    public static Qwen25VLConfig Parse(string json, string sourcePath)
+    public static Qwen25VLConfig Parse(string json, string sourcePath) => Read(ConfigJson.Parse(json, sourcePath));
+
+    private static Qwen25VLConfig Read(ConfigJson config)
     {
-        ConfigJson config = ConfigJson.Parse(json, sourcePath);
+        config.OneOf([ModelType], null, "model_type");
         var text = Qwen25VLTextConfig.Read(config);
         var vision = Qwen25VLVisionConfig.Read(config);
-        config.Check(vision.OutHiddenSize == text.HiddenSize,
-            $"vision_config.out_hidden_size {vision.OutHiddenSize} must equal the decoder hidden_size {text.HiddenSize}");
+        if (vision.OutHiddenSize > 0 && text.HiddenSize > 0)
+            config.Check(vision.OutHiddenSize == text.HiddenSize,
+                $"'vision_config.out_hidden_size' = {vision.OutHiddenSize} must equal the decoder 'hidden_size' = {text.HiddenSize}");
         config.ThrowIfProblems(ModelType);
         return new Qwen25VLConfig(text, vision);
+    }
+
+    /// <summary>
+    /// Checks that a tokenizer fits this model: its ids stay inside vocab_size and the image and vision markers
+    /// are the tokens the config names. Throws one error listing every disagreement.
+    /// </summary>
+    /// <param name="configPath">the config.json (or its folder) these values came from, named in the message</param>
+    public void CheckTokenizer(Tokenizers.QwenTokenizer tokenizer, string configPath)
+    {
+        var problems = new List<string>();
+        if (tokenizer.VocabSize > Text.VocabSize)
+            problems.Add($"the tokenizer's ids reach {tokenizer.VocabSize - 1} but 'vocab_size' is {Text.VocabSize}");
+        void Same(string key, int configured, int tokenizerId, string token)
+        {
+            if (configured != tokenizerId)
+                problems.Add($"'{key}' = {configured} but the tokenizer's {token} is {tokenizerId}");
+        }
+        Same("image_token_id", Text.ImageTokenId, tokenizer.ImagePadId, Tokenizers.QwenTokenizer.ImagePad);
+        Same("vision_start_token_id", Text.VisionStartTokenId, tokenizer.VisionStartId, Tokenizers.QwenTokenizer.VisionStart);
+        Same("vision_end_token_id", Text.VisionEndTokenId, tokenizer.VisionEndId, Tokenizers.QwenTokenizer.VisionEnd);
+        if (tokenizer.VideoPadId >= 0) Same("video_token_id", Text.VideoTokenId, tokenizer.VideoPadId, Tokenizers.QwenTokenizer.VideoPad);
+        foreach (var (key, id) in new[] { ("bos_token_id", Text.BosTokenId), ("eos_token_id", Text.EosTokenId) })
+            if (tokenizer.IdToToken(id) is null) problems.Add($"'{key}' = {id} names no token of the tokenizer");
+        HfConfigException.ThrowIfAny(problems, configPath, $"does not match the tokenizer {tokenizer.Source}");
     }
 
     /// <summary>The flat 2.5 form that transformers 4.49+ and v5 both read.</summary>

@@ -1,3 +1,5 @@
+using StyleAlign.Engine.Core;
+
 namespace StyleAlign.Engine.IO.Config;
 
 /// <summary>The Qwen2.5-VL language decoder's config.json values (field names mirror the JSON keys).</summary>
@@ -43,6 +45,9 @@ public sealed record Qwen25VLTextConfig
     public override int GetHashCode() =>
         HashCode.Combine(HiddenSize, NumHiddenLayers, NumAttentionHeads, NumKeyValueHeads, IntermediateSize, VocabSize, HiddenAct);
 
+    /// <summary>The function of the MLP's gate (<c>hidden_act</c>).</summary>
+    public UnaryKind Activation() => HfActivation.Kind(HiddenAct);
+
     internal static Qwen25VLTextConfig Read(ConfigJson json)
     {
         // Text keys sit at the top level in the flat 2.5 form and under text_config in newer saves;
@@ -50,37 +55,57 @@ public sealed record Qwen25VLTextConfig
         static string[] TextKey(string key) => [$"text_config.{key}", key];
         static string[] TopKey(string key) => [key, $"text_config.{key}"];
 
+        int vocab = json.Int(1, ConfigLimits.MaxVocabSize, TextKey("vocab_size"));
+        // Ids are checked against the vocabulary once it is known to be valid, else only against the limit.
+        int idMax = (vocab > 0 ? vocab : ConfigLimits.MaxVocabSize) - 1;
         var config = new Qwen25VLTextConfig
         {
-            HiddenSize = json.Int(TextKey("hidden_size")),
-            NumHiddenLayers = json.Int(TextKey("num_hidden_layers")),
-            NumAttentionHeads = json.Int(TextKey("num_attention_heads")),
-            NumKeyValueHeads = json.Int(TextKey("num_key_value_heads")),
-            IntermediateSize = json.Int(TextKey("intermediate_size")),
-            VocabSize = json.Int(TextKey("vocab_size")),
-            RmsNormEps = json.Double(TextKey("rms_norm_eps")),
-            RopeTheta = json.Double("text_config.rope_theta", "text_config.rope_parameters.rope_theta",
+            HiddenSize = json.Int(1, ConfigLimits.MaxHiddenSize, TextKey("hidden_size")),
+            NumHiddenLayers = json.Int(1, ConfigLimits.MaxLayers, TextKey("num_hidden_layers")),
+            NumAttentionHeads = json.Int(1, ConfigLimits.MaxHeads, TextKey("num_attention_heads")),
+            NumKeyValueHeads = json.Int(1, ConfigLimits.MaxHeads, TextKey("num_key_value_heads")),
+            IntermediateSize = json.Int(1, ConfigLimits.MaxIntermediateSize, TextKey("intermediate_size")),
+            VocabSize = vocab,
+            RmsNormEps = json.PositiveDouble(TextKey("rms_norm_eps")),
+            RopeTheta = json.PositiveDouble("text_config.rope_theta", "text_config.rope_parameters.rope_theta",
                 "rope_theta", "rope_parameters.rope_theta"),
-            MropeSection = json.IntArray("text_config.rope_parameters.mrope_section", "text_config.rope_scaling.mrope_section",
-                "rope_scaling.mrope_section", "rope_parameters.mrope_section"),
+            MropeSection = json.IntArray(0, ConfigLimits.MaxHiddenSize, "text_config.rope_parameters.mrope_section",
+                "text_config.rope_scaling.mrope_section", "rope_scaling.mrope_section", "rope_parameters.mrope_section"),
             TieWordEmbeddings = json.Bool(TopKey("tie_word_embeddings")),
-            MaxPositionEmbeddings = json.Int(TextKey("max_position_embeddings")),
-            HiddenAct = json.String(TextKey("hidden_act")),
-            BosTokenId = json.Int(TextKey("bos_token_id")),
-            EosTokenId = json.Int(TextKey("eos_token_id")),
-            ImageTokenId = json.Int(TopKey("image_token_id")),
-            VideoTokenId = json.Int(TopKey("video_token_id")),
-            VisionStartTokenId = json.Int(TopKey("vision_start_token_id")),
-            VisionEndTokenId = json.Int(TopKey("vision_end_token_id")),
+            MaxPositionEmbeddings = json.Int(1, ConfigLimits.MaxPositionEmbeddings, TextKey("max_position_embeddings")),
+            HiddenAct = json.Activation(TextKey("hidden_act")),
+            BosTokenId = json.Int(0, idMax, TextKey("bos_token_id")),
+            EosTokenId = json.Int(0, idMax, TextKey("eos_token_id")),
+            ImageTokenId = json.Int(0, idMax, TopKey("image_token_id")),
+            VideoTokenId = json.Int(0, idMax, TopKey("video_token_id")),
+            VisionStartTokenId = json.Int(0, idMax, TopKey("vision_start_token_id")),
+            VisionEndTokenId = json.Int(0, idMax, TopKey("vision_end_token_id")),
         };
+        // Read only to be checked: ids the engine takes from the tokenizer must still name a token.
+        json.IntOr(0, 0, idMax, TopKey("pad_token_id"));
+        json.IntOr(0, 0, idMax, TopKey("vision_token_id"));
+        CheckUnimplemented(json, TextKey);
 
-        json.Check(config.NumAttentionHeads > 0 && config.HiddenSize % config.NumAttentionHeads == 0,
-            $"hidden_size {config.HiddenSize} must be a positive multiple of num_attention_heads {config.NumAttentionHeads}");
-        json.Check(config.NumKeyValueHeads > 0 && config.NumAttentionHeads % config.NumKeyValueHeads == 0,
-            $"num_attention_heads {config.NumAttentionHeads} must be a multiple of num_key_value_heads {config.NumKeyValueHeads}");
-        if (config.NumAttentionHeads > 0 && config.MropeSection.Length > 0)
+        bool headsDivide = json.CheckMultiple("hidden_size", config.HiddenSize, "num_attention_heads", config.NumAttentionHeads);
+        json.CheckMultiple("num_attention_heads", config.NumAttentionHeads, "num_key_value_heads", config.NumKeyValueHeads);
+        if (headsDivide && json.Has(MropeKeys))
             json.Check(config.MropeSection.Length == 3 && config.MropeSection.Sum() * 2 == config.HeadDim,
-                $"mrope_section [{string.Join(", ", config.MropeSection)}] must have 3 parts summing to head_dim / 2 = {config.HeadDim / 2}");
+                $"'mrope_section' = [{string.Join(", ", config.MropeSection)}] must have 3 parts summing to head_dim / 2 = {config.HeadDim / 2} (head_dim = hidden_size / num_attention_heads = {config.HeadDim})");
         return config;
+    }
+
+    private static readonly string[] MropeKeys =
+        ["text_config.rope_parameters.mrope_section", "text_config.rope_scaling.mrope_section", "rope_scaling.mrope_section", "rope_parameters.mrope_section"];
+
+    /// <summary>Values transformers would honour that change what the model computes and that the engine does not
+    /// implement: refused rather than ignored.</summary>
+    private static void CheckUnimplemented(ConfigJson json, Func<string, string[]> textKey)
+    {
+        string[] ropeTypes = ["default", "mrope"];
+        json.OneOf(ropeTypes, "default", "rope_scaling.type", "rope_scaling.rope_type", "rope_parameters.type", "rope_parameters.rope_type",
+            "text_config.rope_scaling.type", "text_config.rope_scaling.rope_type", "text_config.rope_parameters.type",
+            "text_config.rope_parameters.rope_type");
+        json.RequireBoolIfPresent(false, "sliding-window attention is not implemented", textKey("use_sliding_window"));
+        json.RequireIfPresent(0, "attention dropout is not implemented", textKey("attention_dropout"));
     }
 }

@@ -33,64 +33,82 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
         _metadata = metadata;
     }
 
-    public static SafetensorsCheckpoint Open(string path)
+    /// <param name="allowShardsOutsideFolder">let a shard index name files outside the checkpoint folder (by default
+    /// every shard path must be a relative path that stays inside it)</param>
+    public static SafetensorsCheckpoint Open(string path, bool allowShardsOutsideFolder = false)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
-        if (File.Exists(fullPath)) return FromFiles(fullPath, [fullPath], indexMetadata: null, weightMap: null);
-        if (!Directory.Exists(fullPath))
-            throw new FileNotFoundException($"{fullPath}: no such checkpoint file or folder", fullPath);
+        if (!Directory.Exists(fullPath)) return FromFiles(fullPath, [fullPath], indexMetadata: null, weightMap: null);
 
         string indexPath = System.IO.Path.Combine(fullPath, SafetensorsWriter.IndexFileName);
-        if (File.Exists(indexPath)) return FromIndex(fullPath, indexPath);
+        if (File.Exists(indexPath)) return FromIndex(fullPath, indexPath, allowShardsOutsideFolder);
 
         string single = System.IO.Path.Combine(fullPath, "model.safetensors");
         if (File.Exists(single)) return FromFiles(fullPath, [single], indexMetadata: null, weightMap: null);
 
         string[] candidates = Directory.GetFiles(fullPath, "*.safetensors");
         if (candidates.Length == 1) return FromFiles(fullPath, [candidates[0]], indexMetadata: null, weightMap: null);
-        throw new FileNotFoundException(candidates.Length == 0
-            ? $"{fullPath}: folder holds no *.safetensors file"
-            : $"{fullPath}: folder holds {candidates.Length} safetensors files ({string.Join(", ", candidates.Select(System.IO.Path.GetFileName).Order())}) but no {SafetensorsWriter.IndexFileName} saying which form the model");
+        throw new InputFileException(fullPath, candidates.Length == 0
+            ? "folder holds no *.safetensors file"
+            : $"folder holds {candidates.Length} safetensors files ({string.Join(", ", candidates.Select(System.IO.Path.GetFileName).Order())}) but no {SafetensorsWriter.IndexFileName} saying which form the model");
     }
 
-    private static SafetensorsCheckpoint FromIndex(string folder, string indexPath)
+    private static SafetensorsCheckpoint FromIndex(string folder, string indexPath, bool allowShardsOutsideFolder)
     {
-        Dictionary<string, string> weightMap;
+        var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
         var indexMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
-        try
+        byte[] bytes = InputFiles.ReadAllBytes(indexPath, InputFiles.MaxConfigBytes, "shard index");
+        using (JsonDocument document = InputFiles.ParseJson(bytes, indexPath, (message, inner) => new SafetensorsFormatException(message, inner)))
         {
-            using JsonDocument document = JsonDocument.Parse(File.ReadAllBytes(indexPath));
-            if (!document.RootElement.TryGetProperty("weight_map", out JsonElement map) || map.ValueKind != JsonValueKind.Object)
-                throw new SafetensorsFormatException($"{indexPath}: missing object 'weight_map'");
-            weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
+            if (document.RootElement.ValueKind != JsonValueKind.Object
+                || !document.RootElement.TryGetProperty("weight_map", out JsonElement map) || map.ValueKind != JsonValueKind.Object)
+                throw new SafetensorsFormatException($"{indexPath}: missing object 'weight_map' (tensor name → shard file)");
             foreach (JsonProperty item in map.EnumerateObject())
             {
-                if (item.Value.ValueKind != JsonValueKind.String)
-                    throw new SafetensorsFormatException($"{indexPath}: weight_map entry '{item.Name}' must name a shard file");
-                if (!weightMap.TryAdd(item.Name, item.Value.GetString()!))
-                    throw new SafetensorsFormatException($"{indexPath}: weight_map names tensor '{item.Name}' twice");
+                string name = Config.ConfigJson.TryGetName(item)
+                    ?? throw new SafetensorsFormatException($"{indexPath}: a 'weight_map' key is not valid Unicode");
+                string shard = Config.ConfigJson.TryGetString(item.Value) is { Length: > 0 } file
+                    ? file
+                    : throw new SafetensorsFormatException($"{indexPath}: 'weight_map.{name}' must name a shard file, found {Config.ConfigJson.Describe(item.Value)}");
+                if (!weightMap.TryAdd(name, shard))
+                    throw new SafetensorsFormatException($"{indexPath}: 'weight_map' names tensor '{name}' twice");
             }
             if (document.RootElement.TryGetProperty("metadata", out JsonElement metadata) && metadata.ValueKind == JsonValueKind.Object)
                 foreach (JsonProperty item in metadata.EnumerateObject())
-                    indexMetadata[item.Name] = item.Value.ValueKind == JsonValueKind.String ? item.Value.GetString()! : item.Value.GetRawText();
-        }
-        catch (JsonException ex)
-        {
-            throw new SafetensorsFormatException($"{indexPath}: not valid JSON ({ex.Message})", ex);
+                    if (Config.ConfigJson.TryGetName(item) is { } key)
+                        indexMetadata[key] = Config.ConfigJson.TryGetString(item.Value) ?? item.Value.GetRawText();
         }
 
         var shardPaths = new List<string>();
         foreach (string shard in weightMap.Values.Distinct().Order(StringComparer.Ordinal))
         {
-            string shardPath = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, shard));
+            string example = weightMap.First(pair => pair.Value == shard).Key;
+            string shardPath = ShardPath(folder, shard, allowShardsOutsideFolder)
+                ?? throw new SafetensorsFormatException(
+                    $"{indexPath}: shard '{shard}' (holding e.g. '{example}') lies outside the checkpoint folder; only files inside it are read");
             if (!File.Exists(shardPath))
-            {
-                string example = weightMap.First(pair => pair.Value == shard).Key;
-                throw new FileNotFoundException($"{indexPath}: shard '{shard}' (holding e.g. '{example}') does not exist", shardPath);
-            }
+                throw new InputFileException(shardPath, $"no such file (shard named by {indexPath} for e.g. '{example}')");
             shardPaths.Add(shardPath);
         }
         return FromFiles(folder, shardPaths, indexMetadata, weightMap);
+    }
+
+    /// <summary>The full path of a shard, or null when it leaves the folder and that is not allowed.</summary>
+    private static string? ShardPath(string folder, string shard, bool allowOutsideFolder)
+    {
+        string full;
+        try
+        {
+            full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, shard));
+        }
+        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
+        {
+            return null;
+        }
+        if (allowOutsideFolder) return full;
+        // Lexical containment only: hub caches link each file to a blob elsewhere, which is fine once named from inside.
+        string root = System.IO.Path.TrimEndingDirectorySeparator(folder) + System.IO.Path.DirectorySeparatorChar;
+        return !System.IO.Path.IsPathRooted(shard) && full.StartsWith(root, StringComparison.Ordinal) ? full : null;
     }
 
     private static SafetensorsCheckpoint FromFiles(string path, List<string> filePaths,
@@ -120,7 +138,7 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
                 {
                     string shardPath = System.IO.Path.GetFullPath(System.IO.Path.Combine(path, shard));
                     if (!owner.TryGetValue(name, out SafetensorsFile? holder) || holder.Path != shardPath)
-                        throw new SafetensorsFormatException($"{path}: index maps tensor '{name}' to '{shard}', which does not contain it");
+                        throw new SafetensorsFormatException($"{path}: the index maps tensor '{name}' to '{shard}', which does not contain it");
                 }
                 // Only the tensors the index lists belong to the model, as with transformers.
                 foreach (string name in owner.Keys.Where(name => !weightMap.ContainsKey(name)).ToList()) owner.Remove(name);

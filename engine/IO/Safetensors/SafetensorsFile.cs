@@ -31,13 +31,18 @@ public sealed unsafe class SafetensorsFile : ISafetensorsSource
         if (!BitConverter.IsLittleEndian)
             throw new PlatformNotSupportedException("Safetensors data is little-endian; this platform is big-endian.");
         Path = System.IO.Path.GetFullPath(path);
-        if (!File.Exists(Path)) throw new FileNotFoundException($"{Path}: safetensors file not found", Path);
-
-        long fileLength = new FileInfo(Path).Length;
+        long fileLength = InputFiles.RequireRegularFile(Path, "safetensors file");
         if (fileLength < 8)
             throw SafetensorsHeaderParser.Fail(Path, $"file is {fileLength} bytes, shorter than the 8-byte header length");
 
-        _mapping = MemoryMappedFile.CreateFromFile(Path, FileMode.Open, mapName: null, capacity: 0, MemoryMappedFileAccess.Read);
+        try
+        {
+            _mapping = MemoryMappedFile.CreateFromFile(Path, FileMode.Open, mapName: null, capacity: 0, MemoryMappedFileAccess.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputFileException(Path, $"cannot be read: {e.Message}", e);
+        }
         try
         {
             _view = _mapping.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
@@ -48,7 +53,7 @@ public sealed unsafe class SafetensorsFile : ISafetensorsSource
 
             ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(new ReadOnlySpan<byte>(basePointer, 8));
             if (headerLength > SafetensorsHeaderParser.MaxHeaderBytes)
-                throw SafetensorsHeaderParser.Fail(Path, $"header length {headerLength} exceeds the {SafetensorsHeaderParser.MaxHeaderBytes}-byte limit (corrupt or not a safetensors file)");
+                throw SafetensorsHeaderParser.Fail(Path, $"header length {headerLength} exceeds the {SafetensorsHeaderParser.MaxHeaderBytes}-byte limit (corrupt, or not a safetensors file)");
             if ((long)headerLength > fileLength - 8)
                 throw SafetensorsHeaderParser.Fail(Path, $"header length {headerLength} reaches past the end of the {fileLength}-byte file");
 

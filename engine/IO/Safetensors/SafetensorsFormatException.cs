@@ -1,7 +1,7 @@
 namespace StyleAlign.Engine.IO;
 
 /// <summary>A safetensors file or checkpoint folder that is malformed or inconsistent.</summary>
-public sealed class SafetensorsFormatException : IOException
+public sealed class SafetensorsFormatException : InvalidInputException
 {
     public SafetensorsFormatException(string message) : base(message) { }
 

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using StyleAlign.Engine.IO.Config;
 
 namespace StyleAlign.Engine.IO.Tokenizers;
 
@@ -8,110 +9,122 @@ namespace StyleAlign.Engine.IO.Tokenizers;
 public readonly record struct AddedToken(int Id, string Content, bool Special);
 
 /// <summary>The parts of a Hugging Face BPE tokenizer folder this project needs: vocabulary, merges in rank order
-/// ("a b" strings) and added tokens.</summary>
-internal sealed record BpeModelFiles(
+/// ("a b" strings) and added tokens, checked on load (ids in range and unique, no duplicate merges, the JSON
+/// kinds HF writes) with every problem listed in one error.</summary>
+internal sealed partial record BpeModelFiles(
     Dictionary<string, int> Vocabulary, List<string> Merges, List<AddedToken> AddedTokens, string Source)
 {
     /// <summary>Reads <c>tokenizer.json</c> if present, otherwise <c>vocab.json</c> + <c>merges.txt</c> (+ the
     /// added tokens of <c>tokenizer_config.json</c>).</summary>
     public static BpeModelFiles Load(string folder)
     {
-        string tokenizerJson = Path.Combine(folder, "tokenizer.json");
-        if (File.Exists(tokenizerJson))
+        string fullFolder = Path.GetFullPath(folder);
+        string tokenizerJson = Path.Combine(fullFolder, "tokenizer.json");
+        // Present but not a file (a folder, a FIFO) is an error, not a reason to fall back to vocab.json.
+        if (File.Exists(tokenizerJson) || Directory.Exists(tokenizerJson))
             return FromTokenizerJson(tokenizerJson);
-        string vocabJson = Path.Combine(folder, "vocab.json"), mergesTxt = Path.Combine(folder, "merges.txt");
+        string vocabJson = Path.Combine(fullFolder, "vocab.json"), mergesTxt = Path.Combine(fullFolder, "merges.txt");
         if (File.Exists(vocabJson) && File.Exists(mergesTxt))
-            return FromVocabAndMerges(vocabJson, mergesTxt, Path.Combine(folder, "tokenizer_config.json"));
-        throw new FileNotFoundException(
-            $"No tokenizer in '{folder}': expected tokenizer.json, or vocab.json together with merges.txt.");
+            return FromVocabAndMerges(vocabJson, mergesTxt, Path.Combine(fullFolder, "tokenizer_config.json"));
+        throw new InputFileException(fullFolder, "holds no tokenizer: expected tokenizer.json, or vocab.json together with merges.txt");
     }
 
     public static BpeModelFiles FromTokenizerJson(string path)
     {
-        using var doc = ParseJson(path);
+        using var doc = ParseJson(path, InputFiles.MaxTokenizerBytes);
+        var problems = new TokenizerProblems(path);
         var root = doc.RootElement;
+        if (root.ValueKind != JsonValueKind.Object) throw problems.Fatal($"must be a JSON object, found {ConfigJson.Describe(root)}");
         if (!root.TryGetProperty("model", out var model) || model.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"'{path}': missing object 'model'.");
-        string type = model.TryGetProperty("type", out var t) ? t.GetString() ?? "" : "";
-        if (type != "BPE")
-            throw new InvalidDataException($"'{path}': model.type is '{type}', expected 'BPE'.");
+            throw problems.Fatal("missing object 'model'");
+        if (model.TryGetProperty("type", out var type) && ConfigJson.TryGetString(type) != "BPE")
+            throw problems.Fatal($"'model.type' is {ConfigJson.Describe(type)}, expected \"BPE\"");
         if (!model.TryGetProperty("vocab", out var vocab) || vocab.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"'{path}': missing object 'model.vocab'.");
+            throw problems.Fatal("missing object 'model.vocab' (token → id)");
         if (!model.TryGetProperty("merges", out var merges) || merges.ValueKind != JsonValueKind.Array)
-            throw new InvalidDataException($"'{path}': missing array 'model.merges'.");
+            throw problems.Fatal("missing array 'model.merges'");
+
+        var vocabulary = ReadVocabulary(vocab, "model.vocab", problems);
+        var mergeList = ReadMerges(merges, problems);
+        // HF's fast BPE refuses a merge whose parts or result are not tokens (checked once the vocabulary is sound,
+        // so that one bad entry is not reported again for every merge that uses it).
+        bool vocabularySound = !problems.Any;
+        for (int rank = 0; vocabularySound && rank < mergeList.Count && !problems.Full; rank++)
+        {
+            int space = mergeList[rank].IndexOf(' ');
+            string left = mergeList[rank][..space], right = mergeList[rank][(space + 1)..];
+            foreach (string part in new[] { left, right, left + right })
+                if (!vocabulary.ContainsKey(part))
+                {
+                    problems.Add($"'model.merges[{rank}]' \"{mergeList[rank]}\" uses '{part}', which is not in the vocabulary");
+                    break;
+                }
+        }
 
         var added = new List<AddedToken>();
-        if (root.TryGetProperty("added_tokens", out var addedArray) && addedArray.ValueKind == JsonValueKind.Array)
+        if (root.TryGetProperty("added_tokens", out var addedArray) && addedArray.ValueKind != JsonValueKind.Null)
         {
-            foreach (var a in addedArray.EnumerateArray())
-                added.Add(new AddedToken(
-                    a.GetProperty("id").GetInt32(), a.GetProperty("content").GetString()!,
-                    a.TryGetProperty("special", out var s) && s.GetBoolean()));
+            if (addedArray.ValueKind != JsonValueKind.Array) problems.Add($"'added_tokens' must be an array, found {ConfigJson.Describe(addedArray)}");
+            else
+            {
+                int index = 0;
+                foreach (var a in addedArray.EnumerateArray())
+                {
+                    string key = $"added_tokens[{index++}]";
+                    if (ReadAddedToken(a, key, id: null, problems) is { } token) added.Add(token);
+                }
+            }
         }
-        return new BpeModelFiles(ReadVocabulary(vocab, path), ReadMerges(merges, path), added, path);
+        CheckAddedTokens(added, vocabulary, problems);
+        problems.ThrowIfAny();
+        return new BpeModelFiles(vocabulary, mergeList, added, path);
     }
 
     public static BpeModelFiles FromVocabAndMerges(string vocabPath, string mergesPath, string? configPath)
     {
+        var vocabProblems = new TokenizerProblems(vocabPath);
         Dictionary<string, int> vocab;
-        using (var doc = ParseJson(vocabPath))
-            vocab = ReadVocabulary(doc.RootElement, vocabPath);
-        var merges = File.ReadLines(mergesPath)
-            .Where(line => line.Length > 0 && !line.StartsWith("#version", StringComparison.Ordinal))
-            .ToList();
+        using (var doc = ParseJson(vocabPath, InputFiles.MaxTokenizerBytes))
+        {
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw vocabProblems.Fatal($"must be a JSON object of token → id, found {ConfigJson.Describe(doc.RootElement)}");
+            vocab = ReadVocabulary(doc.RootElement, "", vocabProblems);
+        }
+        vocabProblems.ThrowIfAny();
+
+        var merges = ReadMergesText(mergesPath);
         var added = new List<AddedToken>();
         if (configPath is not null && File.Exists(configPath))
         {
-            using var doc = ParseJson(configPath);
-            if (doc.RootElement.TryGetProperty("added_tokens_decoder", out var decoder) && decoder.ValueKind == JsonValueKind.Object)
+            var configProblems = new TokenizerProblems(configPath);
+            using var doc = ParseJson(configPath, InputFiles.MaxConfigBytes);
+            if (doc.RootElement.ValueKind != JsonValueKind.Object)
+                throw configProblems.Fatal($"must be a JSON object, found {ConfigJson.Describe(doc.RootElement)}");
+            if (doc.RootElement.TryGetProperty("added_tokens_decoder", out var decoder) && decoder.ValueKind != JsonValueKind.Null)
             {
-                foreach (var entry in decoder.EnumerateObject())
-                {
-                    if (!int.TryParse(entry.Name, out int id))
-                        throw new InvalidDataException($"'{configPath}': added_tokens_decoder key '{entry.Name}' is not an id.");
-                    added.Add(new AddedToken(id, entry.Value.GetProperty("content").GetString()!,
-                        entry.Value.TryGetProperty("special", out var s) && s.GetBoolean()));
-                }
+                if (decoder.ValueKind != JsonValueKind.Object)
+                    configProblems.Add($"'added_tokens_decoder' must be an object of id → token, found {ConfigJson.Describe(decoder)}");
+                else
+                    foreach (var entry in decoder.EnumerateObject())
+                    {
+                        string name = ConfigJson.TryGetName(entry) ?? "?";
+                        string key = $"added_tokens_decoder.{name}";
+                        if (!int.TryParse(name, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out int id)
+                            || id >= ConfigLimits.MaxVocabSize)
+                            configProblems.Add($"'{key}': the key must be a token id in [0, {ConfigLimits.MaxVocabSize})");
+                        else if (ReadAddedToken(entry.Value, key, id, configProblems) is { } token)
+                            added.Add(token);
+                    }
             }
+            CheckAddedTokens(added, vocab, configProblems);
+            configProblems.ThrowIfAny();
         }
         return new BpeModelFiles(vocab, merges, added, vocabPath);
     }
 
-    private static JsonDocument ParseJson(string path)
+    private static JsonDocument ParseJson(string path, long limit)
     {
-        try
-        {
-            return JsonDocument.Parse(File.ReadAllBytes(path));
-        }
-        catch (JsonException e)
-        {
-            throw new InvalidDataException($"'{path}' is not valid JSON: {e.Message}", e);
-        }
-    }
-
-    private static Dictionary<string, int> ReadVocabulary(JsonElement vocab, string path)
-    {
-        if (vocab.ValueKind != JsonValueKind.Object)
-            throw new InvalidDataException($"'{path}': the vocabulary must be a JSON object of token → id.");
-        var result = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var entry in vocab.EnumerateObject())
-            result[entry.Name] = entry.Value.GetInt32();
-        return result;
-    }
-
-    // tokenizers ≥ 0.20 writes merges as ["a", "b"] pairs; older files use "a b" strings.
-    private static List<string> ReadMerges(JsonElement merges, string path)
-    {
-        var result = new List<string>(merges.GetArrayLength());
-        foreach (var m in merges.EnumerateArray())
-        {
-            if (m.ValueKind == JsonValueKind.String)
-                result.Add(m.GetString()!);
-            else if (m.ValueKind == JsonValueKind.Array && m.GetArrayLength() == 2)
-                result.Add(m[0].GetString() + " " + m[1].GetString());
-            else
-                throw new InvalidDataException($"'{path}': merge #{result.Count} is neither \"a b\" nor [\"a\", \"b\"].");
-        }
-        return result;
+        byte[] bytes = InputFiles.ReadAllBytes(path, limit, Path.GetFileName(path));
+        return InputFiles.ParseJson(bytes, path, (message, inner) => new TokenizerFormatException(message, inner));
     }
 }

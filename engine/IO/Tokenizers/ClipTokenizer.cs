@@ -37,11 +37,12 @@ public sealed class ClipTokenizer
 
     private ClipTokenizer(BpeModelFiles files)
     {
+        Source = files.Source;
         var vocab = files.Vocabulary;
         BosId = vocab.TryGetValue(StartOfText, out int bos) ? bos
-            : throw new InvalidDataException($"'{files.Source}': the vocabulary has no '{StartOfText}'.");
+            : throw new TokenizerFormatException($"{files.Source}: the vocabulary has no '{StartOfText}'");
         EosId = vocab.TryGetValue(EndOfText, out int eos) ? eos
-            : throw new InvalidDataException($"'{files.Source}': the vocabulary has no '{EndOfText}'.");
+            : throw new TokenizerFormatException($"{files.Source}: the vocabulary has no '{EndOfText}'");
         var options = new BpeOptions(vocab)
         {
             Merges = MergesInVocabulary(files.Merges, vocab),
@@ -50,7 +51,7 @@ public sealed class ClipTokenizer
             UnknownToken = EndOfText,
             PreTokenizer = new RegexPreTokenizer(CodePointRegex.ClipSplitter, null),
         };
-        _bpe = BpeTokenizer.Create(options);
+        _bpe = BpeModels.Create(options, files.Source);
         _splitter = new AddedTokenSplitter([new AddedToken(BosId, StartOfText, true), new AddedToken(EosId, EndOfText, true)]);
         _tokenById = vocab.ToDictionary(kv => kv.Value, kv => kv.Key);
         VocabSize = vocab.Values.Max() + 1;
@@ -58,6 +59,9 @@ public sealed class ClipTokenizer
 
     /// <summary>Loads <c>tokenizer.json</c>, or <c>vocab.json</c> + <c>merges.txt</c>.</summary>
     public static ClipTokenizer Load(string folder) => new(BpeModelFiles.Load(folder));
+
+    /// <summary>The file the vocabulary was read from.</summary>
+    public string Source { get; }
 
     public int BosId { get; }
     public int EosId { get; }
@@ -127,7 +131,7 @@ public sealed class ClipTokenizer
     /// <summary>NFC, whitespace runs to one space, trim, Python-style lowercase.</summary>
     public static string Normalize(string text)
     {
-        string collapsed = Whitespace.Replace(UnicodeNormalization.Nfc(text), " ").Trim();
+        string collapsed = Whitespace.Replace(UnicodeNormalization.Nfc(TextSanitizer.ReplaceLoneSurrogates(text)), " ").Trim();
         // Python's str.lower() maps U+0130 to "i̇" (two code points); it is the only unconditional special case.
         return collapsed.Replace("\u0130", "i\u0307", StringComparison.Ordinal).ToLowerInvariant();
     }

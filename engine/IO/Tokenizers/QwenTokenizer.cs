@@ -38,13 +38,14 @@ public sealed class QwenTokenizer
 
     private QwenTokenizer(BpeModelFiles files)
     {
+        Source = files.Source;
         var options = new BpeOptions(files.Vocabulary)
         {
             Merges = files.Merges,
             ByteLevel = true,
             PreTokenizer = new RegexPreTokenizer(CodePointRegex.QwenSplitter, null),
         };
-        _bpe = BpeTokenizer.Create(options);
+        _bpe = BpeModels.Create(options, files.Source);
         _vocabulary = files.Vocabulary;
         _tokenById = files.Vocabulary.ToDictionary(kv => kv.Value, kv => kv.Key);
         _addedById = files.AddedTokens.ToDictionary(t => t.Id);
@@ -66,6 +67,9 @@ public sealed class QwenTokenizer
 
     /// <summary>Loads <c>tokenizer.json</c>, or <c>vocab.json</c> + <c>merges.txt</c> + <c>tokenizer_config.json</c>.</summary>
     public static QwenTokenizer Load(string folder) => new(BpeModelFiles.Load(folder));
+
+    /// <summary>The file the vocabulary was read from.</summary>
+    public string Source { get; }
 
     /// <summary>Highest id + 1 over the base vocabulary and the added tokens (151 665 for Qwen2.5).</summary>
     public int VocabSize { get; }
@@ -95,7 +99,7 @@ public sealed class QwenTokenizer
     {
         ArgumentNullException.ThrowIfNull(text);
         var ids = new List<int>();
-        foreach (var (segment, addedId) in _splitter.Split(text))
+        foreach (var (segment, addedId) in _splitter.Split(TextSanitizer.ReplaceLoneSurrogates(text)))
         {
             if (addedId >= 0)
                 ids.Add(addedId);
@@ -157,5 +161,5 @@ public sealed class QwenTokenizer
     private int Required(string content, string source) =>
         _addedByContent.TryGetValue(content, out int id)
             ? id
-            : throw new InvalidDataException($"'{source}': added token '{content}' is missing; a Qwen2-VL tokenizer needs it.");
+            : throw new TokenizerFormatException($"{source}: added token '{content}' is missing; a Qwen2-VL tokenizer needs it");
 }

@@ -1,25 +1,28 @@
+using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
+using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Clip;
 
 /// <summary>
-/// One pre-LN CLIP encoder layer (both towers): x + out_proj(MHA(LN1(x))), then x + fc2(quick_gelu(fc1(LN2(x)))).
+/// One pre-LN CLIP encoder layer (both towers): x + out_proj(MHA(LN1(x))), then x + fc2(act(fc1(LN2(x)))), act being
+/// the config's hidden_act (quick_gelu for the released models).
 /// Attention has biases on q/k/v/out and scale head_dim^−0.5.
 /// </summary>
 internal sealed class ClipEncoderLayer
 {
     private readonly int _hidden, _heads, _headDim;
     private readonly double _eps;
+    private readonly UnaryKind _activation;
     private readonly Tensor _qWeight, _qBias, _kWeight, _kBias, _vWeight, _vBias, _outWeight, _outBias;
     private readonly Tensor _norm1Weight, _norm1Bias, _norm2Weight, _norm2Bias;
     private readonly Tensor _fc1Weight, _fc1Bias, _fc2Weight, _fc2Bias;
 
     public ClipEncoderLayer(int hidden, int heads, int intermediate, double eps, string activation, ParameterBuilder p)
     {
-        if (activation != "quick_gelu")
-            throw new NotSupportedException($"CLIP hidden_act '{activation}' is not supported; only 'quick_gelu' is implemented");
+        _activation = HfActivation.Kind(activation);
         _hidden = hidden;
         _heads = heads;
         _headDim = hidden / heads;
@@ -49,7 +52,7 @@ internal sealed class ClipEncoderLayer
         attn = attn.Transpose(1, 2).Reshape(b, t, _hidden);
         x = x + Functional.Linear(attn, _outWeight, _outBias);
         z = Functional.LayerNorm(x, _norm2Weight, _norm2Bias, _eps);
-        var mlp = Functional.Linear(Functional.Linear(z, _fc1Weight, _fc1Bias).QuickGelu(), _fc2Weight, _fc2Bias);
+        var mlp = Functional.Linear(UnaryOp.Apply(_activation, Functional.Linear(z, _fc1Weight, _fc1Bias)), _fc2Weight, _fc2Bias);
         return x + mlp;
     }
 

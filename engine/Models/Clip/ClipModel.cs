@@ -44,10 +44,8 @@ public sealed class ClipModel
     {
         var config = ClipConfig.Load(folder);
         using var checkpoint = SafetensorsCheckpoint.Open(folder);
-        var source = new CheckpointParameterSource(checkpoint, $"CLIP checkpoint '{checkpoint.Path}'", device: device);
-        var model = new ClipModel(config, source);
-        source.Finish(IsLegacyBuffer);
-        return model;
+        return ModelLoading.Load(checkpoint, $"CLIP checkpoint '{checkpoint.Path}'", source => new ClipModel(config, source),
+            model => model.Parameters, (_, name) => IsLegacyBuffer(name), device: device);
     }
 
     /// <summary>

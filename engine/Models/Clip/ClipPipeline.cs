@@ -25,12 +25,12 @@ public sealed class ClipPipeline
 
     public static ClipPipeline Load(string folder, Device? device = null)
     {
-        var model = ClipModel.Load(folder, device);
         var processor = ClipImageProcessor.Load(folder);
-        var size = model.Config.Vision.ImageSize;
-        if (processor.CropHeight != size || processor.CropWidth != size)
-            throw new InvalidDataException($"{Path.Combine(folder, "preprocessor_config.json")}: crop {processor.CropHeight}x{processor.CropWidth} does not match vision_config.image_size {size}");
-        return new ClipPipeline(folder, model, ClipTokenizer.Load(folder), processor);
+        var tokenizer = ClipTokenizer.Load(folder);
+        var model = ClipModel.Load(folder, device);
+        processor.CheckModel(model.Config.Vision, folder);
+        model.Config.CheckTokenizer(tokenizer, folder);
+        return new ClipPipeline(folder, model, tokenizer, processor);
     }
 
     /// <summary>L2-normalized embeddings [N, proj] of decoded images, in batches.</summary>

@@ -12,7 +12,7 @@ namespace StyleAlign.Engine.Models.Clip;
 public sealed class ClipTextTower
 {
     /// <summary>The eos_token_id of the original OpenAI configs; with it the reference pools at argmax(ids).</summary>
-    public const int LegacyEosTokenId = 2;
+    public const int LegacyEosTokenId = ClipConfig.LegacyEosTokenId;
 
     private readonly ClipTextConfig _config;
     private readonly Tensor _tokenEmbedding, _positionEmbedding, _finalNormWeight, _finalNormBias;

@@ -33,9 +33,17 @@ public sealed class CaptionSession
     /// <summary>The system turn of the prompt; null renders the template's default.</summary>
     public string? SystemPrompt { get; }
 
-    /// <summary>Loads model, tokenizer and preprocessor_config.json from one checkpoint folder.</summary>
-    public static CaptionSession Load(string folder) =>
-        new(Qwen25VLModel.Load(folder), QwenTokenizer.Load(Qwen25VLModel.ConfigFolder(folder)), QwenImageProcessor.Load(Qwen25VLModel.ConfigFolder(folder)));
+    /// <summary>Loads model, tokenizer and preprocessor_config.json from one checkpoint folder, checked against each other.</summary>
+    public static CaptionSession Load(string folder)
+    {
+        var configFolder = Qwen25VLModel.ConfigFolder(folder);
+        var tokenizer = QwenTokenizer.Load(configFolder);
+        var processor = QwenImageProcessor.Load(configFolder);
+        var model = Qwen25VLModel.Load(folder);
+        model.Config.CheckTokenizer(tokenizer, configFolder);
+        processor.CheckModel(model.Config.Vision, configFolder);
+        return new(model, tokenizer, processor);
+    }
 
     /// <summary>The stop tokens of a chat model, used when the options name none: end of turn and end of text.</summary>
     public IReadOnlyCollection<long> StopTokens => [Tokenizer.ImEndId, Tokenizer.EndOfTextId];

@@ -44,21 +44,24 @@ public sealed class Qwen25VLModel
 
     public static Qwen25VLModel Create(Qwen25VLConfig config, IParameterSource source) => new(config, source);
 
-    /// <summary>Loads a checkpoint folder (or one .safetensors file with config.json beside it), strictly.</summary>
+    /// <summary>Loads a checkpoint folder (or one .safetensors file with config.json beside it), strictly: the header
+    /// is checked against the config and the size against memory before any weight is read.</summary>
     public static Qwen25VLModel Load(string weightsPath, Device? device = null)
-    {
-        var (model, source) = Open(weightsPath, device);
-        source.Finish(model.IsIgnorable);
-        return model;
-    }
-
-    /// <summary>Builds the model from a checkpoint without validating it; the source reports what did not match.</summary>
-    public static (Qwen25VLModel Model, CheckpointParameterSource Source) Open(string weightsPath, Device? device = null)
     {
         var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
         using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
-        var source = new CheckpointParameterSource(checkpoint, $"checkpoint '{weightsPath}'", WeightNames.NormalizeQwen, device);
-        return (new Qwen25VLModel(config, source), source);
+        return ModelLoading.Load(checkpoint, $"checkpoint '{weightsPath}'", source => new Qwen25VLModel(config, source),
+            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, device);
+    }
+
+    /// <summary>What the checkpoint lacks or holds in excess for the model its config describes, from the header
+    /// alone (no weight is read).</summary>
+    public static CheckpointMatch Inspect(string weightsPath)
+    {
+        var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
+        using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
+        return ModelLoading.Check(checkpoint, $"checkpoint '{weightsPath}'", source => new Qwen25VLModel(config, source),
+            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen);
     }
 
     /// <summary>The folder holding config.json: the weights folder itself, or the folder of a weights file.</summary>

@@ -1,5 +1,6 @@
-using StyleAlign.Engine.FusedOps.Attention;
+using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;
 
@@ -47,11 +48,13 @@ public sealed class TextDecoder
     }
 }
 
-/// <summary>One pre-norm decoder layer: GQA attention with q/k/v biases and M-RoPE, then a SwiGLU MLP.</summary>
+/// <summary>One pre-norm decoder layer: GQA attention with q/k/v biases and M-RoPE, then a gated MLP (SwiGLU with
+/// the released models' hidden_act "silu").</summary>
 public sealed class DecoderLayer
 {
     private readonly int _heads, _kvHeads, _headDim;
     private readonly double _eps;
+    private readonly UnaryKind _activation;
     private readonly Tensor _inputNorm, _postNorm, _qWeight, _qBias, _kWeight, _kBias, _vWeight, _vBias, _oWeight;
     private readonly Tensor _gate, _up, _down;
 
@@ -66,6 +69,7 @@ public sealed class DecoderLayer
         _kvHeads = c.NumKeyValueHeads;
         _headDim = c.HeadDim;
         _eps = c.RmsNormEps;
+        _activation = c.Activation();
         var kvDim = _kvHeads * _headDim;
         _inputNorm = p.NormWeight("input_layernorm.weight", c.HiddenSize);
         _postNorm = p.NormWeight("post_attention_layernorm.weight", c.HiddenSize);
@@ -107,7 +111,7 @@ public sealed class DecoderLayer
         }
         x = x + Project("self_attn.o_proj", attn.Reshape(b, t, _heads * _headDim), _oWeight, null);
         var z = Functional.RmsNorm(x, _postNorm, _eps);
-        return x + Project("mlp.down_proj", Project("mlp.gate_proj", z, _gate, null).Silu() * Project("mlp.up_proj", z, _up, null), _down, null);
+        return x + Project("mlp.down_proj", UnaryOp.Apply(_activation, Project("mlp.gate_proj", z, _gate, null)) * Project("mlp.up_proj", z, _up, null), _down, null);
     }
 
     /// <summary>x·Wᵀ + b, or what an attached adapter makes of it.</summary>

@@ -1,5 +1,6 @@
-using StyleAlign.Engine.FusedOps.Attention;
+using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;
 
@@ -116,11 +117,13 @@ public sealed class VisionTower
     }
 }
 
-/// <summary>One pre-norm vision block: RMSNorm → segmented attention with 2-D rotary → RMSNorm → gated SiLU MLP.</summary>
+/// <summary>One pre-norm vision block: RMSNorm → segmented attention with 2-D rotary → RMSNorm → gated MLP (hidden_act,
+/// SiLU in the released models).</summary>
 internal sealed class VisionBlock
 {
     private const double NormEps = 1e-6;
     private readonly int _heads, _headDim, _hidden;
+    private readonly UnaryKind _activation;
     private readonly Tensor _norm1, _norm2, _qkvWeight, _qkvBias, _projWeight, _projBias;
     private readonly Tensor _gateWeight, _gateBias, _upWeight, _upBias, _downWeight, _downBias;
 
@@ -129,6 +132,7 @@ internal sealed class VisionBlock
         _hidden = c.HiddenSize;
         _heads = c.NumHeads;
         _headDim = c.HiddenSize / c.NumHeads;
+        _activation = c.Activation();
         _norm1 = p.NormWeight("norm1.weight", _hidden);
         _norm2 = p.NormWeight("norm2.weight", _hidden);
         _qkvWeight = p.Weight("attn.qkv.weight", 3 * _hidden, _hidden);
@@ -156,7 +160,7 @@ internal sealed class VisionBlock
         var attn = FusedAttention.Varlen(q, k, v, segments, causal: false, 1.0 / Math.Sqrt(_headDim)).Reshape(n, _hidden);
         x = x + Functional.Linear(attn, _projWeight, _projBias);
         var z = Functional.RmsNorm(x, _norm2, NormEps);
-        var mlp = Functional.Linear(Functional.Linear(z, _gateWeight, _gateBias).Silu() * Functional.Linear(z, _upWeight, _upBias), _downWeight, _downBias);
+        var mlp = Functional.Linear(UnaryOp.Apply(_activation, Functional.Linear(z, _gateWeight, _gateBias)) * Functional.Linear(z, _upWeight, _upBias), _downWeight, _downBias);
         return x + mlp;
     }
 }

@@ -1,0 +1,52 @@
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Nn;
+
+namespace StyleAlign.Engine.Models;
+
+/// <summary>What a checkpoint lacks, holds in excess or holds mis-shaped for the model its config describes.</summary>
+public sealed record CheckpointMatch(
+    IReadOnlyList<string> Missing, IReadOnlyList<string> Unexpected, IReadOnlyList<string> Mismatched, int TensorCount, long ParameterCount)
+{
+    public bool IsExact => Missing.Count == 0 && Unexpected.Count == 0 && Mismatched.Count == 0;
+}
+
+/// <summary>
+/// Builds models so that nothing of a parameter's size is allocated before the config's shapes are known to fit in
+/// memory and, for a checkpoint, to match its header: the model is first built over shape-only placeholders.
+/// </summary>
+public static class ModelLoading
+{
+    /// <summary>Parameters held as f32 on load.</summary>
+    private const int BytesPerParameter = sizeof(float);
+
+    /// <summary>Names, shapes and dtypes of the checkpoint against the model, from the header alone.</summary>
+    public static CheckpointMatch Check<TModel>(ISafetensorsSource checkpoint, string description, Func<IParameterSource, TModel> build,
+        Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null)
+    {
+        var source = new CheckpointParameterSource(checkpoint, description, normalize, headerOnly: true);
+        var planned = build(source);
+        var (missing, unexpected, mismatched) = source.Report(name => ignorable(planned, name));
+        return new CheckpointMatch(missing, unexpected, mismatched, parameters(planned).All.Count, parameters(planned).Count);
+    }
+
+    /// <summary>
+    /// Checks the checkpoint's header against the model and the model's size against the memory available, then
+    /// reads the weights; any problem is one <see cref="InvalidInputException"/> raised before a weight is read.
+    /// </summary>
+    public static TModel Load<TModel>(ISafetensorsSource checkpoint, string description, Func<IParameterSource, TModel> build,
+        Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null, Device? device = null)
+    {
+        var check = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: true);
+        var planned = build(check);
+        check.Finish(name => ignorable(planned, name));
+        EnsureFits(parameters(planned).Count, description);
+        var source = new CheckpointParameterSource(checkpoint, description, normalize, device);
+        var model = build(source);
+        source.Finish(name => ignorable(model, name));
+        return model;
+    }
+
+    private static void EnsureFits(long parameterCount, string what) =>
+        MemoryBudget.EnsureFits(parameterCount * BytesPerParameter, what, $"{parameterCount:N0} parameters × {BytesPerParameter} bytes");
+}

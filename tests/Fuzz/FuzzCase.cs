@@ -1,0 +1,25 @@
+namespace StyleAlign.Tests.Fuzz;
+
+/// <summary>What a generated input must lead to.</summary>
+internal enum Expect
+{
+    /// <summary>The input is invalid: the entry point must throw the engine's bad-input error.</summary>
+    Refuse,
+
+    /// <summary>The input is valid: the entry point must succeed.</summary>
+    Accept,
+
+    /// <summary>Validity is unknown (random corruption): either outcome is fine, but only the two clean ones.</summary>
+    Either,
+}
+
+/// <summary>
+/// One generated input: its files are already written under the case's folder; <paramref name="Run"/> drives the
+/// library entry points a verb would call on them. A refusal's message must contain every string of
+/// <paramref name="MustName"/> (the case folder, so the file is named, and for a bad key the key).
+/// <paramref name="CheckAccepted"/>, when given, checks what an accepted input produced (an invariant oracle).
+/// </summary>
+internal sealed record FuzzCase(string Mutation, Expect Expect, Action Run, IReadOnlyList<string> MustName, Action? CheckAccepted = null);
+
+/// <summary>The outcome of one case; <see cref="Failure"/> is null when the case behaved.</summary>
+internal sealed record FuzzResult(string Kind, int Index, string Mutation, bool Refused, long AllocatedBytes, TimeSpan Elapsed, string? Failure);

@@ -1,0 +1,59 @@
+using System.Diagnostics;
+using StyleAlign.Engine.IO;
+
+namespace StyleAlign.Tests.Fuzz;
+
+/// <summary>
+/// Runs one case on its own thread with a time bound and measures what that thread allocated. A case fails on a
+/// hang, an exception that is not the engine's bad-input type (what a user would see as a stack trace), a refusal
+/// whose message names neither the file nor the key, an invalid input accepted, a valid input refused, or an
+/// allocation above the bound.
+/// </summary>
+internal static class FuzzRunner
+{
+    public static FuzzResult Run(string kind, int index, FuzzCase fuzzCase, TimeSpan timeout, long allocationLimit)
+    {
+        Exception? error = null;
+        long allocated = 0;
+        var clock = Stopwatch.StartNew();
+        var thread = new Thread(() =>
+        {
+            long before = GC.GetAllocatedBytesForCurrentThread();
+            try
+            {
+                fuzzCase.Run();
+                fuzzCase.CheckAccepted?.Invoke();
+            }
+            catch (Exception e)
+            {
+                error = e;
+            }
+            allocated = GC.GetAllocatedBytesForCurrentThread() - before;
+        }) { IsBackground = true, Name = $"fuzz {kind} #{index}" };
+        thread.Start();
+        bool finished = thread.Join(timeout);
+        clock.Stop();
+        FuzzResult Result(string? failure) => new(kind, index, fuzzCase.Mutation, error is not null, allocated, clock.Elapsed, failure);
+
+        if (!finished) return Result($"hang: still running after {timeout.TotalSeconds:0} s");
+        if (error is InvariantBrokenException broken) return Result($"invalid input accepted: {broken.Message}");
+        if (error is not null and not InvalidInputException)
+            return Result($"stack trace: {error.GetType().FullName}: {error.Message}{Environment.NewLine}{FirstFrames(error)}");
+        if (allocated > allocationLimit)
+            return Result($"allocated {InputFiles.Size(allocated)}, above the {InputFiles.Size(allocationLimit)} bound");
+        if (error is InvalidInputException refused)
+        {
+            if (fuzzCase.Expect == Expect.Accept) return Result($"valid input refused: {refused.Message}");
+            var unnamed = fuzzCase.MustName.Where(name => !refused.Message.Contains(name, StringComparison.Ordinal)).ToList();
+            if (unnamed.Count > 0) return Result($"message does not name {string.Join(", ", unnamed.Select(n => $"'{n}'"))}: {refused.Message}");
+            return Result(null);
+        }
+        return Result(fuzzCase.Expect == Expect.Refuse ? "invalid input accepted" : null);
+    }
+
+    private static string FirstFrames(Exception error) =>
+        string.Join(Environment.NewLine, (error.StackTrace ?? "").Split(Environment.NewLine).Take(6));
+}
+
+/// <summary>Thrown by an acceptance oracle when an accepted input broke an invariant the input layer promises.</summary>
+internal sealed class InvariantBrokenException(string message) : Exception(message);
