@@ -38,7 +38,7 @@ public static class ClipContrastiveTrainer
         var rng = new RandomGenerator(options.Seed);
         var stepsPerEpoch = Batches(train.Count, options.BatchSize).Count;
         var totalSteps = stepsPerEpoch * options.Epochs;
-        var schedule = new LearningRateSchedule(options.LearningRate, (int)Math.Ceiling(options.WarmupRatio * totalSteps), totalSteps);
+        var schedule = new LearningRateSchedule(options.LearningRate, (int)(options.WarmupRatio * totalSteps), totalSteps);
         using var optimizer = new AdamW(AdamW.DecayGroups(trainable.Select(p => (p.Key, p.Value)), options.WeightDecay),
             new AdamWOptions(options.LearningRate, Beta2: 0.98, Epsilon: 1e-8, WeightDecay: options.WeightDecay));
 
@@ -108,10 +108,15 @@ public static class ClipContrastiveTrainer
 
     private static (Tensor Loss, Tensor LogitsPerImage) BatchLoss(ClipPipeline clip, PixelCache pixels, IReadOnlyList<ClipTrainingImage> images, IReadOnlyList<string> captions)
     {
-        var model = clip.Model;
-        var imageEmbeds = model.EncodeImages(pixels.Batch(images.Select(i => i.ImagePath).ToList()));
-        var (ids, mask) = model.Tokenize(clip.Tokenizer, captions);
-        var logits = model.LogitsPerImage(imageEmbeds, model.EncodeTexts(ids, mask));
+        var (ids, mask) = clip.Model.Tokenize(clip.Tokenizer, captions);
+        return BatchLoss(clip.Model, pixels.Batch(images.Select(i => i.ImagePath).ToList()), ids, mask);
+    }
+
+    /// <summary>The training loss of one batch where image i and caption i are the positive pairs: the symmetric InfoNCE
+    /// of CLIPModel's own loss over logits_per_image = exp(logit_scale) · cos(image i, caption j).</summary>
+    public static (Tensor Loss, Tensor LogitsPerImage) BatchLoss(ClipModel model, Tensor pixelValues, Tensor inputIds, Tensor attentionMask)
+    {
+        var logits = model.LogitsPerImage(model.EncodeImages(pixelValues), model.EncodeTexts(inputIds, attentionMask));
         return (ClipModel.ContrastiveLoss(logits), logits);
     }
 

@@ -30,7 +30,7 @@ public static class ClipTrainingSet
     }
 
     /// <summary>
-    /// Reads training data from a dataset folder (its train.jsonl, and validation.jsonl when present) or from one
+    /// Reads training data from a dataset folder (its train.jsonl, and validation.jsonl when it holds examples) or from one
     /// JSONL file (validation only when <paramref name="validationPath"/> names one).
     /// </summary>
     public static (IReadOnlyList<ClipTrainingImage> Train, IReadOnlyList<ClipTrainingImage>? Validation) Load(
@@ -42,7 +42,7 @@ public static class ClipTrainingSet
             trainFile = Path.Combine(dataPath, SyntheticStyleDataset.SplitFileName(DataSplits.Train));
             if (!File.Exists(trainFile)) throw new FileNotFoundException($"{Path.GetFullPath(dataPath)}: a dataset folder needs {SyntheticStyleDataset.SplitFileName(DataSplits.Train)}", trainFile);
             var folderValidation = Path.Combine(dataPath, SyntheticStyleDataset.SplitFileName(DataSplits.Validation));
-            validationPath ??= File.Exists(folderValidation) ? folderValidation : null;
+            validationPath ??= File.Exists(folderValidation) && File.ReadLines(folderValidation).Any(line => !string.IsNullOrWhiteSpace(line)) ? folderValidation : null;
         }
         var train = Read(trainFile, selection);
         var validation = validationPath is null ? null : Read(validationPath, selection);
