@@ -160,10 +160,13 @@ public static class ClipContrastiveTrainer
         return string.Format(c, "epoch {0}/{1}: loss {2:F4}{3}, temperature exp(logit_scale) {4:F2}", r.Epoch, epochs, r.TrainLoss, validation, Math.Exp(r.LogitScale));
     }
 
-    /// <summary>Each image decoded and preprocessed once; batches are assembled from the cached pixels.</summary>
+    /// <summary>Each image decoded and preprocessed once while the cache stays under 1 GiB (small images, as in the
+    /// synthetic data); past that, images are decoded again for every batch.</summary>
     private sealed class PixelCache(ClipPipeline clip)
     {
+        private const long BudgetBytes = 1L << 30;
         private readonly Dictionary<string, float[]> _pixels = new(StringComparer.Ordinal);
+        private long _bytes;
 
         public Tensor Batch(IReadOnlyList<string> imagePaths)
         {
@@ -173,7 +176,14 @@ public static class ClipContrastiveTrainer
             for (var i = 0; i < imagePaths.Count; i++)
             {
                 if (!_pixels.TryGetValue(imagePaths[i], out var pixels))
-                    _pixels[imagePaths[i]] = pixels = clip.ImageProcessor.Process(ImageDecoder.Load(imagePaths[i]));
+                {
+                    pixels = clip.ImageProcessor.Process(ImageDecoder.Load(imagePaths[i]));
+                    if (_bytes + 4L * pixels.Length <= BudgetBytes)
+                    {
+                        _pixels[imagePaths[i]] = pixels;
+                        _bytes += 4L * pixels.Length;
+                    }
+                }
                 pixels.CopyTo(values, i * plane);
             }
             return Tensor.FromFloats(values, new Shape(imagePaths.Count, 3, size, size));
