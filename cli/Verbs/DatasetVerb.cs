@@ -45,6 +45,7 @@ public sealed class DatasetVerb : IVerb
 
         var dataset = new Command("dataset", "Create and inspect datasets.");
         dataset.Subcommands.Add(synth);
+        dataset.Subcommands.Add(DatasetImportCommand.Build());
         return dataset;
     }
 

@@ -114,7 +114,7 @@ public static class SyntheticStyleDataset
             writer.WriteString("style", pair.style);
         });
 
-    private static string JsonLines<T>(IEnumerable<T> records, Action<Utf8JsonWriter, T> writeFields)
+    internal static string JsonLines<T>(IEnumerable<T> records, Action<Utf8JsonWriter, T> writeFields)
     {
         var text = new StringBuilder();
         using var buffer = new MemoryStream();

@@ -106,9 +106,9 @@ public sealed class ClipModel
         var n = logitsPerImage.Shape[0];
         if (logitsPerImage.Rank != 2 || logitsPerImage.Shape[1] != n)
             throw new ArgumentException($"the contrastive loss needs square logits, got {logitsPerImage.Shape}");
-        var identity = new float[n * n];
-        for (var i = 0; i < n; i++) identity[i * n + i] = 1f;
-        var diagonal = Tensor.FromFloats(identity, new Shape(n, n), logitsPerImage.Device);
+        var identity = new double[n * n];
+        for (var i = 0; i < n; i++) identity[i * n + i] = 1;
+        var diagonal = Tensor.FromDoubles(identity, new Shape(n, n), logitsPerImage.DType, logitsPerImage.Device);
         // The target of row i is column i in both directions, so each CE is minus the mean diagonal log-softmax.
         var imageLoss = -(logitsPerImage.LogSoftmax(-1) * diagonal).Sum() / n;
         var textLoss = -(logitsPerImage.T.LogSoftmax(-1) * diagonal).Sum() / n;
