@@ -44,7 +44,7 @@ public sealed class ClipVerb : IVerb
             """);
         foreach (Option option in new Option[] { clipFolder, data, output, validation, epochs, learningRate, batchSize, weightDecay, seed, captions, freezeVision, force, quiet })
             train.Options.Add(option);
-        train.SetAction(parse => VerbSupport.Run(parse, () =>
+        train.SetAction(parse =>
         {
             var selection = parse.GetValue(captions) switch
             {
@@ -75,7 +75,7 @@ public sealed class ClipVerb : IVerb
             if (StagedOutput.IsNonEmptyFolder(outFolder) && !parse.GetValue(force))
                 throw new UsageException($"output folder '{outFolder}' is not empty; pass --force to write into it anyway");
             return RunTrain(parse.GetValue(clipFolder)!, parse.GetValue(data)!, parse.GetValue(validation), outFolder, options, parse.GetValue(quiet), parse.InvocationConfiguration.Output);
-        }));
+        });
         return train;
     }
 

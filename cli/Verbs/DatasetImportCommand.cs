@@ -41,13 +41,13 @@ internal static class DatasetImportCommand
               engine-cli dataset import newyorker --from ~/hf/newyorker_caption_contest --out data/nyc --skip-bad
             """);
         foreach (Option option in new Option[] { from, output, force, skipBad }) command.Options.Add(option);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var outFolder = CheckOutput(parse.GetValue(output)!, parse.GetValue(force));
             var summary = NewYorkerImporter.Import(parse.GetValue(from)!, outFolder, parse.GetValue(skipBad));
             Print(summary, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 
@@ -70,7 +70,7 @@ internal static class DatasetImportCommand
               engine-cli dataset import flickrstyle --from FlickrStyle_v0.9 --flickr30k flickr30k --out data/romantic --style romantic
             """);
         foreach (Option option in new Option[] { from, flickr30k, output, style, seed, force, skipBad }) command.Options.Add(option);
-        command.SetAction(parse => VerbSupport.Run(parse, () =>
+        command.SetAction(parse =>
         {
             var styleName = parse.GetValue(style);
             if (styleName is not (null or SyntheticCaptions.Humor or SyntheticCaptions.Romantic))
@@ -80,7 +80,7 @@ internal static class DatasetImportCommand
             var summary = FlickrStyleImporter.Import(parse.GetValue(from)!, parse.GetValue(flickr30k)!, outFolder, options);
             Print(summary, parse.InvocationConfiguration.Output);
             return ExitCodes.Ok;
-        }));
+        });
         return command;
     }
 

@@ -4,7 +4,7 @@ using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Tests.Autograd;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Clip;
 using StyleAlign.Trainers.Data;
 
@@ -21,7 +21,7 @@ public sealed class ClipContrastiveTrainingTests
         var reference = ClipFixture.Read("case_forward.safetensors");
         var grads = ClipFixture.Read("case_grads.safetensors");
         foreach (var (_, p) in model.Parameters.All) p.RequiresGrad = true;
-        using (var tape = Tape.Begin())
+        using (var tape = TensorScope.Begin())
         {
             var (loss, logits) = ClipContrastiveTrainer.BatchLoss(model, ClipFixture.ToTensor(reference["pixel_values"], DType.F32),
                 ClipFixture.ToTensor(reference["input_ids"], DType.I64), ClipFixture.ToTensor(reference["attention_mask"], DType.I64));
@@ -74,7 +74,7 @@ public sealed class ClipContrastiveTrainingTests
         var source = temp.File("clip");
         TinyClip.Write(source);
         var hot = ClipModel.Load(source);
-        using (Tape.NoGrad())
+        using (GradMode.NoGrad())
         using (var five = Tensor.Scalar(5.0))
             hot.LogitScale.Backend.CopyInto(hot.LogitScale, five);
         ModelWriter.WriteParameters(Path.Combine(source, "model.safetensors"), hot.Parameters);

@@ -1,5 +1,5 @@
 using NUnit.Framework;
-using StyleAlign.Tests.Data;
+using StyleAlign.Tests.TestSupport;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Data.Import;
 

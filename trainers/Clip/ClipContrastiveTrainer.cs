@@ -55,7 +55,7 @@ public static class ClipContrastiveTrainer
                 {
                     var images = order.Skip(start).Take(count).Select(i => train[i]).ToList();
                     var captions = images.Select(image => image.Captions[rng.NextInt(image.Captions.Count)]).ToList();
-                    using var tape = Tape.Begin();
+                    using var tape = TensorScope.Begin();
                     var loss = BatchLoss(clip, pixels, images, captions).Loss;
                     lossSum += loss.Item() * count;
                     pairs += count;
@@ -85,13 +85,13 @@ public static class ClipContrastiveTrainer
 
     private static (double Loss, double Retrieval) Evaluate(ClipPipeline clip, PixelCache pixels, IReadOnlyList<ClipTrainingImage> images, int batchSize)
     {
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         double lossSum = 0, correct = 0;
         foreach (var (start, count) in Batches(images.Count, batchSize))
         {
             var batch = images.Skip(start).Take(count).ToList();
             var captions = batch.Select((image, i) => image.Captions[(start + i) % image.Captions.Count]).ToList();
-            using var tape = Tape.Begin();
+            using var tape = TensorScope.Begin();
             var (loss, logits) = BatchLoss(clip, pixels, batch, captions);
             lossSum += loss.Item() * count;
             var values = logits.ToDoubleArray();
@@ -142,14 +142,14 @@ public static class ClipContrastiveTrainer
         var value = LogitScaleOf(model);
         var clamped = Math.Clamp(value, 0, MaxLogitScale);
         if (clamped == value) return;
-        using var noGrad = Tape.NoGrad();
-        using var replacement = Tape.Untracked(() => Tensor.Scalar(clamped, model.LogitScale.DType, model.LogitScale.Device));
+        using var noGrad = GradMode.NoGrad();
+        using var replacement = TensorScope.Untracked(() => Tensor.Scalar(clamped, model.LogitScale.DType, model.LogitScale.Device));
         model.LogitScale.Backend.CopyInto(model.LogitScale, replacement);
     }
 
     private static double LogitScaleOf(ClipModel model)
     {
-        using var noGrad = Tape.NoGrad();
+        using var noGrad = GradMode.NoGrad();
         return model.LogitScale.Item();
     }
 
