@@ -1,10 +1,13 @@
 #!/usr/bin/env python3
-"""Times PyTorch CPU float32 matmul for the GEMM shapes the engine benchmarks and prints GFLOP/s.
+"""Times PyTorch CPU matmul for the GEMM shapes the engine benchmarks and prints GFLOP/s.
 
-Usage: torch_gemm.py [--threads 2] [--repeat 10] [--json] [--info] [M,N,K | N ...]
+Usage: torch_gemm.py [--threads 2] [--repeat 10] [--dtype f32|bf16] [--transpose-b] [--json] [--info] [M,N,K | N ...]
 Without shapes it runs the square sizes 256..2048 and the projections of a 2048-wide decoder layer.
 Each line (or JSON object) reports the best per-call time, like `engine-cli bench gemm`, and the throughput
 per CPU-second of the process (cpu_gflops), which other load on the same cores skews much less.
+With --dtype bf16 both operands and the result are bfloat16; PyTorch 1.13 hands that product to oneDNN
+(DNNL_VERBOSE=1 prints the implementation, e.g. brg:avx512_core_bf16 on a CPU with AVX512_BF16).
+With --transpose-b, B is stored N x K and used as its transpose, as a linear layer uses its weight.
 """
 import argparse
 import json
@@ -33,10 +36,10 @@ def blas_library():
     return ", ".join(sorted(libs)) or "none mapped"
 
 
-def time_matmul(m, n, k, repeat):
-    a = torch.rand(m, k, dtype=torch.float32) - 0.5
-    b = torch.rand(k, n, dtype=torch.float32) - 0.5
-    c = torch.empty(m, n, dtype=torch.float32)
+def time_matmul(m, n, k, repeat, dtype=torch.float32, transpose_b=False):
+    a = (torch.rand(m, k) - 0.5).to(dtype)
+    b = (torch.rand(n, k) - 0.5).to(dtype).t() if transpose_b else (torch.rand(k, n) - 0.5).to(dtype)
+    c = torch.empty(m, n, dtype=dtype)
     torch.matmul(a, b, out=c)  # warm-up: thread pool start, page faults
     best = float("inf")
     cpu_start = time.process_time()
@@ -55,6 +58,8 @@ def main():
     parser.add_argument("shapes", nargs="*", help="N (square) or M,N,K")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=10)
+    parser.add_argument("--dtype", choices=["f32", "bf16"], default="f32")
+    parser.add_argument("--transpose-b", action="store_true", help="B stored N x K, used transposed")
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--info", action="store_true", help="print torch version, threads and BLAS library, then exit")
     args = parser.parse_args()
@@ -68,11 +73,13 @@ def main():
     if not args.json:
         print(f"torch {torch.__version__}, {torch.get_num_threads()} threads, BLAS: {blas_library()}")
     for m, n, k in shapes:
-        seconds, gflops, cpu_gflops = time_matmul(m, n, k, args.repeat)
+        dtype = torch.bfloat16 if args.dtype == "bf16" else torch.float32
+        seconds, gflops, cpu_gflops = time_matmul(m, n, k, args.repeat, dtype, args.transpose_b)
         if args.json:
             print(json.dumps({"gflops": round(gflops, 3), "seconds": seconds,
                               "cpu_gflops": None if cpu_gflops is None else round(cpu_gflops, 3),
-                              "m": m, "n": n, "k": k, "device": "cpu"}))
+                              "m": m, "n": n, "k": k, "dtype": args.dtype, "transpose_b": args.transpose_b,
+                              "device": "cpu"}))
         else:
             print(f"{m}x{n}x{k}: {gflops:8.2f} GFLOP/s  best {seconds * 1e3:.3f} ms  {cpu_gflops or float('nan'):8.2f} GFLOP per CPU-second")
 

@@ -4,11 +4,18 @@ namespace StyleAlign.Engine.Cpu;
 
 public sealed partial class CpuBackend
 {
+    /// <summary>
+    /// F32·F32 and F64·F64 compute in their own precision. A BF16 operand (with a BF16 or F32 partner) is widened
+    /// to F32 while the GEMM packs its panels: the product is F32, accumulated in F32.
+    /// </summary>
     public Tensor MatMul(Tensor a, Tensor b)
     {
-        RequireFloat(a, "matmul");
-        RequireFloat(b, "matmul");
-        if (a.DType != b.DType) throw new ArgumentException($"matmul of {a.DType} and {b.DType}");
+        a.ThrowIfDisposed();
+        b.ThrowIfDisposed();
+        bool sameFloat = a.DType == b.DType && a.DType is DType.F32 or DType.F64;
+        bool widened = a.DType is DType.F32 or DType.BF16 && b.DType is DType.F32 or DType.BF16;
+        if (!sameFloat && !widened)
+            throw new NotSupportedException($"matmul on the CPU needs F32·F32, F64·F64, or BF16 with BF16 or F32; got {a.DType}·{b.DType}");
         if (a.Rank < 2 || b.Rank < 2) throw new ArgumentException($"matmul needs rank ≥ 2 operands, got {a.Shape} and {b.Shape} (unsqueeze vectors first)");
         var m = a.Shape[^2];
         var k = a.Shape[^1];
@@ -18,26 +25,26 @@ public sealed partial class CpuBackend
         var la = a.Layout.Expand(new Shape([.. batchShape, m, k]));
         var lb = b.Layout.Expand(new Shape([.. batchShape, k, n]));
         var outShape = new Shape([.. batchShape, m, n]);
-        return a.DType == DType.F32
-            ? Wrap(MatMulImpl<float>(a, b, la, lb, batchShape, m, n, k), outShape)
-            : Wrap(MatMulImpl<double>(a, b, la, lb, batchShape, m, n, k), outShape);
+        return (a.DType, b.DType) switch
+        {
+            (DType.F64, _) => Wrap(MatMulImpl<double, double, double>(a, b, la, lb, batchShape, m, n, k), outShape),
+            (DType.F32, DType.F32) => Wrap(MatMulImpl<float, float, float>(a, b, la, lb, batchShape, m, n, k), outShape),
+            (DType.F32, _) => Wrap(MatMulImpl<float, ushort, float>(a, b, la, lb, batchShape, m, n, k), outShape),
+            (_, DType.F32) => Wrap(MatMulImpl<ushort, float, float>(a, b, la, lb, batchShape, m, n, k), outShape),
+            _ => Wrap(MatMulImpl<ushort, ushort, float>(a, b, la, lb, batchShape, m, n, k), outShape),
+        };
     }
 
-    private T[] MatMulImpl<T>(Tensor a, Tensor b, Layout la, Layout lb, Shape batchShape, int m, int n, int k)
-        where T : unmanaged
+    private TC[] MatMulImpl<TA, TB, TC>(Tensor a, Tensor b, Layout la, Layout lb, Shape batchShape, int m, int n, int k)
+        where TA : unmanaged where TB : unmanaged where TC : unmanaged, System.Numerics.INumber<TC>
     {
-        var (dataA, offsetsA, transA, ldA) = Operand<T>(a, la, m, k);
-        var (dataB, offsetsB, transB, ldB) = Operand<T>(b, lb, k, n);
+        var (dataA, offsetsA, transA, ldA) = Operand<TA>(a, la, m, k);
+        var (dataB, offsetsB, transB, ldB) = Operand<TB>(b, lb, k, n);
         var batches = (int)batchShape.NumElements;
-        var c = new T[(long)batches * m * n];
+        var c = new TC[(long)batches * m * n];
         for (var i = 0; i < batches; i++)
-        {
-            var cSpan = c.AsSpan(i * m * n, m * n);
-            if (typeof(T) == typeof(float))
-                CpuGemm.Sgemm(transA, transB, m, n, k, 1f, Slice((float[])(object)dataA, offsetsA[i]), ldA, Slice((float[])(object)dataB, offsetsB[i]), ldB, 0f, System.Runtime.InteropServices.MemoryMarshal.Cast<T, float>(cSpan), n);
-            else
-                CpuGemm.Dgemm(transA, transB, m, n, k, 1.0, Slice((double[])(object)dataA, offsetsA[i]), ldA, Slice((double[])(object)dataB, offsetsB[i]), ldB, 0.0, System.Runtime.InteropServices.MemoryMarshal.Cast<T, double>(cSpan), n);
-        }
+            CpuGemm.Gemm(GemmKernelKind.Auto, transA, transB, m, n, k, TC.One, Slice(dataA, offsetsA[i]), ldA,
+                Slice(dataB, offsetsB[i]), ldB, TC.Zero, c.AsSpan(i * m * n, m * n), n);
         return c;
     }
 

@@ -1,11 +1,12 @@
 using NUnit.Framework;
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
 
 namespace StyleAlign.Tests.Cpu;
 
 [TestFixture]
 [Category("Unit")]
-public class GemmTests
+public partial class GemmTests
 {
     private static readonly (bool TransA, bool TransB)[] Transposes = [(false, false), (false, true), (true, false), (true, true)];
 
@@ -180,15 +181,19 @@ public class GemmTests
         public float[] AFloat => A.Select(v => (float)v).ToArray();
         public float[] BFloat => B.Select(v => (float)v).ToArray();
 
-        public static Problem Create(Random random, bool transA, bool transB, int m, int n, int k, int pad)
+        /// <summary>With <paramref name="bf16A"/> / <paramref name="bf16B"/> that operand holds values exact in bf16.</summary>
+        public static Problem Create(Random random, bool transA, bool transB, int m, int n, int k, int pad,
+            bool bf16A = false, bool bf16B = false)
         {
             int aRows = transA ? k : m, aCols = transA ? m : k;
             int bRows = transB ? n : k, bCols = transB ? k : n;
             int lda = aCols + pad, ldb = bCols + pad, ldc = n + pad;
             // Values are exact in float so both precisions start from the same inputs.
-            double[] Fill(int count) => Enumerable.Range(0, count).Select(_ => (double)(float)(random.NextDouble() * 2 - 1)).ToArray();
-            return new Problem(transA, transB, m, n, k, Fill((aRows - 1) * lda + aCols), lda,
-                Fill((bRows - 1) * ldb + bCols), ldb, Fill((m - 1) * ldc + n), ldc);
+            double[] Fill(int count, bool bf16) => Enumerable.Range(0, count)
+                .Select(_ => (float)(random.NextDouble() * 2 - 1))
+                .Select(v => (double)(bf16 ? BFloat16Bits.Round(v) : v)).ToArray();
+            return new Problem(transA, transB, m, n, k, Fill((aRows - 1) * lda + aCols, bf16A), lda,
+                Fill((bRows - 1) * ldb + bCols, bf16B), ldb, Fill((m - 1) * ldc + n, false), ldc);
         }
 
         /// <summary>alpha·op(A)·op(B) + beta·C by the definition; padding columns of C keep their values.</summary>

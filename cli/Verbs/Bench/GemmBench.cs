@@ -6,7 +6,7 @@ using StyleAlign.Engine.Cuda;
 
 namespace StyleAlign.Cli;
 
-/// <summary><c>engine-cli bench gemm</c>: times a square single-precision GEMM and reports GFLOP/s.</summary>
+/// <summary><c>engine-cli bench gemm</c>: times a GEMM (f32, or bf16 operands with f32 accumulation) and reports GFLOP/s.</summary>
 public sealed class GemmBench : IBenchSubverb
 {
     public Command Build()
@@ -16,7 +16,8 @@ public sealed class GemmBench : IBenchSubverb
         var repeat = new Option<int>("--repeat") { Description = "timed calls; the best one is reported", DefaultValueFactory = _ => 5 };
         var shape = new Option<string?>("--shape") { Description = "M,N,K of a rectangular product (overrides --size)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
-        var dtype = new Option<string>("--dtype") { Description = "f32 or bf16 (bf16 on cuda only)", DefaultValueFactory = _ => "f32" };
+        var dtype = new Option<string>("--dtype") { Description = "f32, bf16 (A and B), or on cpu f32-bf16 (A f32, B bf16)", DefaultValueFactory = _ => "f32" };
+        var transposeB = new Option<bool>("--transpose-b") { Description = "cpu: B stored N×K and read transposed, as a linear layer's weight" };
         var command = new Command("gemm", "Time C = A·B for float matrices (N×N×N, or M×K times K×N with --shape).");
         command.Options.Add(device);
         command.Options.Add(size);
@@ -24,12 +25,13 @@ public sealed class GemmBench : IBenchSubverb
         command.Options.Add(shape);
         command.Options.Add(json);
         command.Options.Add(dtype);
+        command.Options.Add(transposeB);
         command.SetAction(parse => Run(parse.GetValue(device) ?? "cpu", parse.GetValue(size), parse.GetValue(shape),
-            parse.GetValue(repeat), parse.GetValue(json), parse.GetValue(dtype) ?? "f32"));
+            parse.GetValue(repeat), parse.GetValue(json), parse.GetValue(dtype) ?? "f32", parse.GetValue(transposeB)));
         return command;
     }
 
-    private static int Run(string device, int size, string? shapeText, int repeat, bool json, string dtypeText)
+    private static int Run(string device, int size, string? shapeText, int repeat, bool json, string dtypeText, bool transposeB)
     {
         if (device != "cpu" && device != "cuda")
         {
@@ -52,14 +54,15 @@ public sealed class GemmBench : IBenchSubverb
             return 2;
         }
 
-        if (dtypeText is not ("f32" or "bf16") || (dtypeText == "bf16" && device == "cpu"))
+        if (dtypeText is not ("f32" or "bf16" or "f32-bf16") || (dtypeText == "f32-bf16" && device == "cuda"))
         {
-            Console.Error.WriteLine($"bench gemm: --dtype must be f32 (cpu) or f32/bf16 (cuda), got '{dtypeText}' on {device}.");
+            Console.Error.WriteLine($"bench gemm: --dtype must be f32, bf16 or (cpu only) f32-bf16, got '{dtypeText}' on {device}.");
             return 2;
         }
         if (device == "cuda") return RunCuda(m, n, k, repeat, json, dtypeText == "bf16" ? DType.BF16 : DType.F32);
 
-        var timing = CpuGemmBenchmark.Measure(m, n, k, repeat);
+        var inputs = dtypeText switch { "bf16" => CpuGemmInputs.Bf16, "f32-bf16" => CpuGemmInputs.F32TimesBf16, _ => CpuGemmInputs.F32 };
+        var timing = CpuGemmBenchmark.Measure(m, n, k, inputs, transposeB, repeat);
         var (seconds, gflops, cpuGflops) = (timing.BestSeconds, timing.Gflops, timing.CpuGflops);
         var inv = CultureInfo.InvariantCulture;
         bool square = m == n && n == k;
@@ -67,11 +70,11 @@ public sealed class GemmBench : IBenchSubverb
         {
             string sizeField = square ? $"\"size\": {m}, " : "";
             Console.WriteLine(string.Create(inv,
-                $"{{\"gflops\": {gflops:F3}, \"seconds\": {seconds:G6}, \"cpu_gflops\": {JsonNumber(cpuGflops)}, {sizeField}\"m\": {m}, \"n\": {n}, \"k\": {k}, \"device\": \"cpu\"}}"));
+                $"{{\"gflops\": {gflops:F3}, \"seconds\": {seconds:G6}, \"cpu_gflops\": {JsonNumber(cpuGflops)}, {sizeField}\"m\": {m}, \"n\": {n}, \"k\": {k}, \"dtype\": \"{dtypeText}\", \"transpose_b\": {(transposeB ? "true" : "false")}, \"device\": \"cpu\"}}"));
         }
         else
         {
-            Console.WriteLine(string.Create(inv, $"sgemm {m}x{n}x{k} on cpu: {gflops:F2} GFLOP/s, best {seconds * 1e3:F3} ms of {repeat}; {cpuGflops:F2} GFLOP per CPU-second"));
+            Console.WriteLine(string.Create(inv, $"gemm {dtypeText} {m}x{n}x{k}{(transposeB ? " (B transposed)" : "")} on cpu: {gflops:F2} GFLOP/s, best {seconds * 1e3:F3} ms of {repeat}; {cpuGflops:F2} GFLOP per CPU-second"));
         }
         return 0;
     }

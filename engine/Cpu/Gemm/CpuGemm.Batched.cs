@@ -26,11 +26,13 @@ public static unsafe partial class CpuGemm
         => GemmBatched(GemmKernelKind.Auto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc,
             batch, strideA, strideB, strideC);
 
-    internal static void GemmBatched<T>(GemmKernelKind kind, bool transA, bool transB, int m, int n, int k, T alpha,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc,
+    internal static void GemmBatched<TA, TB, T>(GemmKernelKind kind, bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<TA> a, int lda, ReadOnlySpan<TB> b, int ldb, T beta, Span<T> c, int ldc,
         int batch, long strideA, long strideB, long strideC)
-        where T : unmanaged, INumber<T>
+        where TA : unmanaged where TB : unmanaged where T : unmanaged, INumber<T>
     {
+        GemmElement.RequireWidenable<TA, T>("A");
+        GemmElement.RequireWidenable<TB, T>("B");
         if (batch < 0) throw new ArgumentOutOfRangeException(nameof(batch), $"GEMM batch count must be non-negative, got {batch}.");
         if (strideA < 0 || strideB < 0 || strideC < 0)
             throw new ArgumentOutOfRangeException(nameof(strideA), $"GEMM batch strides must be non-negative, got A={strideA}, B={strideB}, C={strideC}.");
@@ -45,8 +47,8 @@ public static unsafe partial class CpuGemm
 
         int threads = Environment.ProcessorCount;
         long work = (long)m * n * k;
-        fixed (T* pa = a)
-        fixed (T* pb = b)
+        fixed (TA* pa = a)
+        fixed (TB* pb = b)
         fixed (T* pc = c)
         {
             if (batch == 1 || threads == 1 || work >= ParallelPerProblemWork)
@@ -60,7 +62,7 @@ public static unsafe partial class CpuGemm
             // Many small products (attention heads): one product per thread beats splitting each one.
             nint baseA = (nint)pa, baseB = (nint)pb, baseC = (nint)pc;
             Parallel.For(0, batch, new ParallelOptions { MaxDegreeOfParallelism = threads }, item =>
-                Multiply(kind, transA, transB, m, n, k, alpha, (T*)baseA + item * strideA, lda, (T*)baseB + item * strideB, ldb,
+                Multiply(kind, transA, transB, m, n, k, alpha, (TA*)baseA + item * strideA, lda, (TB*)baseB + item * strideB, ldb,
                     beta, (T*)baseC + item * strideC, ldc, threads: 1));
         }
     }

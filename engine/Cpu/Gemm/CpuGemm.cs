@@ -29,14 +29,20 @@ public static unsafe partial class CpuGemm
         ReadOnlySpan<double> a, int lda, ReadOnlySpan<double> b, int ldb, double beta, Span<double> c, int ldc)
         => Gemm(GemmKernelKind.Auto, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc);
 
-    internal static void Gemm<T>(GemmKernelKind kind, bool transA, bool transB, int m, int n, int k, T alpha,
-        ReadOnlySpan<T> a, int lda, ReadOnlySpan<T> b, int ldb, T beta, Span<T> c, int ldc)
-        where T : unmanaged, INumber<T>
+    /// <summary>
+    /// The product with each operand stored as <typeparamref name="T"/> or as a type widened to it while panels
+    /// are packed (<see cref="GemmElement"/>); the accumulation and C are in <typeparamref name="T"/>.
+    /// </summary>
+    internal static void Gemm<TA, TB, T>(GemmKernelKind kind, bool transA, bool transB, int m, int n, int k, T alpha,
+        ReadOnlySpan<TA> a, int lda, ReadOnlySpan<TB> b, int ldb, T beta, Span<T> c, int ldc)
+        where TA : unmanaged where TB : unmanaged where T : unmanaged, INumber<T>
     {
+        GemmElement.RequireWidenable<TA, T>("A");
+        GemmElement.RequireWidenable<TB, T>("B");
         Validate(transA, transB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
         if (m == 0 || n == 0) return;
-        fixed (T* pa = a)
-        fixed (T* pb = b)
+        fixed (TA* pa = a)
+        fixed (TB* pb = b)
         fixed (T* pc = c)
         {
             Multiply(kind, transA, transB, m, n, k, alpha, pa, lda, pb, ldb, beta, pc, ldc, Environment.ProcessorCount);
@@ -44,15 +50,15 @@ public static unsafe partial class CpuGemm
     }
 
     /// <summary>The product on raw pointers, already validated; <paramref name="threads"/> caps the parallelism.</summary>
-    internal static void Multiply<T>(GemmKernelKind kind, bool transA, bool transB, int m, int n, int k, T alpha,
-        T* a, int lda, T* b, int ldb, T beta, T* c, int ldc, int threads)
-        where T : unmanaged, INumber<T>
+    internal static void Multiply<TA, TB, T>(GemmKernelKind kind, bool transA, bool transB, int m, int n, int k, T alpha,
+        TA* a, int lda, TB* b, int ldb, T beta, T* c, int ldc, int threads)
+        where TA : unmanaged where TB : unmanaged where T : unmanaged, INumber<T>
     {
         ScaleC(m, n, beta, c, ldc);
         if (k == 0 || alpha == T.Zero) return;
 
-        var opA = transA ? new StridedMatrix<T>(a, 1, lda) : new StridedMatrix<T>(a, lda, 1);
-        var opB = transB ? new StridedMatrix<T>(b, 1, ldb) : new StridedMatrix<T>(b, ldb, 1);
+        var opA = transA ? new StridedMatrix<TA>(a, 1, lda) : new StridedMatrix<TA>(a, lda, 1);
+        var opB = transB ? new StridedMatrix<TB>(b, 1, ldb) : new StridedMatrix<TB>(b, ldb, 1);
         long work = (long)m * n * k;
         if (work <= TinyWork && kind == GemmKernelKind.Auto)
         {
@@ -74,14 +80,14 @@ public static unsafe partial class CpuGemm
         }
     }
 
-    private static void MultiplyNaive<T>(int m, int n, int k, T alpha, StridedMatrix<T> a, StridedMatrix<T> b, T* c, int ldc)
-        where T : unmanaged, INumber<T>
+    private static void MultiplyNaive<TA, TB, T>(int m, int n, int k, T alpha, StridedMatrix<TA> a, StridedMatrix<TB> b, T* c, int ldc)
+        where TA : unmanaged where TB : unmanaged where T : unmanaged, INumber<T>
     {
         for (int i = 0; i < m; i++)
             for (int j = 0; j < n; j++)
             {
                 T sum = T.Zero;
-                for (int p = 0; p < k; p++) sum += *a.At(i, p) * *b.At(p, j);
+                for (int p = 0; p < k; p++) sum += GemmElement.Widen<TA, T>(*a.At(i, p)) * GemmElement.Widen<TB, T>(*b.At(p, j));
                 c[(nint)i * ldc + j] += alpha * sum;
             }
     }

@@ -58,9 +58,9 @@ internal static unsafe class GemmDriver
 {
     private const int Alignment = 64;
 
-    public static void Accumulate<T>(GemmKernelKind kind, int m, int n, int k, T alpha,
-        StridedMatrix<T> a, StridedMatrix<T> b, T* c, nint ldc, int threads)
-        where T : unmanaged, INumber<T>
+    public static void Accumulate<TA, TB, T>(GemmKernelKind kind, int m, int n, int k, T alpha,
+        StridedMatrix<TA> a, StridedMatrix<TB> b, T* c, nint ldc, int threads)
+        where TA : unmanaged where TB : unmanaged where T : unmanaged, INumber<T>
     {
         var plan = GemmPlan<T>.For(kind);
         int mr = plan.Mr, nr = plan.Nr;
@@ -87,7 +87,7 @@ internal static unsafe class GemmDriver
                     int kc = Math.Min(kcMax, k - pc);
                     PackBParallel(b, pc, kc, jc, nc, nr, packedB, threads);
 
-                    var block = new BlockJob<T>
+                    var block = new BlockJob<TA, T>
                     {
                         Plan = plan, A = a, PackedB = packedB, C = c, Ldc = ldc, Alpha = alpha,
                         RowStarts = rowStarts, Kc = kc, Pc = pc, Jc = jc, Nc = nc, PanelsB = panelsB, ColumnSplit = columnSplit,
@@ -118,8 +118,8 @@ internal static unsafe class GemmDriver
     private static T* AllocA<T>(int mc, int kc, int mr) where T : unmanaged
         => (T*)NativeMemory.AlignedAlloc((nuint)((long)RoundUp(mc, mr) * kc * sizeof(T)), Alignment);
 
-    private static void PackBParallel<T>(StridedMatrix<T> b, int pc, int kc, int jc, int nc, int nr, T* packedB, int threads)
-        where T : unmanaged, INumber<T>
+    private static void PackBParallel<TB, T>(StridedMatrix<TB> b, int pc, int kc, int jc, int nc, int nr, T* packedB, int threads)
+        where TB : unmanaged where T : unmanaged, INumber<T>
     {
         int panels = CeilDiv(nc, nr);
         int chunks = Math.Min(threads, panels);
@@ -167,10 +167,10 @@ internal static unsafe class GemmDriver
     internal static int RoundUp(int x, int multiple) => CeilDiv(x, multiple) * multiple;
 
     /// <summary>One KC slice of the product for one MC row block (and one share of the B panels).</summary>
-    private struct BlockJob<T> where T : unmanaged, INumber<T>
+    private struct BlockJob<TA, T> where TA : unmanaged where T : unmanaged, INumber<T>
     {
         public GemmPlan<T> Plan;
-        public StridedMatrix<T> A;
+        public StridedMatrix<TA> A;
         public T* PackedB;
         public T* C;
         public nint Ldc;

@@ -16,17 +16,18 @@ internal readonly unsafe struct StridedMatrix<T>(T* data, nint rowStride, nint c
 }
 
 /// <summary>
-/// Copies blocks of A and B into the contiguous, zero-padded panel layout the micro-kernels stream through.
-/// Padding the ragged last panel with zeros lets every panel run the full-size kernel.
+/// Copies blocks of A and B into the contiguous, zero-padded panel layout the micro-kernels stream through,
+/// widening bf16 sources to the compute type on the way (see <see cref="GemmElement"/>). Padding the ragged last
+/// panel with zeros lets every panel run the full-size kernel.
 /// </summary>
-internal static unsafe class GemmPacking
+internal static unsafe partial class GemmPacking
 {
     /// <summary>
     /// Packs A[rowStart.., kStart..] (rows × depth) as ⌈rows/mr⌉ panels of depth×mr, scaled by alpha so the
     /// kernel needs no multiply on the way out.
     /// </summary>
-    public static void PackA<T>(StridedMatrix<T> a, int rowStart, int rows, int kStart, int depth, int mr, T alpha, T* dst)
-        where T : unmanaged, INumber<T>
+    public static void PackA<TSource, T>(StridedMatrix<TSource> a, int rowStart, int rows, int kStart, int depth, int mr, T alpha, T* dst)
+        where TSource : unmanaged where T : unmanaged, INumber<T>
     {
         for (int panelRow = 0; panelRow < rows; panelRow += mr)
         {
@@ -37,9 +38,9 @@ internal static unsafe class GemmPacking
                 // Rows of A are contiguous along k: read each row in order, scatter with stride mr.
                 for (int r = 0; r < panelRows; r++)
                 {
-                    T* src = a.At(rowStart + panelRow + r, kStart);
+                    TSource* src = a.At(rowStart + panelRow + r, kStart);
                     T* d = panel + r;
-                    for (int p = 0; p < depth; p++) d[(nint)p * mr] = alpha * src[p];
+                    for (int p = 0; p < depth; p++) d[(nint)p * mr] = alpha * GemmElement.Widen<TSource, T>(src[p]);
                 }
             }
             else
@@ -47,9 +48,9 @@ internal static unsafe class GemmPacking
                 // Columns of A are contiguous along m (transposed storage): each k step is one short run.
                 for (int p = 0; p < depth; p++)
                 {
-                    T* src = a.At(rowStart + panelRow, kStart + p);
+                    TSource* src = a.At(rowStart + panelRow, kStart + p);
                     T* d = panel + (nint)p * mr;
-                    for (int r = 0; r < panelRows; r++) d[r] = alpha * src[r * a.RowStride];
+                    for (int r = 0; r < panelRows; r++) d[r] = alpha * GemmElement.Widen<TSource, T>(src[r * a.RowStride]);
                 }
             }
             if (panelRows < mr)
@@ -61,8 +62,8 @@ internal static unsafe class GemmPacking
     }
 
     /// <summary>Packs B[kStart.., colStart..] (depth × cols) as ⌈cols/nr⌉ panels of depth×nr.</summary>
-    public static void PackB<T>(StridedMatrix<T> b, int kStart, int depth, int colStart, int cols, int nr, T* dst)
-        where T : unmanaged, INumber<T>
+    public static void PackB<TSource, T>(StridedMatrix<TSource> b, int kStart, int depth, int colStart, int cols, int nr, T* dst)
+        where TSource : unmanaged where T : unmanaged, INumber<T>
     {
         for (int panelCol = 0; panelCol < cols; panelCol += nr)
         {
@@ -75,23 +76,33 @@ internal static unsafe class GemmPacking
                 for (int p = 0; p < depth; p++)
                 {
                     T* d = panel + (nint)p * nr;
-                    Buffer.MemoryCopy(b.At(kStart + p, colStart + panelCol), d, bytes, bytes);
+                    TSource* src = b.At(kStart + p, colStart + panelCol);
+                    if (typeof(TSource) == typeof(T)) Buffer.MemoryCopy(src, d, bytes, bytes);
+                    else GemmElement.WidenBf16Run((ushort*)src, (float*)d, panelCols);
                     for (int j = panelCols; j < nr; j++) d[j] = T.Zero;
                 }
             }
             else
             {
                 // Transposed storage: columns of op(B) are contiguous along k.
-                for (int j = 0; j < panelCols; j++)
-                {
-                    T* src = b.At(kStart, colStart + panelCol + j);
-                    T* d = panel + j;
-                    nint rs = b.RowStride;
-                    for (int p = 0; p < depth; p++) d[(nint)p * nr] = src[p * rs];
-                }
-                for (int p = 0; p < depth; p++)
-                    for (int j = panelCols; j < nr; j++) panel[(nint)p * nr + j] = T.Zero;
+                bool packed = typeof(T) == typeof(float) && panelCols == nr
+                    && TryPackTransposedPanel(b, kStart, depth, colStart + panelCol, nr, (float*)panel);
+                if (!packed) PackTransposedElementwise(b, kStart, depth, colStart + panelCol, panelCols, nr, panel);
             }
         }
+    }
+
+    private static void PackTransposedElementwise<TSource, T>(StridedMatrix<TSource> b, int kStart, int depth, int firstCol, int panelCols, int nr, T* panel)
+        where TSource : unmanaged where T : unmanaged, INumber<T>
+    {
+        for (int j = 0; j < panelCols; j++)
+        {
+            TSource* src = b.At(kStart, firstCol + j);
+            T* d = panel + j;
+            nint rs = b.RowStride;
+            for (int p = 0; p < depth; p++) d[(nint)p * nr] = GemmElement.Widen<TSource, T>(src[p * rs]);
+        }
+        for (int p = 0; p < depth; p++)
+            for (int j = panelCols; j < nr; j++) panel[(nint)p * nr + j] = T.Zero;
     }
 }
