@@ -1,4 +1,5 @@
 using NUnit.Framework;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Trainers.Data;
@@ -70,7 +71,7 @@ public sealed class StyleClassifierTests
         using var trained = StyleClassifier.Train(Synthetic(8, 7), Synthetic(4, 8), "humor", FakeClip, new() { HiddenSize = 4, Epochs = 1 });
         trained.Save(dir.Path);
         File.WriteAllText(dir.File("classifier.json"), File.ReadAllText(dir.File("classifier.json")).Replace("\"layers\": 2", "\"layers\": 3"));
-        Assert.That(() => StyleClassifier.Load(dir.Path), Throws.TypeOf<InvalidDataException>().With.Message.Contains("layers.1.weight").And.Message.Contains("[4, 4]"));
+        Assert.That(() => StyleClassifier.Load(dir.Path), Throws.InstanceOf<InvalidInputException>().With.Message.Contains("layers.1.weight").And.Message.Contains("[4, 4]"));
     }
 
     [Test]
