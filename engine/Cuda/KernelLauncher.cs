@@ -33,6 +33,7 @@ public sealed class KernelArgs
 {
     private byte[] _bytes = new byte[256];
     private readonly List<int> _offsets = new(16);
+    private readonly List<int> _sizes = new(16);
     private int _length;
 
     public int Count => _offsets.Count;
@@ -57,17 +58,33 @@ public sealed class KernelArgs
         if (offset + sizeof(T) > _bytes.Length) Array.Resize(ref _bytes, Math.Max(_bytes.Length * 2, offset + sizeof(T)));
         Unsafe.WriteUnaligned(ref _bytes[offset], value);
         _offsets.Add(offset);
+        _sizes.Add(sizeof(T));
         _length = offset + sizeof(T);
         return this;
     }
 
+    /// <summary>Marks the list of argument sizes after the NULL that ends the pointer list ("SAKARGS1").</summary>
+    internal const long ArgumentSizesMarker = 0x53414B4152475331;
+
+    /// <summary>
+    /// Calls <paramref name="use"/> with cuLaunchKernel's kernelParams: one pointer per argument, then a NULL, the marker
+    /// and each argument's size in bytes. The driver reads only as many pointers as the kernel has parameters; the
+    /// terminated tail lets a checking driver (the CPU stand-in in tests/cuda-standin) compare count and sizes.
+    /// </summary>
     internal unsafe void WithParameterPointers(Action<IntPtr> use)
     {
-        var pointers = new IntPtr[Math.Max(_offsets.Count, 1)];
+        var count = _offsets.Count;
+        var pointers = new IntPtr[2 * count + 2];
         fixed (byte* data = _bytes)
         fixed (IntPtr* array = pointers)
         {
-            for (var i = 0; i < _offsets.Count; i++) pointers[i] = (IntPtr)(data + _offsets[i]);
+            for (var i = 0; i < count; i++)
+            {
+                pointers[i] = (IntPtr)(data + _offsets[i]);
+                pointers[count + 2 + i] = _sizes[i];
+            }
+            pointers[count] = IntPtr.Zero;
+            pointers[count + 1] = unchecked((IntPtr)ArgumentSizesMarker);
             use((IntPtr)array);
         }
     }
