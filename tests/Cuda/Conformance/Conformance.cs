@@ -69,9 +69,10 @@ internal static class Conformance
         Compare($"{label} forward", actual, expected, dtype);
         if (differentiable.Length == 0 || !expected.DType.IsFloat()) return;
 
-        var projection = Random(4242, expected.Shape.ToArray());
-        (expected * RoundedOracle(projection, dtype)).Sum().Backward();
-        (actual * OnDevice(projection, dtype)).Sum().Backward();
+        // One projection for both sides, held in the output's dtype (a cast's output need not have the inputs' dtype).
+        var projection = RoundedOracle(Random(4242, expected.Shape.ToArray()), dtype);
+        (expected * projection).Sum().Backward();
+        (actual * projection.To(actual.DType).To(device)).Sum().Backward();
         foreach (var i in differentiable)
         {
             Assert.That(cpu[i].Grad, Is.Not.Null, $"{label}: the CPU gradient of input {i}");
