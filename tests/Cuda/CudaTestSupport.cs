@@ -26,6 +26,18 @@ internal static class CudaTestSupport
         return CudaContext.Get(0);
     }
 
+    /// <summary>
+    /// Ignores a test that measures speed when the device is the CPU stand-in (tests/cuda-standin): it runs the kernels'
+    /// logic on the CPU, so its timings say nothing about a GPU. Correctness tests never call this.
+    /// </summary>
+    public static CudaContext RequireRealGpu(string measurement)
+    {
+        var context = RequireDevice();
+        if (CudaProbe.Current.StandIn is not null)
+            Assert.Ignore($"{measurement} measures a GPU's speed; {context.DeviceName} is the CPU stand-in, which proves logic, not speed");
+        return context;
+    }
+
     public static string TemporaryDirectory()
     {
         var path = Path.Combine(Path.GetTempPath(), "stylealign-tests", Guid.NewGuid().ToString("N"));
