@@ -123,9 +123,12 @@ public sealed unsafe class KernelLauncher(CudaContext context)
     public CudaContext Context { get; } = context;
 
     /// <summary>Queues <paramref name="kernel"/> of <paramref name="family"/>; errors name the kernel and geometry.</summary>
-    public void Launch(string family, string kernel, LaunchConfig config, KernelArgs args)
+    public void Launch(string family, string kernel, LaunchConfig config, KernelArgs args) =>
+        Launch(Context.Kernels.GetFunction(family, kernel), kernel, config, args);
+
+    /// <summary>Queues a CUfunction of a module this context loaded itself (one compiled with other options or from other source).</summary>
+    public void Launch(IntPtr function, string kernel, LaunchConfig config, KernelArgs args)
     {
-        var function = Context.Kernels.GetFunction(family, kernel);
         Context.MakeCurrent();
         if (config.SharedBytes > 48 * 1024)
             CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes));
