@@ -34,6 +34,7 @@ struct AllocOp final : Op
     uint64_t size;
     AllocOp(uint32_t b, uint32_t g, uint64_t s) : block(b), generation(g), size(s) {}
     void run() override { state().memory.execAllocate(block, generation, size); }
+    bool bookkeeping() const override { return true; }
 };
 
 struct FreeOp final : Op
@@ -41,6 +42,7 @@ struct FreeOp final : Op
     uint32_t block, generation;
     FreeOp(uint32_t b, uint32_t g) : block(b), generation(g) {}
     void run() override { state().memory.execFree(block, generation); }
+    bool bookkeeping() const override { return true; }
 };
 
 // Copies are checked again when they execute: the allocation may have been freed in stream order since the call.
@@ -620,7 +622,7 @@ SA_API int sa_standin_check_call_range(uint64_t pointer, uint64_t bytes, char* w
 SA_API void sa_standin_clear_sticky_error()
 {
     std::lock_guard<std::recursive_mutex> lock(state().api);
-    for (SaStream* s : state().streams) s->queue.clear();
+    drain(nullptr); // with the sticky error still set: bookkeeping runs, work is dropped
     state().sticky = CUDA_SUCCESS;
     state().stickyMessage.clear();
 }

@@ -290,8 +290,9 @@ void sharedAccess(Thread& t, uint64_t offset, uint64_t bytes, bool write, const 
     if (offset + bytes > e.arenaCapacity) fault(CUDA_ERROR_ILLEGAL_ADDRESS, format("shared %s beyond the arena", what));
     for (uint64_t i = 0; i < bytes; ++i)
         if (!e.addressable[offset + i])
-            faultFor(t, CUDA_ERROR_ILLEGAL_ADDRESS, format("%llu-byte shared %s %s is out of bounds: %s", (unsigned long long)bytes,
-                                                           accessWord(write), what, describeShared(offset + i).c_str()));
+            faultFor(t, CUDA_ERROR_ILLEGAL_ADDRESS, format("%llu-byte shared %s%s%s is out of bounds: %s", (unsigned long long)bytes,
+                                                           accessWord(write), std::strcmp(what, "access") == 0 ? "" : " by ",
+                                                           std::strcmp(what, "access") == 0 ? "" : what, describeShared(offset + i).c_str()));
     const uint16_t generation = e.warpGeneration[t.warp];
     for (uint64_t i = 0; i < bytes; ++i)
     {

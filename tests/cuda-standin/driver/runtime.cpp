@@ -172,7 +172,12 @@ int drain(SaStream* stream)
 {
     State& s = state();
     const auto dropAll = [&s] {
-        for (SaStream* q : s.streams) q->queue.clear();
+        for (SaStream* q : s.streams)
+        {
+            for (auto& op : q->queue)
+                if (op->bookkeeping()) op->run();
+            q->queue.clear();
+        }
     };
     if (s.sticky != CUDA_SUCCESS)
     {

@@ -109,6 +109,9 @@ struct Op
     virtual ~Op() = default;
     virtual void run() = 0;
     virtual bool touchesHost(uint64_t, uint64_t) const { return false; }
+    // Allocation bookkeeping still runs after a fault (work is dropped), so stream-ordered allocations stay consistent
+    // for a test that clears the sticky error and goes on.
+    virtual bool bookkeeping() const { return false; }
 };
 
 class Worker
