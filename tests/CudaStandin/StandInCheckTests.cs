@@ -1,0 +1,215 @@
+using NUnit.Framework;
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Cuda;
+using StyleAlign.Engine.Cuda.Backend;
+using StyleAlign.Engine.Cuda.Interop;
+using StyleAlign.Tests.Cuda;
+using static StyleAlign.Tests.CudaStandin.StandInSupport;
+using static StyleAlign.Tests.Cuda.Conformance.Conformance;
+
+namespace StyleAlign.Tests.CudaStandin;
+
+/// <summary>
+/// The checks the stand-in makes that a GPU would not report (or would report as a bare error code), each on a small
+/// kernel or an edited real one: every fault must name the kernel, the block and thread, and what was wrong.
+/// </summary>
+[TestFixture, Category("Cuda")]
+public sealed unsafe class StandInCheckTests
+{
+    private static CudaBackend Backend(CudaContext context) => CudaBackend.For(Device.Cuda(context.DeviceIndex));
+
+    private static void Unary(CudaContext context, KernelLauncher launcher, ulong x, ulong y, int n)
+    {
+        launcher.Launch("tensor", "tensor_unary_fwd_f32", LaunchConfig.ForElements(n),
+            new KernelArgs().Int((int)UnaryKind.Neg).Long(n).Pointer(x).Pointer(y).Float(0));
+        context.Synchronize();
+    }
+
+    [Test]
+    public void ReadingFreedMemoryIsAFault()
+    {
+        var context = RequireStandIn();
+        var backend = Backend(context);
+        var y = backend.NewTensor(new Shape(64), DType.F32);
+        var x = Random(101, 64).To(backend.Device);
+        var freed = backend.Address(x);
+        x.Dispose();
+        ExpectFault(() => Unary(context, new KernelLauncher(context), freed, backend.Address(y), 64),
+            "CUDA_ERROR_ILLEGAL_ADDRESS", "use after free", "tensor_unary_fwd_f32", "block (0,0,0)");
+    }
+
+    [Test]
+    public void ReadingOutsideEveryAllocationIsAFault()
+    {
+        var context = RequireStandIn();
+        var backend = Backend(context);
+        var x = Random(102, 64).To(backend.Device);
+        var y = backend.NewTensor(new Shape(64), DType.F32);
+        ExpectFault(() => Unary(context, new KernelLauncher(context), backend.Address(x) + 256 * 4, backend.Address(y), 64),
+            "CUDA_ERROR_ILLEGAL_ADDRESS", "4-byte global load");
+    }
+
+    [Test]
+    public void SharedMemoryOutOfBoundsIsAFault()
+    {
+        var context = RequireStandIn();
+        // 8 warps write their partial sums into a scratch array sized for 4.
+        using var module = TestModule.Family(context, "norms", [], ("norms.cu", "__shared__ float scratch[32];\n    const i64 base = (i64)blockIdx.x * c;\n    float sumsq",
+            "__shared__ float scratch[4];\n    const i64 base = (i64)blockIdx.x * c;\n    float sumsq"));
+        ExpectFault(() => RunRmsNorm(context, module, 256), "CUDA_ERROR_ILLEGAL_ADDRESS", "out of bounds", "scratch", "rmsnorm_fwd_f32");
+    }
+
+    [Test]
+    public void ABarrierSomeThreadsNeverReachIsAFault()
+    {
+        var context = RequireStandIn();
+        using var module = TestModule.Family(context, "norms", [], ("norms.cu", "    const i64 base = (i64)blockIdx.x * c;\n    float sumsq",
+            "    if (threadIdx.x >= 224) return;\n    const i64 base = (i64)blockIdx.x * c;\n    float sumsq"));
+        ExpectFault(() => RunRmsNorm(context, module, 256), "CUDA_ERROR_LAUNCH_FAILED", "not reached by every thread", "32 of 256 threads had exited");
+    }
+
+    [Test]
+    public void ABlockReductionNeedsWholeWarps()
+    {
+        var context = RequireStandIn();
+        // block_sum's documented limit: blockDim.x a multiple of 32. With 48 threads the second warp has 16 lanes.
+        using var module = TestModule.Family(context, "norms", []);
+        ExpectFault(() => RunRmsNorm(context, module, 48), "CUDA_ERROR_LAUNCH_FAILED", "lanes this warp does not have");
+    }
+
+    private static void RunRmsNorm(CudaContext context, TestModule module, uint threads)
+    {
+        var backend = Backend(context);
+        var x = Random(103, 5, 100).To(backend.Device);
+        var w = Uniform(104, 0.5, 1.5, 100).To(backend.Device);
+        var y = backend.NewTensor(x.Shape, DType.F32);
+        var rstd = backend.NewTensor(new Shape(5), DType.F32);
+        module.Launch("rmsnorm_fwd_f32", new LaunchConfig(new Dim3(5), new Dim3(threads)), new KernelArgs().Long(100)
+            .Pointer(backend.Address(x)).Pointer(backend.Address(w)).Float(1e-6f).Pointer(backend.Address(y)).Pointer(backend.Address(rstd)));
+        context.Synchronize();
+    }
+
+    private const string Kernels = """
+        #include "common.cuh"
+        extern "C" __global__ void misaligned_vector(const float* x, float* y) { const float4_t v = load4(x + 1); y[threadIdx.x] = v.x; }
+        extern "C" __global__ void divergent_barriers(float* y)
+        {
+            if (threadIdx.x < 32) { __syncthreads(); y[threadIdx.x] = 1.0f; }
+            else { __syncthreads(); y[threadIdx.x] = 2.0f; }
+        }
+        extern "C" __global__ void too_much_static_shared(float* y)
+        {
+            __shared__ float big[12800];
+            big[threadIdx.x] = 1.0f;
+            __syncthreads();
+            y[threadIdx.x] = big[(threadIdx.x + 1) % blockDim.x];
+        }
+        """;
+
+    private static void RunTestKernel(CudaContext context, string kernel, Func<KernelArgs, KernelArgs> arguments)
+    {
+        using var module = TestModule.Compile(context, "standin_checks", Kernels);
+        module.Launch(kernel, new LaunchConfig(new Dim3(1), new Dim3(64)), arguments(new KernelArgs()));
+        context.Synchronize();
+    }
+
+    [Test]
+    public void MisalignedVectorLoadIsAFault()
+    {
+        var context = RequireStandIn();
+        var backend = Backend(context);
+        var x = Random(105, 64).To(backend.Device);
+        var y = backend.NewTensor(new Shape(64), DType.F32);
+        ExpectFault(() => RunTestKernel(context, "misaligned_vector", a => a.Pointer(backend.Address(x)).Pointer(backend.Address(y))),
+            "CUDA_ERROR_MISALIGNED_ADDRESS", "float4_t", "16-byte alignment", "misaligned_vector");
+    }
+
+    [Test]
+    public void ThreadsWaitingAtDifferentBarriersIsAFault()
+    {
+        var context = RequireStandIn();
+        var y = Backend(context).NewTensor(new Shape(64), DType.F32);
+        ExpectFault(() => RunTestKernel(context, "divergent_barriers", a => a.Pointer(Backend(context).Address(y))),
+            "CUDA_ERROR_LAUNCH_FAILED", "different barriers");
+    }
+
+    [Test]
+    public void StaticSharedMemoryAbove48KbIsRefused()
+    {
+        var context = RequireStandIn();
+        var y = Backend(context).NewTensor(new Shape(64), DType.F32);
+        ExpectFault(() => RunTestKernel(context, "too_much_static_shared", a => a.Pointer(Backend(context).Address(y))),
+            "CUDA_ERROR_LAUNCH_OUT_OF_RESOURCES", "static shared memory", "big");
+    }
+
+    [Test]
+    public void AnArgumentOfTheWrongSizeIsRefused()
+    {
+        var context = RequireStandIn();
+        var backend = Backend(context);
+        var x = Random(106, 10).To(backend.Device);
+        var y = backend.NewTensor(x.Shape, DType.F32);
+        var narrowCount = new KernelArgs().Int((int)UnaryKind.Neg).Int(10).Pointer(backend.Address(x)).Pointer(backend.Address(y)).Float(0);
+        var error = Assert.Throws<CudaException>(() => new KernelLauncher(context).Launch("tensor", "tensor_unary_fwd_f32", LaunchConfig.ForElements(10), narrowCount))!;
+        Assert.That(error.ErrorName, Does.Contain("parameter 1").And.Contain("is 8 bytes, the launch passed 4 bytes"));
+    }
+
+    [Test]
+    public void AResultReadWithoutSynchronizingIsStale()
+    {
+        var context = RequireStandIn();
+        var backend = Backend(context);
+        var x = Tensor.FromFloats([1, 2, 3, 4], new Shape(4)).To(backend.Device);
+        void* pinned;
+        CudaCheck.Driver(CuDriver.cuMemHostAlloc(&pinned, 16, CuDriver.HostAllocPortable));
+        try
+        {
+            CudaCheck.Driver(CuDriver.cuMemcpyDtoHAsync_v2(pinned, backend.Address(x), 16, context.Stream));
+            var before = new ReadOnlySpan<float>(pinned, 4).ToArray();
+            Assert.That(before, Is.All.NaN, "before the stream is synchronized the destination holds no result");
+            context.Synchronize();
+            Assert.That(new ReadOnlySpan<float>(pinned, 4).ToArray(), Is.EqualTo(new[] { 1f, 2, 3, 4 }));
+        }
+        finally
+        {
+            CuDriver.cuMemFreeHost(pinned);
+        }
+    }
+
+    private const string LdMatrixKernel = """
+        // Lane l supplies the address of row l of a 32 x 8 tile of 16-bit values (value = 8 · row + column).
+        extern "C" __global__ void ldmatrix_layouts(unsigned* out, int matrices, int transpose)
+        {
+            __shared__ __align__(16) unsigned short tile[32 * 8];
+            const int lane = threadIdx.x;
+            for (int c = 0; c < 8; ++c) tile[lane * 8 + c] = (unsigned short)(lane * 8 + c);
+            __syncthreads();
+            unsigned r[4] = {0, 0, 0, 0};
+            sa_ptx_ldmatrix(r, matrices, transpose != 0, &tile[lane * 8]);
+            for (int i = 0; i < 4; ++i) out[lane * 4 + i] = r[i];
+        }
+        """;
+
+    [Test]
+    public void LdMatrixFollowsThePtxFragmentLayout([Values(1, 2, 4)] int matrices, [Values(false, true)] bool transpose)
+    {
+        var context = RequireStandIn();
+        var backend = Backend(context);
+        using var module = TestModule.Compile(context, "ldmatrix_layouts", LdMatrixKernel);
+        var output = Tensor.Zeros(new Shape(32 * 4), DType.I32, backend.Device);
+        module.Launch("ldmatrix_layouts", new LaunchConfig(new Dim3(1), new Dim3(32)),
+            new KernelArgs().Pointer(backend.Address(output)).Int(matrices).Int(transpose ? 1 : 0));
+        var actual = output.ToArray<int>();
+        // Matrix i is rows 8i..8i+7 of the tile; lane l gets row l/4, columns 2(l%4) and 2(l%4)+1 (transposed with .trans).
+        static uint Element(int matrix, int row, int column) => (uint)((matrix * 8 + row) * 8 + column);
+        for (var lane = 0; lane < 32; lane++)
+            for (var i = 0; i < 4; i++)
+            {
+                var (row, column) = (lane / 4, lane % 4 * 2);
+                var expected = i >= matrices ? 0u
+                    : transpose ? Element(i, column, row) | Element(i, column + 1, row) << 16
+                    : Element(i, row, column) | Element(i, row, column + 1) << 16;
+                Assert.That((uint)actual[lane * 4 + i], Is.EqualTo(expected), $".x{matrices}{(transpose ? ".trans" : "")} lane {lane} register {i}");
+            }
+    }
+}
