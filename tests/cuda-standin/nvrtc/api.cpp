@@ -1,6 +1,7 @@
 // api.cpp — the NVRTC entry points. nvrtcCompileProgram takes the options the engine gives the real NVRTC, compiles
 // the program with g++ behind cuda_shim.h (see compile.cpp) and keeps the resulting image as the program's CUBIN.
 #include "nvrtc_standin.h"
+#include "../shim/sa_abi.h"
 
 #include <cstring>
 #include <mutex>
@@ -61,12 +62,13 @@ SA_API const char* nvrtcGetErrorString(nvrtcResult result)
     return result >= 0 && result < (int)(sizeof names / sizeof names[0]) ? names[result] : "NVRTC_ERROR unknown";
 }
 
-// 12.99: a version no real NVRTC has, so the engine's kernel cache (keyed by it) never mixes CPU and GPU images.
+// 12.9x with x the stand-in's ABI version: no real NVRTC has it, so the engine's kernel cache (keyed by the version)
+// never mixes CPU and GPU images, nor images of stand-ins whose module ABI differs.
 SA_API nvrtcResult nvrtcVersion(int* major, int* minor)
 {
     if (major == nullptr || minor == nullptr) return NVRTC_ERROR_INVALID_INPUT;
     *major = 12;
-    *minor = 99;
+    *minor = 90 + SA_ABI_VERSION;
     return NVRTC_SUCCESS;
 }
 
