@@ -314,6 +314,13 @@ SA_API void sa_standin_clear_sticky_error()
     state().stickyMessage.clear();
 }
 
+// The sticky error a fault left (0 when none), for a test harness that isolates tests from each other's faults.
+SA_API int sa_standin_sticky_error()
+{
+    std::lock_guard<std::recursive_mutex> lock(state().api);
+    return state().sticky;
+}
+
 SA_API const char* sa_standin_description()
 {
     return "StyleAlign CUDA stand-in: the CUDA driver, NVRTC and cuBLAS on the CPU (tests/cuda-standin); it proves logic, not speed";
