@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NUnit.Framework;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cuda;
@@ -211,5 +212,83 @@ public sealed unsafe class StandInCheckTests
                     : Element(i, row, column) | Element(i, row, column + 1) << 16;
                 Assert.That((uint)actual[lane * 4 + i], Is.EqualTo(expected), $".x{matrices}{(transpose ? ".trans" : "")} lane {lane} register {i}");
             }
+    }
+
+    [Test]
+    public void DoctorSaysItRunsOnTheStandIn()
+    {
+        RequireStandIn();
+        var output = new StringWriter();
+        Assert.That(StyleAlign.Cli.Verbs.DoctorVerb.Run(output), Is.EqualTo(0), output.ToString());
+        Assert.That(output.ToString(), Does.Contain("STAND-IN").And.Contain("not a GPU").And.Contain("result         : OK"));
+    }
+
+    [Test]
+    public void ACompileErrorComesBackWithTheCompilerLog()
+    {
+        var context = RequireStandIn();
+        var error = Assert.Throws<CudaException>(() => KernelCompiler.CompileSource("broken_kernel",
+            "extern \"C\" __global__ void broken(float* y)\n{\n    y[0] = undefined_value;\n}\n", context.Architecture))!;
+        Assert.That(error.ErrorName, Is.EqualTo("NVRTC_ERROR_COMPILATION"));
+        Assert.That(error.CompileLog, Does.Contain("broken_kernel.cu:3").And.Contain("undefined_value"));
+    }
+
+    [Test]
+    public void AnEditedHeaderIsRecompiled()
+    {
+        var context = RequireStandIn();
+        var backend = Backend(context);
+        const string source = "#include \"value.cuh\"\nextern \"C\" __global__ void write_value(int* y) { y[threadIdx.x] = VALUE; }\n";
+        foreach (var value in new[] { 3, 4, 3 })
+        {
+            var image = CompileWithHeader(source, "value.cuh", $"#define VALUE {value}\n", context.Architecture);
+            IntPtr module;
+            fixed (byte* p = image) CudaCheck.Driver(CuDriver.cuModuleLoadData(&module, p));
+            try
+            {
+                IntPtr function;
+                var name = "write_value\0"u8.ToArray();
+                fixed (byte* n = name) CudaCheck.Driver(CuDriver.cuModuleGetFunction(&function, module, n));
+                var y = backend.NewTensor(new Shape(32), DType.I32);
+                new KernelLauncher(context).Launch(function, "write_value", new LaunchConfig(new Dim3(1), new Dim3(32)),
+                    new KernelArgs().Pointer(backend.Address(y)));
+                Assert.That(y.ToArray<int>(), Is.All.EqualTo(value), $"VALUE {value} from the header as given");
+            }
+            finally
+            {
+                CuDriver.cuModuleUnload(module);
+            }
+        }
+    }
+
+    private static byte[] CompileWithHeader(string source, string headerName, string header, string architecture)
+    {
+        var strings = new[] { source, "write_value.cu", header, headerName, $"--gpu-architecture={architecture}" }
+            .Select(s => Marshal.StringToCoTaskMemUTF8(s)).ToArray();
+        try
+        {
+            IntPtr program;
+            var headerText = (byte*)strings[2];
+            var includeName = (byte*)strings[3];
+            CudaCheck.Nvrtc(Nvrtc.nvrtcCreateProgram(&program, (byte*)strings[0], (byte*)strings[1], 1, &headerText, &includeName));
+            try
+            {
+                var option = (byte*)strings[4];
+                CudaCheck.Nvrtc(Nvrtc.nvrtcCompileProgram(program, 1, &option));
+                nuint size;
+                CudaCheck.Nvrtc(Nvrtc.nvrtcGetCUBINSize(program, &size));
+                var image = new byte[size];
+                fixed (byte* p = image) CudaCheck.Nvrtc(Nvrtc.nvrtcGetCUBIN(program, p));
+                return image;
+            }
+            finally
+            {
+                Nvrtc.nvrtcDestroyProgram(&program);
+            }
+        }
+        finally
+        {
+            foreach (var s in strings) Marshal.FreeCoTaskMem(s);
+        }
     }
 }
