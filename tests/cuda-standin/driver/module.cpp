@@ -13,8 +13,6 @@ using namespace sa;
 
 namespace
 {
-constexpr char ImageMagic[16] = {'S', 'A', '-', 'S', 'T', 'A', 'N', 'D', 'I', 'N', '-', 'I', 'M', 'G', '1', '\n'};
-
 // After the kernel's parameter pointers the engine's KernelArgs passes a NULL, this marker and each argument's size,
 // so the stand-in can check count and sizes (a real driver reads only the first N pointers and ignores the rest).
 constexpr uint64_t ArgumentSizesMarker = 0x53414B4152475331ull; // "SAKARGS1"
@@ -83,7 +81,7 @@ SA_API CUresult cuModuleLoadData(CUmodule* module, const void* image)
     SA_ENTER_CONTEXT();
     if (module == nullptr || image == nullptr) return CUDA_ERROR_INVALID_VALUE;
     const auto* bytes = static_cast<const unsigned char*>(image);
-    if (std::memcmp(bytes, ImageMagic, sizeof ImageMagic) != 0)
+    if (std::memcmp(bytes, SA_IMAGE_MAGIC, SA_IMAGE_MAGIC_BYTES) != 0)
     {
         if (bytes[0] == 0x7f && bytes[1] == 'E' && bytes[2] == 'L' && bytes[3] == 'F')
             return fail(CUDA_ERROR_NO_BINARY_FOR_GPU, "a GPU CUBIN cannot run on the CPU stand-in: compile with the NVRTC stand-in "
@@ -91,10 +89,10 @@ SA_API CUresult cuModuleLoadData(CUmodule* module, const void* image)
         return fail(CUDA_ERROR_INVALID_IMAGE, "not an image of the NVRTC stand-in");
     }
     uint64_t size;
-    std::memcpy(&size, bytes + sizeof ImageMagic, 8);
+    std::memcpy(&size, bytes + SA_IMAGE_MAGIC_BYTES, 8);
     const int fd = memfd_create("stylealign-standin-module", MFD_CLOEXEC);
     if (fd < 0) return fail(CUDA_ERROR_INVALID_IMAGE, "memfd_create failed");
-    const unsigned char* so = bytes + sizeof ImageMagic + 8;
+    const unsigned char* so = bytes + SA_IMAGE_MAGIC_BYTES + 8;
     for (uint64_t written = 0; written < size;)
     {
         const ssize_t n = write(fd, so + written, size - written);

@@ -6,19 +6,6 @@
 #include <cstring>
 #include <mutex>
 
-namespace sa::nvrtc
-{
-struct CompileResult
-{
-    int status;
-    std::string log;
-    std::vector<unsigned char> image;
-    std::string ptx;
-};
-CompileResult compile(const std::string& name, const std::string& source, const std::vector<std::pair<std::string, std::string>>& headers,
-                      const std::vector<std::string>& options);
-} // namespace sa::nvrtc
-
 using namespace sa::nvrtc;
 
 #define SA_API extern "C" __attribute__((visibility("default")))

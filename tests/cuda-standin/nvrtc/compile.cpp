@@ -2,6 +2,7 @@
 // that shapes the output, and two g++ runs: -E behind cuda_shim.h, then (after transform.cpp) the compile of the
 // rewritten text with the instrumentation the driver stand-in's checks rely on.
 #include "nvrtc_standin.h"
+#include "../shim/sa_abi.h"
 
 #include <cctype>
 #include <cerrno>
@@ -23,18 +24,9 @@ extern char** environ;
 
 namespace sa::nvrtc
 {
-struct CompileResult
-{
-    int status;
-    std::string log;
-    std::vector<unsigned char> image;
-    std::string ptx;
-};
-
 namespace
 {
 constexpr int Success = 0, InvalidOption = 5, Compilation = 6, InternalError = 11;
-constexpr char ImageMagic[16] = {'S', 'A', '-', 'S', 'T', 'A', 'N', 'D', 'I', 'N', '-', 'I', 'M', 'G', '1', '\n'};
 
 // Any change to how modules are built changes this string, and with it every cache key; SA_STANDIN_BUILD_ID (a hash of
 // the stand-in's sources, set by build.sh) does the same for any change to the transform or the runtime.
@@ -315,7 +307,7 @@ CompileResult compile(const std::string& name, const std::string& source, const 
     result.ptx = ptx;
     if (wantsCubin)
     {
-        result.image.assign(ImageMagic, ImageMagic + sizeof ImageMagic);
+        result.image.assign(SA_IMAGE_MAGIC, SA_IMAGE_MAGIC + SA_IMAGE_MAGIC_BYTES);
         const uint64_t size = so.size();
         result.image.insert(result.image.end(), (const unsigned char*)&size, (const unsigned char*)&size + 8);
         result.image.insert(result.image.end(), so.begin(), so.end());

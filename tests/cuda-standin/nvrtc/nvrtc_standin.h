@@ -2,6 +2,7 @@
 // a shared object, which is the "CUBIN" the driver stand-in loads.
 #pragma once
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace sa::nvrtc
@@ -30,4 +31,16 @@ struct Transformed
 Transformed transform(const std::string& preprocessed);
 
 std::string sha256Hex(const std::string& data);
+
+struct CompileResult
+{
+    int status; // an nvrtcResult
+    std::string log;
+    std::vector<unsigned char> image; // empty for a virtual architecture (compute_XY)
+    std::string ptx;
+};
+
+// nvrtcCompileProgram's work: options as NVRTC reads them, the cache, the two g++ runs.
+CompileResult compile(const std::string& name, const std::string& source, const std::vector<std::pair<std::string, std::string>>& headers,
+                      const std::vector<std::string>& options);
 } // namespace sa::nvrtc

@@ -94,6 +94,10 @@ struct SaModuleInfo
     const SaSharedSite* shared_sites;
 };
 
+// The image the NVRTC stand-in hands out as CUBIN: this magic, the shared object's size (8 bytes), the shared object.
+#define SA_IMAGE_MAGIC "SA-STANDIN-IMG1\n"
+#define SA_IMAGE_MAGIC_BYTES 16
+
 // The one symbol a module exports. Returns 0 on success.
 typedef int (*SaModuleInit)(const SaRuntimeApi* api, SaModuleInfo* info);
 #define SA_MODULE_INIT_SYMBOL "sa_module_init"
