@@ -40,14 +40,14 @@ public sealed unsafe class StandInCheckTests
     }
 
     [Test]
-    public void ReadingOutsideEveryAllocationIsAFault()
+    public void ReadingOnePastTheEndIsAFault()
     {
         var context = RequireStandIn();
         var backend = Backend(context);
         var x = Random(102, 64).To(backend.Device);
-        var y = backend.NewTensor(new Shape(64), DType.F32);
-        ExpectFault(() => Unary(context, new KernelLauncher(context), backend.Address(x) + 256 * 4, backend.Address(y), 64),
-            "CUDA_ERROR_ILLEGAL_ADDRESS", "4-byte global load");
+        var y = backend.NewTensor(new Shape(65), DType.F32);
+        ExpectFault(() => Unary(context, new KernelLauncher(context), backend.Address(x), backend.Address(y), 65),
+            "CUDA_ERROR_ILLEGAL_ADDRESS", "4-byte global load", "just past the end of the 256-byte allocation", "thread (64,0,0)");
     }
 
     [Test]

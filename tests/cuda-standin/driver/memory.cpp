@@ -316,9 +316,12 @@ std::string DeviceMemory::describe(uint64_t address) const
     for (const Block& b : blocks_)
         if (b.base != 0 && b.base <= address && (nearest == nullptr || b.base > nearest->base)) nearest = &b;
     if (nearest != nullptr && nearest->exec == ExecState::Live)
-        return format("is outside every allocation: %llu bytes past the end of the %llu-byte allocation at 0x%llx",
-                      (unsigned long long)(address - nearest->base - nearest->size), (unsigned long long)nearest->size,
+    {
+        const uint64_t gap = address - nearest->base - nearest->size;
+        return format("is outside every allocation: %s past the end of the %llu-byte allocation at 0x%llx",
+                      gap == 0 ? "just" : format("%llu bytes", (unsigned long long)gap).c_str(), (unsigned long long)nearest->size,
                       (unsigned long long)nearest->base);
+    }
     return "is outside every live allocation (unallocated device memory)";
 }
 } // namespace sa
