@@ -166,3 +166,9 @@ SA_API nvrtcResult nvrtcGetPTX(nvrtcProgram program, char* ptx)
     std::memcpy(ptx, program->ptx.c_str(), program->ptx.size() + 1);
     return NVRTC_SUCCESS;
 }
+
+// Lets a test that needs the real NVRTC (its CUBIN and ptxas report) tell the stand-in apart.
+SA_API const char* sa_standin_nvrtc_description()
+{
+    return "StyleAlign NVRTC stand-in: compiles CUDA C++ with g++ into CPU code for the CUDA stand-in (tests/cuda-standin)";
+}
