@@ -82,13 +82,47 @@ public sealed class ElementwiseConformanceTests
     public void CastOfAStridedView(DType from, DType to)
     {
         var device = TestDevice();
-        // Whole numbers (and zeros) so float→int truncation and →bool are exact on both devices.
-        var values = Enumerable.Range(0, 60).Select(i => (double)((i * 7919) % 23 - 11)).ToArray();
+        // Fractions of both signs (float→int truncates toward zero), zeros (→bool), and values bf16 must round.
+        var values = Enumerable.Range(0, 60).Select(i => ((i * 7919) % 23 - 11) * 1.37 + (i % 3 == 0 ? 0 : 0.5)).ToArray();
         var x = Tensor.FromDoubles(values, new Shape(6, 10), from);
         var expected = x.T.To(to);
         var actual = x.To(device).T.To(to);
         Assert.That(actual.DType, Is.EqualTo(to));
         Compare($"cast {from}->{to}", actual, expected, DType.F32);
+    }
+
+    /// <summary>Values with no exact integer: NaN, infinities and magnitudes beyond each integer type.</summary>
+    private static readonly double[] SpecialValues =
+        [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 3e9, -3e9, 1e19, -1e19, 3.4e38, 300.7, -0.9, 0.9, -255.5, 65504.5, -0.0];
+
+    private static IEnumerable<TestCaseData> SpecialCastCases() =>
+        from source in new[] { DType.F32, DType.BF16 }
+        from target in new[] { DType.I32, DType.I64, DType.U8, DType.Bool, DType.F32, DType.BF16 }
+        where source != target
+        select new TestCaseData(source, target).SetName($"CastOfSpecialValues_{source}_to_{target}");
+
+    /// <summary>
+    /// NaN, infinities and out-of-range values: to a float type or Bool both devices agree (checked against the CPU);
+    /// to an integer the kernels' documented rule applies — truncate toward zero, saturate at the type's limits, NaN is 0
+    /// (the GPU's cvt.rzi, and .NET's own unchecked conversion) — while the CPU backend refuses such values.
+    /// </summary>
+    [TestCaseSource(nameof(SpecialCastCases))]
+    public void CastOfSpecialValues(DType from, DType to)
+    {
+        var device = Device.Cuda(CudaTestSupport.RequireDevice().DeviceIndex);
+        var x = Tensor.FromDoubles(SpecialValues, new Shape(2, 7), from);
+        var actual = x.To(device).T.To(to);
+        Assert.That(actual.DType, Is.EqualTo(to));
+        if (!to.IsFloat() && to != DType.Bool)
+        {
+            var (low, high) = to switch { DType.I32 => (int.MinValue, int.MaxValue), DType.I64 => (long.MinValue, long.MaxValue), _ => (0d, 255d) };
+            var source = x.T.Contiguous().ToDoubleArray();
+            var expected = source.Select(v => double.IsNaN(v) ? 0 : Math.Clamp(Math.Truncate(v), low, high)).ToArray();
+            CudaComparisons.Record();
+            Assert.That(actual.ToDoubleArray(), Is.EqualTo(expected), $"cast of special values {from}->{to} (sources {string.Join(", ", source)})");
+            return;
+        }
+        Compare($"cast of special values {from}->{to}", actual, x.T.To(to), DType.F32);
     }
 
     [TestCaseSource(typeof(Conformance), nameof(FloatTypes)), CudaCaseFor(typeof(CastOp))]
