@@ -25,56 +25,87 @@
 typedef unsigned short attn_bf16;
 typedef unsigned int attn_u32;
 
+// Each helper below that holds PTX has a C++ twin for the CPU stand-in of the CUDA stack (tests/cuda-standin),
+// selected by SA_CUDA_STANDIN, which only that stand-in defines.
+
 __device__ __forceinline__ float attn_neg_inf()
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_mov_b32_f32(0xff800000u);
+#else
     float x;
     asm("mov.b32 %0, 0xff800000;" : "=f"(x));
     return x;
+#endif
 }
 
 __device__ __forceinline__ int attn_min(int a, int b) { return a < b ? a : b; }
 __device__ __forceinline__ int attn_max(int a, int b) { return a > b ? a : b; }
 __device__ __forceinline__ float attn_fmax(float a, float b)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_max_f32(a, b);
+#else
     float r;
     asm("max.f32 %0, %1, %2;" : "=f"(r) : "f"(a), "f"(b));
     return r;
+#endif
 }
 
 __device__ __forceinline__ float attn_bf16_to_float(attn_bf16 bits)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_mov_b32_f32(((attn_u32)bits) << 16);
+#else
     float x;
     asm("mov.b32 %0, %1;" : "=f"(x) : "r"(((attn_u32)bits) << 16));
     return x;
+#endif
 }
 
 // Two floats to a bf16x2 word, round to nearest even; lo lands in the low half (the lower column index).
 __device__ __forceinline__ attn_u32 attn_pack_bf16x2(float lo, float hi)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_cvt_rn_bf16x2_f32(hi, lo);
+#else
     attn_u32 r;
     asm("cvt.rn.bf16x2.f32 %0, %1, %2;" : "=r"(r) : "f"(hi), "f"(lo));
     return r;
+#endif
 }
 
 __device__ __forceinline__ float attn_exp2(float x)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_ex2_approx_ftz(x);
+#else
     float r;
     asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
     return r;
+#endif
 }
 
 __device__ __forceinline__ float attn_log2(float x)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_lg2_approx_ftz(x);
+#else
     float r;
     asm("lg2.approx.ftz.f32 %0, %1;" : "=f"(r) : "f"(x));
     return r;
+#endif
 }
 
 __device__ __forceinline__ float attn_shfl_xor(float x, int mask)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_shfl_sync_bfly(x, mask, 0x1f, 0xffffffffu);
+#else
     float r;
     asm volatile("shfl.sync.bfly.b32 %0, %1, %2, 0x1f, 0xffffffff;" : "=f"(r) : "f"(x), "r"(mask));
     return r;
+#endif
 }
 
 // Reductions over the 4 lanes of a quad: the lanes that hold one accumulator row of an m16n8 tile.
@@ -98,41 +129,75 @@ __device__ __forceinline__ float attn_warp_sum(float x)
 
 __device__ __forceinline__ attn_u32 attn_smem_address(const void* p)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_cvta_to_shared(p);
+#else
     attn_u32 address;
     asm("{ .reg .u64 a; cvta.to.shared.u64 a, %1; cvt.u32.u64 %0, a; }" : "=r"(address) : "l"(p));
     return address;
+#endif
 }
 
 // 16-byte global→shared copy that bypasses L1; src_bytes = 0 writes zeros (rows past a segment, padded columns).
 __device__ __forceinline__ void attn_cp_async_16(attn_bf16* smem, const attn_bf16* global, int src_bytes)
 {
+#ifdef SA_CUDA_STANDIN
+    sa_ptx_cp_async_cg_16(smem, global, src_bytes);
+#else
     asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;" ::"r"(attn_smem_address(smem)), "l"(global), "r"(src_bytes));
+#endif
 }
 
-__device__ __forceinline__ void attn_cp_async_commit() { asm volatile("cp.async.commit_group;"); }
+__device__ __forceinline__ void attn_cp_async_commit()
+{
+#ifdef SA_CUDA_STANDIN
+    sa_ptx_cp_async_commit_group();
+#else
+    asm volatile("cp.async.commit_group;");
+#endif
+}
 
 template <int Pending>
-__device__ __forceinline__ void attn_cp_async_wait() { asm volatile("cp.async.wait_group %0;" ::"n"(Pending)); }
+__device__ __forceinline__ void attn_cp_async_wait()
+{
+#ifdef SA_CUDA_STANDIN
+    sa_ptx_cp_async_wait_group(Pending);
+#else
+    asm volatile("cp.async.wait_group %0;" ::"n"(Pending));
+#endif
+}
 
 // Four 8x8 bf16 matrices; lane l supplies the row address of matrix l/8.
 __device__ __forceinline__ void attn_ldmatrix_x4(attn_u32* r, const attn_bf16* smem)
 {
+#ifdef SA_CUDA_STANDIN
+    sa_ptx_ldmatrix(r, 4, false, smem);
+#else
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0, %1, %2, %3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(attn_smem_address(smem)));
+#endif
 }
 
 __device__ __forceinline__ void attn_ldmatrix_x4_trans(attn_u32* r, const attn_bf16* smem)
 {
+#ifdef SA_CUDA_STANDIN
+    sa_ptx_ldmatrix(r, 4, true, smem);
+#else
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.trans.shared.b16 {%0, %1, %2, %3}, [%4];"
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3]) : "r"(attn_smem_address(smem)));
+#endif
 }
 
 // c (16x8 fp32) += a (16x16 bf16, row) · b (16x8 bf16, col).
 __device__ __forceinline__ void attn_mma(float* c, const attn_u32* a, attn_u32 b0, attn_u32 b1)
 {
+#ifdef SA_CUDA_STANDIN
+    sa_ptx_mma_m16n8k16_bf16_f32(c, a, b0, b1);
+#else
     asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0, %1, %2, %3}, {%4, %5, %6, %7}, {%8, %9}, {%0, %1, %2, %3};"
                  : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                  : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+#endif
 }
 
 // A fragment (16 rows x 16 cols) of a row-major smem tile at (row0, col0).

@@ -34,18 +34,28 @@ __device__ __forceinline__ u16 f32_to_bf16(float value)
     return (u16)((bits + rounding) >> 16);
 }
 
+// The PTX in these helpers has a C++ twin for the CPU stand-in of the CUDA stack (tests/cuda-standin), selected by
+// SA_CUDA_STANDIN, which only that stand-in defines.
 __device__ __forceinline__ float f16_to_f32(u16 bits)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_cvt_f32_f16(bits);
+#else
     float result;
     asm("cvt.f32.f16 %0, %1;" : "=f"(result) : "h"(bits));
     return result;
+#endif
 }
 
 __device__ __forceinline__ u16 f32_to_f16(float value)
 {
+#ifdef SA_CUDA_STANDIN
+    return sa_ptx_cvt_rn_f16_f32(value);
+#else
     u16 result;
     asm("cvt.rn.f16.f32 %0, %1;" : "=h"(result) : "f"(value));
     return result;
+#endif
 }
 
 // load_f / store_f: every storage type read as fp32 and written back with one rounding.

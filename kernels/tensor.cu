@@ -127,15 +127,31 @@ template <> struct tensor_is_float<bf16> { static constexpr bool value = true; }
 __device__ __forceinline__ float cast_load(const float* p) { return *p; }
 __device__ __forceinline__ float cast_load(const bf16* p) { return load_f(p); }
 
+template <typename T> struct tensor_integer_limits;
+template <> struct tensor_integer_limits<i32> { static constexpr i32 low = -2147483647 - 1, high = 2147483647; };
+template <> struct tensor_integer_limits<i64> { static constexpr i64 low = -9223372036854775807ll - 1, high = 9223372036854775807ll; };
+template <> struct tensor_integer_limits<u8> { static constexpr u8 low = 0, high = 255; };
+
+// Float to integer: truncate toward zero, saturate at the type's limits, NaN becomes 0 — what the GPU's cvt.rzi does.
+// Spelled out because C++ leaves the conversion of an out-of-range float undefined (x86 gives the type's minimum).
+template <typename To>
+__device__ __forceinline__ To float_to_integer(float v)
+{
+    if (v != v) return 0;
+    if (v <= (float)tensor_integer_limits<To>::low) return tensor_integer_limits<To>::low;
+    if (v >= (float)tensor_integer_limits<To>::high) return tensor_integer_limits<To>::high;
+    return (To)v;
+}
+
 // Integer sources and destinations go through i64 so large values keep every bit; floats through fp32, truncating
-// toward zero into integers (NaN becomes 0).
+// toward zero into integers (saturating, NaN becomes 0).
 template <typename From, typename To>
 __device__ void cast(i64 n, const From* x, To* y)
 {
     for (i64 i = global_thread_index(); i < n; i += grid_stride())
     {
         if constexpr (tensor_is_float<From>::value && tensor_is_float<To>::value) store_f(y + i, cast_load(x + i));
-        else if constexpr (tensor_is_float<From>::value) { const float v = cast_load(x + i); y[i] = v != v ? 0 : (To)v; }
+        else if constexpr (tensor_is_float<From>::value) y[i] = float_to_integer<To>(cast_load(x + i));
         else if constexpr (tensor_is_float<To>::value) store_f(y + i, (float)(i64)x[i]);
         else y[i] = (To)(i64)x[i];
     }

@@ -29,6 +29,7 @@ public sealed class DoctorVerb : IVerb
         output.WriteLine($"NVRTC          : {(probe.NvrtcVersion is { } nv ? $"{nv} ({nvrtcDetail})" : "MISSING — " + nvrtcDetail)}");
         output.WriteLine($"cuBLAS         : {(probe.CublasVersion is { } cb ? $"{cb} ({probe.CublasDetail})" : "MISSING — " + probe.CublasDetail)}");
         output.WriteLine($"CUDA devices   : {probe.DeviceCount}");
+        if (probe.StandIn is { } standIn) output.WriteLine($"STAND-IN       : this is not a GPU — {standIn}; timings below are CPU times");
 
         if (!probe.HasDevice)
         {

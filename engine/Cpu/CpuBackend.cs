@@ -68,7 +68,7 @@ public sealed partial class CpuBackend : IBackend
             (DType.F64, DType.F32) => Array.ConvertAll(DenseCopy<double>(x), v => (float)v),
             (DType.F32, DType.F16) => Array.ConvertAll(DenseCopy<float>(x), v => (Half)v),
             (DType.F16, DType.F32) => Array.ConvertAll(DenseCopy<Half>(x), v => (float)v),
-            _ => HostConvert.FromDoubles(HostConvert.ToDoubles(Download(x), x.DType), dtype),
+            _ => CpuCast.Convert(Download(x), x.DType, dtype),
         };
         return new Tensor(new CpuStorage(dtype, result), Layout.Contiguous(x.Shape));
     }

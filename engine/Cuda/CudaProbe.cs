@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using StyleAlign.Engine.Cuda.Interop;
 
 namespace StyleAlign.Engine.Cuda;
@@ -17,6 +18,21 @@ public sealed record CudaProbe(
         : InitResult != CuDriver.Success ? $"cuInit failed: {CuDriver.ErrorName(InitResult)}"
         : DeviceCount == 0 ? "the driver reports 0 CUDA devices"
         : null;
+
+    /// <summary>
+    /// Non-null when the driver library is the CPU stand-in of tests/cuda-standin (selected by STYLEALIGN_LIBCUDA): its
+    /// own one-line description. Results on it prove the CUDA code's logic, never its speed.
+    /// </summary>
+    public string? StandIn => LazyStandIn.Value;
+
+    private static readonly Lazy<string?> LazyStandIn = new(FindStandIn);
+
+    private static unsafe string? FindStandIn()
+    {
+        if (!NativeLibraries.TryLoad(CudaLibrary.Driver, out var handle, out _)) return null;
+        if (!NativeLibrary.TryGetExport(handle, "sa_standin_description", out var describe)) return null;
+        return Marshal.PtrToStringUTF8((IntPtr)((delegate* unmanaged<byte*>)describe)());
+    }
 
     private static readonly Lazy<CudaProbe> Cached = new(Run);
 

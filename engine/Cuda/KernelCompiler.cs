@@ -47,8 +47,12 @@ public static unsafe partial class KernelCompiler
     public static KernelCompilation Compile(string family, string architecture, IReadOnlyList<string>? options = null) =>
         CompileSource(family, KernelSources.Source(family), architecture, options);
 
-    /// <summary>Compiles CUDA C source text with the embedded headers available to `#include`.</summary>
-    public static KernelCompilation CompileSource(string name, string source, string architecture, IReadOnlyList<string>? options = null)
+    /// <summary>
+    /// Compiles CUDA C source text with the embedded headers available to `#include` (or <paramref name="headers"/>,
+    /// include name to text, in their place: a test compiles a header it edited).
+    /// </summary>
+    public static KernelCompilation CompileSource(string name, string source, string architecture, IReadOnlyList<string>? options = null,
+        IReadOnlyList<KeyValuePair<string, string>>? headers = null)
     {
         ValidateArchitecture(architecture);
         EnsureAvailable();
@@ -57,7 +61,7 @@ public static unsafe partial class KernelCompiler
         allOptions.Add(VerbosePtxas);
 
         var stopwatch = Stopwatch.StartNew();
-        var program = CreateProgram(name, source);
+        var program = CreateProgram(name, source, headers ?? KernelSources.Headers);
         try
         {
             var result = CompileProgram(program, allOptions);
@@ -80,9 +84,8 @@ public static unsafe partial class KernelCompiler
             throw new CudaException("load libnvrtc", -1, "NVRTC_NOT_FOUND", detail: detail + " (install libnvrtc, e.g. .ci/install-nvrtc.sh)");
     }
 
-    private static IntPtr CreateProgram(string name, string source)
+    private static IntPtr CreateProgram(string name, string source, IReadOnlyList<KeyValuePair<string, string>> headers)
     {
-        var headers = KernelSources.Headers;
         using var pinned = new Utf8Strings([source, name + ".cu", .. headers.Select(h => h.Value), .. headers.Select(h => h.Key)]);
         var headerTexts = pinned.Pointers + 2;
         var headerNames = pinned.Pointers + 2 + headers.Count;

@@ -66,13 +66,28 @@ public sealed class KernelArgs
         return this;
     }
 
+    /// <summary>Marks the list of argument sizes after the NULL that ends the pointer list ("SAKARGS1").</summary>
+    internal const long ArgumentSizesMarker = 0x53414B4152475331;
+
+    /// <summary>
+    /// Calls <paramref name="use"/> with cuLaunchKernel's kernelParams: one pointer per argument, then a NULL, the marker
+    /// and each argument's size in bytes. The driver reads only as many pointers as the kernel has parameters; the
+    /// terminated tail lets a checking driver (the CPU stand-in in tests/cuda-standin) compare count and sizes.
+    /// </summary>
     internal unsafe void WithParameterPointers(Action<IntPtr> use)
     {
-        var pointers = new IntPtr[Math.Max(_offsets.Count, 1)];
+        var count = _offsets.Count;
+        var pointers = new IntPtr[2 * count + 2];
         fixed (byte* data = _bytes)
         fixed (IntPtr* array = pointers)
         {
-            for (var i = 0; i < _offsets.Count; i++) pointers[i] = (IntPtr)(data + _offsets[i]);
+            for (var i = 0; i < count; i++)
+            {
+                pointers[i] = (IntPtr)(data + _offsets[i]);
+                pointers[count + 2 + i] = _sizes[i];
+            }
+            pointers[count] = IntPtr.Zero;
+            pointers[count + 1] = unchecked((IntPtr)ArgumentSizesMarker);
             use((IntPtr)array);
         }
     }
@@ -111,10 +126,12 @@ public sealed unsafe class KernelLauncher(CudaContext context) : IKernelLauncher
     public CudaContext Context { get; } = context;
 
     /// <summary>Queues the entry point (compiling or loading its module on first use); errors name the kernel and geometry.</summary>
-    public void Launch(KernelEntry entry, LaunchConfig config, KernelArgs args)
+    public void Launch(KernelEntry entry, LaunchConfig config, KernelArgs args) =>
+        Launch(Context.Kernels.GetFunction(entry), entry.Name, config, args);
+
+    /// <summary>Queues a CUfunction of a module this context loaded itself (one compiled with other options or from other source).</summary>
+    public void Launch(IntPtr function, string kernel, LaunchConfig config, KernelArgs args)
     {
-        var kernel = entry.Name;
-        var function = Context.Kernels.GetFunction(entry);
         Context.MakeCurrent();
         if (config.SharedBytes > 48 * 1024)
             CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes));

@@ -27,6 +27,23 @@ public sealed class KernelArgsTests
     }
 
     [Test]
+    public unsafe void KernelParametersEndWithANullTheMarkerAndEachSize()
+    {
+        var args = new KernelArgs().Int(7).Long(-2).Float(0.5f).Value(StridedLayoutArg.Create([3, 4], [4, 1]));
+        args.WithParameterPointers(parameters =>
+        {
+            var p = (IntPtr*)parameters;
+            Assert.That(*(int*)p[0], Is.EqualTo(7));
+            Assert.That(*(long*)p[1], Is.EqualTo(-2));
+            Assert.That(*(float*)p[2], Is.EqualTo(0.5f));
+            Assert.That(((StridedLayoutArg*)p[3])->Rank, Is.EqualTo(2));
+            Assert.That(p[4], Is.EqualTo(IntPtr.Zero), "the driver reads 4 pointers; the NULL after them ends the list");
+            Assert.That((long)p[5], Is.EqualTo(KernelArgs.ArgumentSizesMarker));
+            Assert.That(new[] { (long)p[6], (long)p[7], (long)p[8], (long)p[9] }, Is.EqualTo(new long[] { 4, 8, 4, sizeof(StridedLayoutArg) }));
+        });
+    }
+
+    [Test]
     public void StridedLayoutArgMatchesTheCLayout()
     {
         Assert.That(System.Runtime.CompilerServices.Unsafe.SizeOf<StridedLayoutArg>(), Is.EqualTo(8 + 8 * 8 * 2));

@@ -1,6 +1,7 @@
 using System.Text.RegularExpressions;
 using NUnit.Framework;
 using StyleAlign.Engine.Cuda;
+using StyleAlign.Tests.TestSupport;
 
 namespace StyleAlign.Tests.Cuda;
 
@@ -65,32 +66,26 @@ public sealed partial class KernelCompileTests
     public void CorruptCacheFileIsDetectedAndRebuilt()
     {
         CudaTestSupport.RequireNvrtc();
-        var directory = CudaTestSupport.TemporaryDirectory();
-        try
-        {
-            var first = KernelDiskCache.GetOrCompile("softmax", "sm_80", directory);
-            Assert.That(first.Origin, Is.EqualTo(KernelImageOrigin.Compiled));
-            var second = KernelDiskCache.GetOrCompile("softmax", "sm_80", directory);
-            Assert.That(second.Origin, Is.EqualTo(KernelImageOrigin.Cache));
-            Assert.That(second.Cubin, Is.EqualTo(first.Cubin));
+        using var temp = new TempDirectory();
+        var directory = temp.Path;
+        var first = KernelDiskCache.GetOrCompile("softmax", "sm_80", directory);
+        Assert.That(first.Origin, Is.EqualTo(KernelImageOrigin.Compiled));
+        var second = KernelDiskCache.GetOrCompile("softmax", "sm_80", directory);
+        Assert.That(second.Origin, Is.EqualTo(KernelImageOrigin.Cache));
+        Assert.That(second.Cubin, Is.EqualTo(first.Cubin));
 
-            var bytes = File.ReadAllBytes(first.CachePath);
-            bytes[^100] ^= 0x5A; // damage the CUBIN body: its SHA-256 no longer matches the header
-            File.WriteAllBytes(first.CachePath, bytes);
-            Assert.That(KernelDiskCache.TryRead(first.CachePath, out _), Is.False);
-            var rebuilt = KernelDiskCache.GetOrCompile("softmax", "sm_80", directory);
-            Assert.That(rebuilt.Origin, Is.EqualTo(KernelImageOrigin.Rebuilt));
-            Assert.That(rebuilt.Cubin, Is.EqualTo(first.Cubin));
+        var bytes = File.ReadAllBytes(first.CachePath);
+        bytes[^100] ^= 0x5A; // damage the CUBIN body: its SHA-256 no longer matches the header
+        File.WriteAllBytes(first.CachePath, bytes);
+        Assert.That(KernelDiskCache.TryRead(first.CachePath, out _), Is.False);
+        var rebuilt = KernelDiskCache.GetOrCompile("softmax", "sm_80", directory);
+        Assert.That(rebuilt.Origin, Is.EqualTo(KernelImageOrigin.Rebuilt));
+        Assert.That(rebuilt.Cubin, Is.EqualTo(first.Cubin));
 
-            File.WriteAllBytes(first.CachePath, bytes.AsSpan(0, bytes.Length / 2).ToArray()); // truncated write
-            Assert.That(KernelDiskCache.GetOrCompile("softmax", "sm_80", directory).Origin, Is.EqualTo(KernelImageOrigin.Rebuilt));
-            Assert.That(KernelDiskCache.GetOrCompile("softmax", "sm_80", directory).Origin, Is.EqualTo(KernelImageOrigin.Cache));
-            Assert.That(Directory.GetFiles(directory, "*.tmp"), Is.Empty, "atomic writes leave no temporary files");
-        }
-        finally
-        {
-            Directory.Delete(directory, recursive: true);
-        }
+        File.WriteAllBytes(first.CachePath, bytes.AsSpan(0, bytes.Length / 2).ToArray()); // truncated write
+        Assert.That(KernelDiskCache.GetOrCompile("softmax", "sm_80", directory).Origin, Is.EqualTo(KernelImageOrigin.Rebuilt));
+        Assert.That(KernelDiskCache.GetOrCompile("softmax", "sm_80", directory).Origin, Is.EqualTo(KernelImageOrigin.Cache));
+        Assert.That(Directory.GetFiles(directory, "*.tmp"), Is.Empty, "atomic writes leave no temporary files");
     }
 
     [GeneratedRegex(@"^[a-z0-9]+(_[a-z0-9]+)+$")] private static partial Regex EntryNameRegex();

@@ -82,13 +82,53 @@ public sealed class ElementwiseConformanceTests
     public void CastOfAStridedView(DType from, DType to)
     {
         var device = TestDevice();
-        // Whole numbers (and zeros) so float→int truncation and →bool are exact on both devices.
-        var values = Enumerable.Range(0, 60).Select(i => (double)((i * 7919) % 23 - 11)).ToArray();
+        // Fractions of both signs (float→int truncates toward zero), zeros (→bool), and values bf16 must round.
+        var values = Enumerable.Range(0, 60).Select(i => ((i * 7919) % 23 - 11) * 1.37 + (i % 3 == 0 ? 0 : 0.5)).ToArray();
         var x = Tensor.FromDoubles(values, new Shape(6, 10), from);
         var expected = x.T.To(to);
         var actual = x.To(device).T.To(to);
         Assert.That(actual.DType, Is.EqualTo(to));
         Compare($"cast {from}->{to}", actual, expected, DType.F32);
+    }
+
+    /// <summary>Values with no exact integer: NaN, infinities and magnitudes beyond each integer type.</summary>
+    private static readonly double[] SpecialValues =
+        [double.NaN, double.PositiveInfinity, double.NegativeInfinity, 3e9, -3e9, 1e19, -1e19, 3.4e38, 300.7, -0.9, 0.9, -255.5, 65504.5, -0.0];
+
+    private static IEnumerable<TestCaseData> SpecialCastCases() =>
+        from source in new[] { DType.F32, DType.BF16 }
+        from target in new[] { DType.I32, DType.I64, DType.U8, DType.Bool, DType.F32, DType.BF16 }
+        where source != target
+        select new TestCaseData(source, target).SetName($"CastOfSpecialValues_{source}_to_{target}");
+
+    /// <summary>
+    /// NaN, infinities and out-of-range values, compared with the CPU like every other case and bit for bit, since a cast
+    /// has one right answer: both devices follow one rule (docs/numerics.md) — into an integer, truncate toward zero,
+    /// saturate at the type's limits, NaN is 0; into a float, round to nearest even.
+    /// </summary>
+    [TestCaseSource(nameof(SpecialCastCases))]
+    public void CastOfSpecialValues(DType from, DType to)
+    {
+        var device = TestDevice();
+        var x = Tensor.FromDoubles(SpecialValues, new Shape(2, 7), from);
+        var actual = x.To(device).T.To(to);
+        Assert.That(actual.DType, Is.EqualTo(to));
+        CompareStoredValues($"cast of special values {from}->{to}", actual, x.T.To(to));
+    }
+
+    /// <summary>
+    /// Integers the target cannot hold: a narrower integer keeps the low bits (−1 → 255 in U8, 2⁴⁰ + 5 → 5 in I32).
+    /// </summary>
+    [TestCase(DType.I64, DType.I32), TestCase(DType.I64, DType.U8), TestCase(DType.I64, DType.Bool), TestCase(DType.I32, DType.U8), TestCase(DType.I32, DType.I64)]
+    public void CastOfIntegersBeyondTheTarget(DType from, DType to)
+    {
+        var device = TestDevice();
+        long[] wide = [-1, 300, -300, (1L << 40) + 5, -(1L << 31) - 1, (1L << 62) + (1L << 38) + 1, long.MinValue, long.MaxValue, 16777217, 0];
+        int[] narrow = [-1, 300, -300, int.MinValue, int.MaxValue, 16777217, -16777219, 0x01FF_FF7F, 255, 0];
+        var x = from == DType.I64 ? Tensor.FromArray(wide, 2, 5) : Tensor.FromArray(narrow, 2, 5);
+        var actual = x.To(device).T.To(to);
+        Assert.That(actual.DType, Is.EqualTo(to));
+        CompareStoredValues($"cast of integers beyond the target {from}->{to}", actual, x.T.To(to));
     }
 
     [TestCaseSource(typeof(Conformance), nameof(FloatTypes)), CudaCaseFor(typeof(CastOp))]

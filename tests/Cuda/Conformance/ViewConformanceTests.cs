@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using NUnit.Framework;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
@@ -30,17 +31,49 @@ public sealed class ViewConformanceTests
         Check("contiguous", dtype, [Random(65, 4, 6, 10)], [0], t => t[0].Narrow(2, 3, 6).Permute(1, 2, 0).Contiguous());
 
     [Test]
-    public void TransfersRoundTripEveryStorageType()
+    public void TransfersRoundTripEveryStorageTypeBitForBit()
     {
         var device = Device.Cuda(CudaTestSupport.RequireDevice().DeviceIndex);
-        foreach (var dtype in new[] { DType.F32, DType.F64, DType.BF16, DType.I32, DType.I64, DType.U8, DType.Bool })
+        var random = new Random(20240611);
+        foreach (var dtype in new[] { DType.F32, DType.F64, DType.BF16, DType.F16, DType.I32, DType.I64, DType.U8, DType.Bool })
         {
-            var values = Enumerable.Range(0, 3 * 7).Select(i => (double)(i % 2)).ToArray();
-            var x = Tensor.FromDoubles(values, new Shape(3, 7), dtype);
+            // Random bit patterns (NaN payloads, subnormals, negative zeros and all) — Bool holds only 0 and 1.
+            var bytes = new byte[3 * 7 * dtype.SizeOf()];
+            random.NextBytes(bytes);
+            if (dtype == DType.Bool) for (var i = 0; i < bytes.Length; i++) bytes[i] &= 1;
+            var host = FromBytes(bytes, dtype);
+            var x = new Tensor(Backends.For(Device.Cpu).Upload(host, dtype), Layout.Contiguous(new Shape(3, 7)));
+
             var back = x.To(device).T.Contiguous().To(Device.Cpu);
             Assert.That(back.DType, Is.EqualTo(dtype));
-            Assert.That(back.ToDoubleArray(), Is.EqualTo(x.T.Contiguous().ToDoubleArray()), $"{dtype} transposed round trip");
-            Assert.That(Tensor.Full(new Shape(5), 1, dtype, device).ToDoubleArray(), Is.All.EqualTo(1.0), $"{dtype} fill");
+            CudaComparisons.Record();
+            Assert.That(Bits(back), Is.EqualTo(Bits(x.T.Contiguous())), $"{dtype} transposed round trip, bit for bit");
+            var value = dtype switch { DType.Bool => 1, DType.U8 => 200, _ => -3.25 };
+            CudaComparisons.Record();
+            Assert.That(Bits(Tensor.Full(new Shape(5), value, dtype, device)), Is.EqualTo(Bits(Tensor.Full(new Shape(5), value, dtype))), $"{dtype} fill");
         }
     }
+
+    private static Array FromBytes(byte[] bytes, DType dtype) => dtype.HostType() switch
+    {
+        var t when t == typeof(float) => MemoryMarshal.Cast<byte, float>(bytes).ToArray(),
+        var t when t == typeof(double) => MemoryMarshal.Cast<byte, double>(bytes).ToArray(),
+        var t when t == typeof(ushort) => MemoryMarshal.Cast<byte, ushort>(bytes).ToArray(),
+        var t when t == typeof(Half) => MemoryMarshal.Cast<byte, Half>(bytes).ToArray(),
+        var t when t == typeof(int) => MemoryMarshal.Cast<byte, int>(bytes).ToArray(),
+        var t when t == typeof(long) => MemoryMarshal.Cast<byte, long>(bytes).ToArray(),
+        _ => bytes,
+    };
+
+    private static byte[] Bits(Tensor t) => Backends.For(t.Device).Download(t) switch
+    {
+        float[] f => MemoryMarshal.AsBytes(f.AsSpan()).ToArray(),
+        double[] d => MemoryMarshal.AsBytes(d.AsSpan()).ToArray(),
+        ushort[] h => MemoryMarshal.AsBytes(h.AsSpan()).ToArray(),
+        Half[] h16 => MemoryMarshal.AsBytes(h16.AsSpan()).ToArray(),
+        int[] i => MemoryMarshal.AsBytes(i.AsSpan()).ToArray(),
+        long[] l => MemoryMarshal.AsBytes(l.AsSpan()).ToArray(),
+        byte[] b => b,
+        var other => throw new NotSupportedException(other.GetType().Name),
+    };
 }
