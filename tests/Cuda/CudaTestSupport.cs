@@ -17,7 +17,7 @@ internal static class CudaTestSupport
     public static void RequireNvrtc()
     {
         if (NativeLibraries.TryLoad(CudaLibrary.Nvrtc, out var handle, out _) && NativeLibrary.TryGetExport(handle, "sa_standin_nvrtc_description", out _))
-            Assert.Ignore("checks NVRTC's CUBIN and ptxas report; STYLEALIGN_LIBNVRTC selects the CPU stand-in, so run this category without it (as .ci/run's first pass does)");
+            Assert.Ignore("checks NVRTC's CUBIN and ptxas report; STYLEALIGN_LIBNVRTC selects the CPU stand-in, so run this category without it (as the first pass of tests/run.sh does)");
         if (KernelCompiler.IsAvailable) return;
         NativeLibraries.TryLoad(CudaLibrary.Nvrtc, out _, out var detail);
         var message = $"libnvrtc is not available: {detail}";
