@@ -6,6 +6,7 @@ using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
+using StyleAlign.Trainers.Lora;
 using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Trainers.Training;
@@ -33,6 +34,34 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
         var missing = objective.UsesRejected ? train.FirstOrDefault(e => e.Rejected is null) : null;
         if (missing is not null) throw new ArgumentException($"{objective.Name} needs rejected captions; example '{missing.Id}' (line {missing.LineNumber}) has none");
         _train = train;
+        var checkpointing = DecideCheckpointing();
+        Say(checkpointing.ToString());
+        var previous = model.Decoder.CheckpointLayers;
+        model.Decoder.CheckpointLayers = checkpointing.Enabled;
+        try
+        {
+            return Run(train, eval, clock);
+        }
+        finally
+        {
+            model.Decoder.CheckpointLayers = previous;
+        }
+    }
+
+    /// <summary>
+    /// Activation checkpointing as asked, or, by default, from the estimated memory of a step of the first micro-batch
+    /// against the memory available now that the model is loaded.
+    /// </summary>
+    private CheckpointDecision DecideCheckpointing()
+    {
+        var batch = collator.Collate(MicroBatch(0, 0), objective.UsesRejected);
+        var estimate = TrainingMemory.Estimate(model.Config, batch.Pack(model).Sequences.TokenCount, batch.PixelValues?.Shape[0] ?? 0,
+            trainables.Named.Sum(p => p.Parameter.NumElements), (trainables as LoraAdapters)?.Options, model.VisionTrainable);
+        return TrainingMemory.Decide(options.CheckpointActivations, estimate, TrainingMemory.AvailableBytes());
+    }
+
+    private TrainingResult Run(IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample>? eval, Stopwatch clock)
+    {
         var dir = options.OutputDirectory;
         Directory.CreateDirectory(dir);
 
