@@ -6,7 +6,6 @@ using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
 using StyleAlign.Trainers.Evaluation;
-using StyleAlign.Trainers.Lora;
 using StyleAlign.Trainers.Objectives;
 
 namespace StyleAlign.Trainers.Training;
@@ -52,13 +51,8 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
     /// Activation checkpointing as asked, or, by default, from the estimated memory of a step of the first micro-batch
     /// against the memory available now that the model is loaded.
     /// </summary>
-    private CheckpointDecision DecideCheckpointing()
-    {
-        var batch = collator.Collate(MicroBatch(0, 0), objective.UsesRejected);
-        var estimate = TrainingMemory.Estimate(model.Config, batch.Pack(model).Sequences.TokenCount, batch.PixelValues?.Shape[0] ?? 0,
-            trainables.Named.Sum(p => p.Parameter.NumElements), (trainables as LoraAdapters)?.Options, model.VisionTrainable);
-        return TrainingMemory.Decide(options.CheckpointActivations, estimate, TrainingMemory.AvailableBytes());
-    }
+    private CheckpointDecision DecideCheckpointing() =>
+        TrainingMemory.Decide(options.CheckpointActivations, model, collator.Collate(MicroBatch(0, 0), objective.UsesRejected), trainables);
 
     private TrainingResult Run(IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample>? eval, Stopwatch clock)
     {

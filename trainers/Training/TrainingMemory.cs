@@ -1,5 +1,7 @@
 using System.Globalization;
 using StyleAlign.Engine.IO.Config;
+using StyleAlign.Engine.Models.Qwen25VL;
+using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Lora;
 
 namespace StyleAlign.Trainers.Training;
@@ -88,6 +90,17 @@ public static class TrainingMemory
         }
         var info = GC.GetGCMemoryInfo();
         return info.TotalAvailableMemoryBytes > 0 ? info.TotalAvailableMemoryBytes - Environment.WorkingSet : null;
+    }
+
+    /// <summary>
+    /// The decision for training <paramref name="trainables"/> on batches like <paramref name="batch"/>: the flag when
+    /// given, otherwise from the estimate against the memory available now (the model already loaded).
+    /// </summary>
+    public static CheckpointDecision Decide(bool? requested, Qwen25VLModel model, PreferenceBatch batch, ITrainableParameters trainables)
+    {
+        var estimate = Estimate(model.Config, batch.Pack(model).Sequences.TokenCount, batch.PixelValues?.Shape[0] ?? 0,
+            trainables.Named.Sum(p => p.Parameter.NumElements), (trainables as LoraAdapters)?.Options, model.VisionTrainable);
+        return Decide(requested, estimate, AvailableBytes());
     }
 
     /// <summary>The flag when given; otherwise on exactly when the step would not fit in the available memory without it.</summary>
