@@ -90,12 +90,12 @@ public class SharedPrefixAttentionTests
         Assert.That(() => new AttentionSegments(cu, cu, [0, 3], [0, 3]), Throws.ArgumentException.With.Message.Contains("overlaps its own keys [5, 8)"));
     }
 
-    [Test, Category("GradCheck"), CoversOp(typeof(AttentionOp))]
-    public void GradientsThroughSharedKeyPrefixes()
+    [TestCase(true), TestCase(false), Category("GradCheck"), CoversOp(typeof(AttentionOp))]
+    public void GradientsThroughSharedKeyPrefixes(bool causal)
     {
         var segments = Shared([(5, 3, 4), (2, 1, 1)]);
         var (q, k, v) = Inputs(new RandomGenerator(34), segments, 4, 2, 8, DType.F64);
-        GradCheck.Check(x => FusedAttention.Varlen(x[0], x[1], x[2], segments, causal: true), [q, k, v], mustRecord: [typeof(AttentionOp)]);
+        GradCheck.Check(x => FusedAttention.Varlen(x[0], x[1], x[2], segments, causal), [q, k, v], mustRecord: [typeof(AttentionOp)]);
     }
 
     /// <summary>[prefix | chosen | rejected] per pair: segment 2p = prefix and chosen, segment 2p+1 = rejected reading the prefix.</summary>
