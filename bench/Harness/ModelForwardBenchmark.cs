@@ -7,17 +7,18 @@ using StyleAlign.Engine.Vision;
 namespace StyleAlign.Bench.Harness;
 
 /// <summary>
-/// Loads a Qwen2.5-VL checkpoint and runs one CPU forward pass on a synthetic square image plus a short prompt:
-/// load time, vision and total forward time, and the process's peak resident memory, as one report keyed by the
-/// names `bench model-forward --json` prints.
+/// Loads a Qwen2.5-VL (a checkpoint, or random weights from a config) and runs one CPU forward pass on a synthetic
+/// square image plus a short prompt: load time, vision and total forward time, and the process's peak resident memory,
+/// as one report keyed by the names `bench model-forward --json` prints.
 /// </summary>
 public static class ModelForwardBenchmark
 {
-    public static Dictionary<string, object> Run(string weights, int imageSide, int textTokens)
+    public static Dictionary<string, object> Run(BenchModelSource source, int imageSide, int textTokens)
     {
+        var loaded = source.Load(Device.Cpu);
+        var model = loaded.Model;
+        var loadSeconds = loaded.LoadSeconds;
         var clock = Stopwatch.StartNew();
-        var model = Qwen25VLModel.Load(weights);
-        var loadSeconds = clock.Elapsed.TotalSeconds;
 
         var pixels = new byte[imageSide * imageSide * 3];
         for (var i = 0; i < pixels.Length; i++) pixels[i] = (byte)(i * 7 % 251);
@@ -49,6 +50,7 @@ public static class ModelForwardBenchmark
         return new Dictionary<string, object>
         {
             ["parameters"] = model.Parameters.Count,
+            ["weights"] = loaded.WeightsDType,
             ["patches"] = processed.Rows,
             ["sequence_tokens"] = tokens.Count,
             ["vocab"] = vocab,

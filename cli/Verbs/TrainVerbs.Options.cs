@@ -37,11 +37,12 @@ internal sealed class CommonOptions(TrainingMethod method)
     public Option<int> LoraRank { get; } = new("--lora-rank") { Description = "LoRA rank r.", DefaultValueFactory = _ => 16 };
     public Option<double> LoraAlpha { get; } = new("--lora-alpha") { Description = "LoRA α (scale α/r).", DefaultValueFactory = _ => 32.0 };
     public Option<double> LoraDropout { get; } = new("--lora-dropout") { Description = "LoRA dropout on the adapter input (masks keyed by seed, step and module).", DefaultValueFactory = _ => 0.0 };
+    public Option<bool?> CheckpointActivations { get; } = CheckpointActivationsOption();
     public Option<string> LoraTargets { get; } = new("--lora-targets") { Description = "Comma-separated decoder projections.", DefaultValueFactory = _ => string.Join(",", LoraOptions.AllTargetModules) };
 
     public void AddTo(Command command)
     {
-        foreach (Option option in new Option[] { Weights, Data, EvalData, Out, MaxSteps, Epochs, BatchSize, GradAccum, Lr, WarmupRatio, Scheduler, WeightDecay, MaxGradNorm, SaveEvery, EvalEvery, MaxEvalPairs, Seed, Resume, Quiet, Json, SkipBad, MaxCaptionTokens, Full, TrainVision, LoraRank, LoraAlpha, LoraDropout, LoraTargets })
+        foreach (Option option in new Option[] { Weights, Data, EvalData, Out, MaxSteps, Epochs, BatchSize, GradAccum, Lr, WarmupRatio, Scheduler, WeightDecay, MaxGradNorm, SaveEvery, EvalEvery, MaxEvalPairs, Seed, Resume, Quiet, Json, SkipBad, MaxCaptionTokens, Full, TrainVision, LoraRank, LoraAlpha, LoraDropout, LoraTargets, CheckpointActivations })
             command.Options.Add(option);
     }
 
@@ -92,10 +93,22 @@ internal sealed class CommonOptions(TrainingMethod method)
                 Seed = parse.GetValue(Seed),
                 Resume = parse.GetValue(Resume),
                 Quiet = parse.GetValue(Quiet),
+                CheckpointActivations = CheckpointFlag(parse, CheckpointActivations),
                 Log = parse.InvocationConfiguration.Output,
             },
         };
     }
+
+    /// <summary>--checkpoint-activations [true|false], for the training verbs and `bench train-step`.</summary>
+    internal static Option<bool?> CheckpointActivationsOption() => new("--checkpoint-activations")
+    {
+        Description = "Recompute each decoder layer in backward instead of keeping its activations (true|false; default: on when the estimated step memory exceeds the memory available).",
+        Arity = ArgumentArity.ZeroOrOne,
+    };
+
+    /// <summary>--checkpoint-activations alone means true; absent means decide from memory.</summary>
+    internal static bool? CheckpointFlag(ParseResult parse, Option<bool?> option) =>
+        parse.GetResult(option) is { Implicit: false } given ? given.GetValueOrDefault<bool?>() ?? true : null;
 }
 
 /// <summary>CW-DPO flags; every default is a PROPOSAL (docs/objectives.md, "CW-DPO").</summary>

@@ -5,7 +5,13 @@ namespace StyleAlign.Engine.Autograd;
 /// <summary>Reverse-mode sweep over the recorded ops, in reverse topological order.</summary>
 internal static class Backward
 {
-    public static void Run(Tensor root, Tensor? gradOutput)
+    public static void Run(Tensor root, Tensor? gradOutput) => Run(root, gradOutput, capture: null);
+
+    /// <summary>
+    /// The sweep, with one tensor whose gradient is returned instead of accumulated into it (the detached input of
+    /// a recomputed block); every other leaf accumulates as usual. Null when no gradient reaches it.
+    /// </summary>
+    public static Tensor? Run(Tensor root, Tensor? gradOutput, Tensor? capture)
     {
         if (!root.RequiresGrad) throw new InvalidOperationException("Backward() on a tensor that does not require grad (no input required grad, or it was computed under NoGrad)");
         if (gradOutput is null && root.NumElements != 1)
@@ -15,12 +21,18 @@ internal static class Backward
         var grads = new Dictionary<Tensor, Tensor>(ReferenceEqualityComparer.Instance);
         using var noGrad = GradMode.NoGrad();
         grads[root] = gradOutput ?? Tensor.Full(root.Shape, 1.0, root.DType, root.Device);
+        Tensor? captured = null;
 
         for (var i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
             if (!grads.Remove(t, out var g)) continue;
             var op = t.GradFn;
+            if (ReferenceEquals(t, capture))
+            {
+                captured = g;
+                continue;
+            }
             if (op is null)
             {
                 AccumulateLeaf(t, g);
@@ -37,6 +49,7 @@ internal static class Backward
                 grads[input] = grads.TryGetValue(input, out var prev) ? prev + ig : ig;
             }
         }
+        return captured;
     }
 
     private static void AccumulateLeaf(Tensor leaf, Tensor g)

@@ -30,6 +30,19 @@ public abstract class Op
         return output;
     }
 
+    /// <summary>
+    /// Attaches this op as the history of output while recording is on, whether or not its listed inputs require grad:
+    /// for an op whose hidden inputs (the parameters a checkpointed block reads) do.
+    /// </summary>
+    protected Tensor RecordAlways(Tensor output, params Tensor[] inputs)
+    {
+        if (!GradMode.IsEnabled) return output;
+        _inputs = inputs;
+        output.GradFn = this;
+        output.RequiresGrad = true;
+        return output;
+    }
+
     protected bool NeedsGrad(int input) => _inputs[input].RequiresGrad;
 
     /// <summary>Sums a broadcast gradient back to the shape of the input it flowed from.</summary>

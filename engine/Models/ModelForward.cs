@@ -98,8 +98,8 @@ public static class ModelForward
         return new ForwardResult(outputs, notes);
     }
 
-    /// <summary>Rounds every weight to the nearest bf16 value in place (storage stays F32).</summary>
-    private static void RoundToBf16(Qwen25VLModel model)
+    /// <summary>Rounds every weight to the nearest bf16 value in place (storage stays F32): how a bf16 model is held on the CPU.</summary>
+    public static void RoundToBf16(Qwen25VLModel model)
     {
         foreach (var (_, weight) in model.Parameters.All)
         {

@@ -9,9 +9,6 @@ namespace StyleAlign.Tests.Attention;
 [TestFixture, Category("Unit")]
 public class FusedAttentionTests
 {
-    private const double ValueTolerance = 2e-5;
-    private const double GradTolerance = 1e-4;
-
     [TestCase(false, 4, 4, 64)]
     [TestCase(true, 4, 4, 64)]
     [TestCase(true, 4, 2, 16)]
@@ -186,27 +183,5 @@ public class FusedAttentionTests
         Assert.That(() => new AttentionSegments([0, 3, 2], [0, 3, 4]), Throws.ArgumentException.With.Message.Contains("non-decreasing"));
         var kSameHeads = Tensor.Zeros(new Shape(4, 3, 8)).To(DType.BF16);
         Assert.That(() => FusedAttention.Varlen(q.To(DType.BF16), kSameHeads, kSameHeads, segments, causal: false), Throws.InstanceOf<NotSupportedException>());
-    }
-
-    private static void CompareWithEager(AttentionSegments segments, int headsQ, int headsKv, int headDim, bool causal, RandomGenerator rng)
-    {
-        var (q, k, v) = Inputs(rng, segments, headsQ, headsKv, headDim, DType.F32);
-        var projection = Tensor.RandN(q.Shape, rng);
-        var scale = 1.0 / Math.Sqrt(headDim);
-        var (fused, fusedGrads) = RunWithGradients(qkv => FusedAttention.Varlen(qkv[0], qkv[1], qkv[2], segments, causal, scale), q, k, v, projection);
-        var (eager, eagerGrads) = RunWithGradients(qkv => EagerAttention.Varlen(qkv[0], qkv[1], qkv[2], segments, causal, scale), q, k, v, projection);
-        Assert.That(MaxAbsDiff(fused, eager), Is.LessThan(ValueTolerance), "output");
-        string[] names = ["dq", "dk", "dv"];
-        for (var i = 0; i < 3; i++)
-            Assert.That(MaxAbsDiff(fusedGrads[i], eagerGrads[i]), Is.LessThan(GradTolerance), names[i]);
-    }
-
-    private static (Tensor Output, Tensor[] Grads) RunWithGradients(Func<Tensor[], Tensor> attention, Tensor q, Tensor k, Tensor v, Tensor projection)
-    {
-        Tensor[] leaves = [q.Clone(), k.Clone(), v.Clone()];
-        foreach (var leaf in leaves) leaf.RequiresGrad = true;
-        var output = attention(leaves);
-        (output * projection).Sum().Backward();
-        return (output.Detach(), leaves.Select(l => l.Grad!).ToArray());
     }
 }

@@ -6,7 +6,8 @@ namespace StyleAlign.Trainers.Batching;
 /// <summary>
 /// One collated batch. Rows are [chosen 0..B−1 ; rejected 0..B−1] (or chosen only), right-padded to T.
 /// <see cref="TargetMask"/>[r, p] is true when token p of row r is a completion target (caption tokens and
-/// &lt;|im_end|&gt;); the logits that score it sit at position p − 1. Images are kept once per pair.
+/// &lt;|im_end|&gt;); the logits that score it sit at position p − 1. Images are kept once per pair. The decoder runs
+/// the rows packed (<see cref="PackedBatch"/>), each pair's prompt once when <see cref="SharePrefix"/>.
 /// </summary>
 public sealed record PreferenceBatch(
     long[,] InputIds,
@@ -17,6 +18,12 @@ public sealed record PreferenceBatch(
     IReadOnlyList<string> ExampleIds,
     bool HasRejected)
 {
+    /// <summary>
+    /// Runs each pair's prompt (image included) once, the chosen and rejected captions both attending to it; losses and
+    /// gradients equal the unshared rows' (false: every row runs alone, as a reference).
+    /// </summary>
+    public bool SharePrefix { get; init; } = true;
+
     public int Pairs => ExampleIds.Count;
 
     public int Rows => InputIds.GetLength(0);
@@ -46,6 +53,9 @@ public sealed record PreferenceBatch(
 
     /// <summary>The grids of every row in row order: each pair's image appears once per row that shows it.</summary>
     public IReadOnlyList<(int T, int H, int W)> RowGrids => HasRejected ? [.. PairGrids, .. PairGrids] : PairGrids;
+
+    /// <summary>The packed sequences the decoder runs and the rows that predict each completion target.</summary>
+    public PackedBatch Pack(Qwen25VLModel model) => PackedBatch.Pack(this, model);
 
     public Qwen25VLInputs ModelInputs() => new(InputIds, AttentionMask, null, PixelValues is null ? null : RowGrids);
 }

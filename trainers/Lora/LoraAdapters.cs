@@ -93,7 +93,8 @@ public sealed class LoraAdapters : ITrainableParameters
     private Tensor? Project(string module, Tensor x, Tensor weight, Tensor? bias)
     {
         if (_referenceView || !_adapters.TryGetValue(module, out var adapter)) return null;
-        var input = Options.Dropout > 0 && GradMode.IsEnabled
+        // Training passes drop out, including a checkpointed layer's unrecorded forward and its recomputation.
+        var input = Options.Dropout > 0 && GradMode.IsDifferentiating
             ? Functional.Dropout(x, Options.Dropout, DropoutSeed(adapter), training: true)
             : x;
         var update = Functional.Linear(Functional.Linear(input, adapter.A), adapter.B) * Options.Scale;

@@ -9,8 +9,9 @@ using StyleAlign.Trainers.Objectives;
 namespace StyleAlign.Trainers.Training;
 
 /// <summary>
-/// Per-row completion log-probs of a batch: the full multimodal forward to the final hidden states, then only the
-/// completion target positions reach the LM head through the fused linear + log-prob op, so no [N, V] logits are held.
+/// Per-row completion log-probs of a batch: the multimodal forward over the packed rows (each pair's prompt once) to the
+/// final hidden states, then only the completion target positions reach the LM head through the fused linear + log-prob
+/// op, so no [N, V] logits are held.
 /// </summary>
 public static class BatchScorer
 {
@@ -18,13 +19,14 @@ public static class BatchScorer
     public static Tensor? EncodeImages(Qwen25VLModel model, PreferenceBatch batch) =>
         batch.PixelValues is null ? null : model.EncodeImages(batch.PixelValues, batch.PairGrids);
 
-    /// <param name="pairImageEmbeds">the pair-level embeddings from <see cref="EncodeImages"/>; chosen and rejected rows
-    /// reuse the same tensor so autograd sums their gradients into it</param>
+    /// <param name="pairImageEmbeds">the pair-level embeddings from <see cref="EncodeImages"/>: the shared prompt reads them
+    /// once; unshared rows reuse the same tensor so autograd sums their gradients into it</param>
     public static RowLogProbs Score(Qwen25VLModel model, PreferenceBatch batch, Tensor? pairImageEmbeds, bool withVocabMean = false)
     {
-        var rowEmbeds = pairImageEmbeds is null ? null : batch.HasRejected ? Tensor.Cat([pairImageEmbeds, pairImageEmbeds], 0) : pairImageEmbeds;
-        var hidden = model.Forward(batch.ModelInputs(), rowEmbeds);
-        var selection = CompletionGather.Select(hidden, batch.InputIds, batch.TargetMask);
+        var packed = batch.Pack(model);
+        var embeds = pairImageEmbeds is null || !packed.RepeatsImages ? pairImageEmbeds : Tensor.Cat([pairImageEmbeds, pairImageEmbeds], 0);
+        var hidden = model.ForwardPacked(packed.Sequences, embeds);
+        var selection = CompletionGather.SelectRows(hidden, packed.TargetRows, packed.Targets, packed.TargetSegments, batch.Rows);
         var logProbs = TokenLogProbs.Compute(selection.Hidden, model.LmHead, selection.Targets);
         var sums = Segments.Sum(logProbs, selection.SegmentIds, batch.Rows);
         Tensor? vocabMeanSums = null;

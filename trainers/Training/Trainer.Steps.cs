@@ -14,6 +14,7 @@ public sealed partial class Trainer
     /// <summary>One optimizer step over <see cref="TrainerOptions.GradientAccumulation"/> micro-batches; returns its metrics.</summary>
     private Dictionary<string, double> RunStep(int step, AdamW optimizer)
     {
+        MetricsLog.ResetStepPeak();
         var clock = Stopwatch.StartNew();
         trainables.BeginStep(step);
         var accumulation = options.GradientAccumulation;
@@ -47,7 +48,8 @@ public sealed partial class Trainer
         record["grad_norm"] = norm;
         record["step_seconds"] = seconds;
         record["tokens_per_second"] = tokens / Math.Max(seconds, 1e-9);
-        record["peak_memory_mb"] = Process.GetCurrentProcess().PeakWorkingSet64 / (1024.0 * 1024.0);
+        record["peak_memory_mb"] = MetricsLog.LifetimePeakBytes() / (1024.0 * 1024.0);
+        record["step_peak_memory_mb"] = MetricsLog.StepPeakBytes() / (1024.0 * 1024.0);
         return record;
     }
 

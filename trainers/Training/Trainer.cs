@@ -33,6 +33,29 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
         var missing = objective.UsesRejected ? train.FirstOrDefault(e => e.Rejected is null) : null;
         if (missing is not null) throw new ArgumentException($"{objective.Name} needs rejected captions; example '{missing.Id}' (line {missing.LineNumber}) has none");
         _train = train;
+        var checkpointing = DecideCheckpointing();
+        Say(checkpointing.ToString());
+        var previous = model.Decoder.CheckpointLayers;
+        model.Decoder.CheckpointLayers = checkpointing.Enabled;
+        try
+        {
+            return Run(train, eval, clock);
+        }
+        finally
+        {
+            model.Decoder.CheckpointLayers = previous;
+        }
+    }
+
+    /// <summary>
+    /// Activation checkpointing as asked, or, by default, from the estimated memory of a step of the first micro-batch
+    /// against the memory available now that the model is loaded.
+    /// </summary>
+    private CheckpointDecision DecideCheckpointing() =>
+        TrainingMemory.Decide(options.CheckpointActivations, model, collator.Collate(MicroBatch(0, 0), objective.UsesRejected), trainables);
+
+    private TrainingResult Run(IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample>? eval, Stopwatch clock)
+    {
         var dir = options.OutputDirectory;
         Directory.CreateDirectory(dir);
 

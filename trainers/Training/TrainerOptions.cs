@@ -37,6 +37,11 @@ public sealed record TrainerOptions
     public OnPolicyOptions? OnPolicy { get; init; }
     public EarlyStopOptions? EarlyStop { get; init; }
     public bool WritePlot { get; init; } = true;
+    /// <summary>
+    /// Activation checkpointing per decoder layer; null decides from the estimated step memory against the memory
+    /// available (<see cref="TrainingMemory"/>), and the run's output says which was chosen and why.
+    /// </summary>
+    public bool? CheckpointActivations { get; init; }
     public TextWriter? Log { get; init; }
 
     /// <summary>Called after every optimizer step with (step, total steps, loss): drives progress displays.</summary>

@@ -112,7 +112,10 @@ public sealed partial class CpuFusedAttention : IFusedAttention
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (d, queryStride, keyStride, kvHead) = (g.HeadDim, g.QueryStride, g.KeyStride, h / g.Group);
-        var (q0, k0, lengthQ, lengthK) = segments[s];
+        var (q0, _, lengthQ, ownKeys) = segments[s];
+        var ranges = segments.KeyRanges(s);
+        // Keys are numbered virtually over [prefix ; own keys]; the causal diagonal is taken on that concatenation.
+        var lengthK = segments.KeyPrefix(s).Length + ownKeys;
         var diagonal = lengthK - lengthQ;
         for (var qb = 0; qb < lengthQ; qb += QueryBlock)
         {
@@ -122,36 +125,39 @@ public sealed partial class CpuFusedAttention : IFusedAttention
             Array.Clear(tile.Accumulator);
             var queries = q.AsSpan(g.QueryIndex(q0 + qb, h));
             var keyEnd = causal ? Math.Clamp(qb + rows + diagonal, 0, lengthK) : lengthK;
-            for (var kb = 0; kb < keyEnd; kb += KeyBlock)
-            {
-                var cols = Math.Min(KeyBlock, keyEnd - kb);
-                TileGemm.Transpose<T>(k.AsSpan(g.KeyIndex(k0 + kb, kvHead)), cols, d, keyStride, tile.KeysTransposed, KeyBlock);
-                Array.Clear(tile.Scores);
-                TileGemm.MultiplyAdd<T>(rows, cols, d, queries, queryStride, 1, tile.KeysTransposed, KeyBlock, tile.Scores, KeyBlock);
-                for (var r = 0; r < rows; r++)
+            foreach (var (rangeRow, rangeLength, rangeVirtual) in ranges)
+                for (var local = 0; local < rangeLength && rangeVirtual + local < keyEnd; local += KeyBlock)
                 {
-                    var visible = causal ? Math.Clamp(qb + r + diagonal + 1 - kb, 0, cols) : cols;
-                    var scores = tile.Scores.AsSpan(r * KeyBlock, cols);
-                    scores[visible..].Clear();
-                    if (visible == 0) continue;
-                    var live = scores[..visible];
-                    TensorPrimitives.Multiply<T>(live, scale, live);
-                    var previousMax = tile.RunningMax[r];
-                    var newMax = T.Max(previousMax, TensorPrimitives.Max<T>(live));
-                    if (previousMax != newMax && !T.IsNegativeInfinity(previousMax))
+                    var kb = rangeVirtual + local;
+                    var cols = Math.Min(Math.Min(KeyBlock, rangeLength - local), keyEnd - kb);
+                    var keyRow = g.KeyIndex(rangeRow + local, kvHead);
+                    TileGemm.Transpose<T>(k.AsSpan(keyRow), cols, d, keyStride, tile.KeysTransposed, KeyBlock);
+                    Array.Clear(tile.Scores);
+                    TileGemm.MultiplyAdd<T>(rows, cols, d, queries, queryStride, 1, tile.KeysTransposed, KeyBlock, tile.Scores, KeyBlock);
+                    for (var r = 0; r < rows; r++)
                     {
-                        var correction = T.Exp(previousMax - newMax);
-                        var accumulator = tile.Accumulator.AsSpan(r * d, d);
-                        TensorPrimitives.Multiply(accumulator, correction, accumulator);
-                        tile.RunningSum[r] *= correction;
+                        var visible = causal ? Math.Clamp(qb + r + diagonal + 1 - kb, 0, cols) : cols;
+                        var scores = tile.Scores.AsSpan(r * KeyBlock, cols);
+                        scores[visible..].Clear();
+                        if (visible == 0) continue;
+                        var live = scores[..visible];
+                        TensorPrimitives.Multiply<T>(live, scale, live);
+                        var previousMax = tile.RunningMax[r];
+                        var newMax = T.Max(previousMax, TensorPrimitives.Max<T>(live));
+                        if (previousMax != newMax && !T.IsNegativeInfinity(previousMax))
+                        {
+                            var correction = T.Exp(previousMax - newMax);
+                            var accumulator = tile.Accumulator.AsSpan(r * d, d);
+                            TensorPrimitives.Multiply(accumulator, correction, accumulator);
+                            tile.RunningSum[r] *= correction;
+                        }
+                        TensorPrimitives.Subtract(live, newMax, live);
+                        TensorPrimitives.Exp<T>(live, live);
+                        tile.RunningSum[r] += TensorPrimitives.Sum<T>(live);
+                        tile.RunningMax[r] = newMax;
                     }
-                    TensorPrimitives.Subtract(live, newMax, live);
-                    TensorPrimitives.Exp<T>(live, live);
-                    tile.RunningSum[r] += TensorPrimitives.Sum<T>(live);
-                    tile.RunningMax[r] = newMax;
+                    TileGemm.MultiplyAdd<T>(rows, d, cols, tile.Scores, KeyBlock, 1, v.AsSpan(keyRow), keyStride, tile.Accumulator, d);
                 }
-                TileGemm.MultiplyAdd<T>(rows, d, cols, tile.Scores, KeyBlock, 1, v.AsSpan(g.KeyIndex(k0 + kb, kvHead)), keyStride, tile.Accumulator, d);
-            }
             for (var r = 0; r < rows; r++)
             {
                 var t = q0 + qb + r;

@@ -69,19 +69,24 @@ public static class EagerAttention
         return Tensor.FromFloats(m, new Shape(batch, 1, length, length));
     }
 
-    /// <summary>True where query row i may see key j: same segment and, when causal, j ≤ i + (Lk − Lq) within it.</summary>
+    /// <summary>
+    /// True where query row i may see key row j: j is one of its segment's keys (its key prefix, then its own keys)
+    /// and, when causal, its index in that [prefix ; own keys] sequence is at most i + (Lk − Lq).
+    /// </summary>
     public static bool[] AllowedMask(AttentionSegments segments, bool causal)
     {
         var (totalQ, totalK) = (segments.TotalQ, segments.TotalK);
         var allowed = new bool[(long)totalQ * totalK];
         for (var s = 0; s < segments.Count; s++)
         {
-            var (q0, k0, lengthQ, lengthK) = segments[s];
+            var (q0, _, lengthQ, ownKeys) = segments[s];
+            var lengthK = segments.KeyPrefix(s).Length + ownKeys;
             var diagonal = lengthK - lengthQ;
             for (var i = 0; i < lengthQ; i++)
             {
                 var end = causal ? Math.Min(lengthK, i + diagonal + 1) : lengthK;
-                for (var j = 0; j < end; j++) allowed[(long)(q0 + i) * totalK + k0 + j] = true;
+                foreach (var (row, length, first) in segments.KeyRanges(s))
+                    for (var j = first; j < Math.Min(end, first + length); j++) allowed[(long)(q0 + i) * totalK + row + j - first] = true;
             }
         }
         return allowed;

@@ -4,7 +4,8 @@ namespace StyleAlign.Engine.FusedOps.LogProbs;
 
 /// <summary>
 /// The completion target positions of a batch: Hidden [N, D] (differentiable), Targets [N] (I64 token ids),
-/// SegmentIds [N] (I64 batch row of each position), Positions [N] (flat index b·T + t of each selected row).
+/// SegmentIds [N] (I64 batch row of each position), Positions [N] (the row of the flattened or packed hidden states
+/// each was taken from).
 /// </summary>
 public sealed record CompletionSelection(Tensor Hidden, Tensor Targets, Tensor SegmentIds, int[] Positions, int NumSegments);
 
@@ -40,16 +41,28 @@ public static class CompletionGather
                 targets.Add(inputIds[row, pos + 1]);
                 segments.Add(row);
             }
+        return SelectRows(hidden.Reshape(b * t, hidden.Shape[2]), [.. positions], [.. targets], [.. segments], b);
+    }
 
-        var rows = positions.ToArray();
-        var flat = hidden.Reshape(b * t, hidden.Shape[2]);
-        var selected = CompletionGatherOp.Apply(flat, rows);
+    /// <summary>
+    /// The given rows of hidden states [R, D] (packed sequences: the caller knows which row predicts which target, and
+    /// one row may predict targets of several sequences, as a shared prefix's last token does; its gradient sums).
+    /// </summary>
+    /// <param name="rows">the row of each selected position</param>
+    /// <param name="targets">the token each selected row predicts</param>
+    /// <param name="segmentIds">the sequence each selected row scores, in [0, numSegments)</param>
+    public static CompletionSelection SelectRows(Tensor hidden, int[] rows, long[] targets, long[] segmentIds, int numSegments)
+    {
+        if (hidden.Rank != 2) throw new ArgumentException($"completion gather: hidden must be [R, D], got {hidden.Shape}");
+        if (targets.Length != rows.Length || segmentIds.Length != rows.Length)
+            throw new ArgumentException($"completion gather: {rows.Length} rows, {targets.Length} targets and {segmentIds.Length} segment ids must agree");
+        var selected = CompletionGatherOp.Apply(hidden, rows);
         var device = hidden.Device;
         return new CompletionSelection(
             selected,
-            Tensor.FromArray(targets.ToArray(), rows.Length).To(device),
-            Tensor.FromArray(segments.ToArray(), rows.Length).To(device),
+            Tensor.FromArray(targets, rows.Length).To(device),
+            Tensor.FromArray(segmentIds, rows.Length).To(device),
             rows,
-            b);
+            numSegments);
     }
 }

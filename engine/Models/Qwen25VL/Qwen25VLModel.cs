@@ -1,4 +1,6 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Nn;
@@ -71,9 +73,19 @@ public sealed class Qwen25VLModel
     /// <summary>A tied checkpoint may still carry lm_head.weight; the reference ignores it.</summary>
     public bool IsIgnorable(string name) => Config.Text.TieWordEmbeddings && name == "lm_head.weight";
 
-    /// <summary>[ΣP/4, hidden] image embeddings for the images of a batch, in input order.</summary>
-    public Tensor EncodeImages(Tensor pixelValues, IReadOnlyList<(int T, int H, int W)> grids, VisionTower.Trace? trace = null) =>
-        Visual.Forward(pixelValues, grids, trace);
+    /// <summary>
+    /// [ΣP/4, hidden] image embeddings for the images of a batch, in input order. A frozen tower (no vision parameter
+    /// and no pixel requires grad) runs without recording, one block's activations at a time.
+    /// </summary>
+    public Tensor EncodeImages(Tensor pixelValues, IReadOnlyList<(int T, int H, int W)> grids, VisionTower.Trace? trace = null)
+    {
+        if (GradMode.IsEnabled && (pixelValues.RequiresGrad || VisionTrainable)) return Visual.Forward(pixelValues, grids, trace);
+        using var noGrad = GradMode.NoGrad();
+        return Visual.Forward(pixelValues, grids, trace);
+    }
+
+    /// <summary>True when some vision parameter requires grad (full fine-tuning with the tower trained).</summary>
+    public bool VisionTrainable => Parameters.All.Any(p => p.Value.RequiresGrad && p.Key.StartsWith("visual.", StringComparison.Ordinal));
 
     /// <summary>
     /// Token embeddings with the image embeddings written over the image-pad positions, in (row, position) order.
@@ -83,42 +95,66 @@ public sealed class Qwen25VLModel
     {
         var (b, t) = (inputIds.GetLength(0), inputIds.GetLength(1));
         var flatIds = new long[b * t];
-        var imagePositions = new List<long>();
         for (var i = 0; i < b; i++)
-            for (var j = 0; j < t; j++)
-            {
-                flatIds[i * t + j] = inputIds[i, j];
-                if (!imagePadsAreText && inputIds[i, j] == Config.Text.ImageTokenId) imagePositions.Add(i * t + j);
-            }
-        var hidden = Config.Text.HiddenSize;
-        var embeds = Functional.Embedding(Decoder.EmbedTokens, Tensor.FromArray(flatIds, b * t).To(Decoder.EmbedTokens.Device));
+            for (var j = 0; j < t; j++) flatIds[i * t + j] = inputIds[i, j];
+        return Embed(flatIds, imageEmbeds, imagePadsAreText).Reshape(b, t, Config.Text.HiddenSize);
+    }
+
+    /// <summary>[N, hidden] embeddings of flat token ids, the image embeddings over the image pads in order.</summary>
+    public Tensor Embed(long[] ids, Tensor? imageEmbeds, bool imagePadsAreText = false)
+    {
+        var n = ids.Length;
+        var imagePositions = new List<long>();
+        if (!imagePadsAreText)
+            for (var i = 0; i < n; i++)
+                if (ids[i] == Config.Text.ImageTokenId) imagePositions.Add(i);
+        var embeds = Functional.Embedding(Decoder.EmbedTokens, Tensor.FromArray(ids, n).To(Decoder.EmbedTokens.Device));
         var imageRows = imageEmbeds?.Shape[0] ?? 0;
         if (imageRows != imagePositions.Count)
             throw new ArgumentException($"the ids hold {imagePositions.Count} image-pad tokens but the images give {imageRows} embeddings");
-        if (imageEmbeds is not null && imageRows > 0)
-        {
-            var index = Tensor.FromArray(imagePositions.ToArray(), imagePositions.Count).To(embeds.Device);
-            var scattered = Tensor.Zeros(new Shape(b * t, hidden), embeds.DType, embeds.Device).IndexAdd(0, index, imageEmbeds);
-            var isImage = new bool[b * t];
-            foreach (var p in imagePositions) isImage[p] = true;
-            embeds = Tensor.Where(Tensor.FromArray(isImage, b * t, 1).To(embeds.Device), scattered, embeds);
-        }
-        return embeds.Reshape(b, t, hidden);
+        if (imageEmbeds is null || imageRows == 0) return embeds;
+        var index = Tensor.FromArray(imagePositions.ToArray(), imagePositions.Count).To(embeds.Device);
+        var scattered = Tensor.Zeros(new Shape(n, Config.Text.HiddenSize), embeds.DType, embeds.Device).IndexAdd(0, index, imageEmbeds);
+        var isImage = new bool[n];
+        foreach (var p in imagePositions) isImage[p] = true;
+        return Tensor.Where(Tensor.FromArray(isImage, n, 1).To(embeds.Device), scattered, embeds);
     }
 
     /// <summary>Position ids [3, B, T] and per-row rope deltas (docs/models.md, "M-RoPE position ids").</summary>
     public (long[] Positions, long[] Deltas) PositionIds(Qwen25VLInputs inputs) =>
         RopeIndex.Compute(inputs.InputIds, inputs.AttentionMask, inputs.Grids, Config.Text.ImageTokenId, Config.Vision.SpatialMergeSize);
 
-    /// <summary>The final-normed hidden states [B, T, hidden]; logits are <see cref="Logits"/> of them.</summary>
+    /// <summary>Lays sequence groups end to end for <see cref="ForwardPacked"/>; grids are the images' in packed order.</summary>
+    public PackedSequences Pack(IReadOnlyList<SequenceGroup> groups, IReadOnlyList<(int T, int H, int W)> grids) =>
+        PackedSequences.Build(groups, grids, Config.Text.ImageTokenId, Config.Vision.SpatialMergeSize);
+
+    /// <summary>
+    /// The final-normed hidden states [B, T, hidden] of a padded batch (zeros at padded positions); logits are
+    /// <see cref="Logits"/> of them. The rows run packed, as <see cref="ForwardPacked"/> does.
+    /// </summary>
     public Tensor Forward(Qwen25VLInputs inputs, Tensor? imageEmbeds = null, List<Tensor>? hiddenStates = null)
     {
         if (imageEmbeds is null && inputs.PixelValues is not null && inputs.Grids.Count > 0)
             imageEmbeds = EncodeImages(inputs.PixelValues, inputs.Grids);
-        var x = Embed(inputs.InputIds, imageEmbeds);
-        var (positions, _) = PositionIds(inputs);
-        var (cos, sin) = RopeTables(positions, inputs.Batch, inputs.Length);
-        return Decoder.Forward(x, cos, sin, DecoderMask.FromAttentionMask(inputs.AttentionMask), hiddenStates);
+        var packed = PackedSequences.FromPadded(inputs.InputIds, inputs.AttentionMask, inputs.Grids, Config.Text.ImageTokenId, Config.Vision.SpatialMergeSize);
+        var paddedRows = PaddedRows(inputs);
+        var packedStates = hiddenStates is null ? null : new List<Tensor>();
+        var hidden = ForwardPacked(packed, imageEmbeds, packedStates);
+        if (packedStates is not null)
+            foreach (var state in packedStates) hiddenStates!.Add(Unpad(state, paddedRows, inputs));
+        return Unpad(hidden, paddedRows, inputs);
+    }
+
+    /// <summary>
+    /// The final-normed hidden states [T, hidden] of packed sequences: the training and scoring path. Image
+    /// embeddings go over the image pads in packed order.
+    /// </summary>
+    public Tensor ForwardPacked(PackedSequences packed, Tensor? imageEmbeds, List<Tensor>? hiddenStates = null)
+    {
+        var x = Embed(packed.InputIds, imageEmbeds);
+        var tokens = packed.TokenCount;
+        var (cos, sin) = RopeTables(packed.Positions, 1, tokens);
+        return Decoder.ForwardPacked(x, cos.Reshape(tokens, -1), sin.Reshape(tokens, -1), packed.Segments, hiddenStates);
     }
 
     /// <summary>cos/sin [B, T, D] for position ids [3, B, T].</summary>
@@ -127,4 +163,22 @@ public sealed class Qwen25VLModel
 
     /// <summary>hidden [.., hidden] → logits [.., V].</summary>
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, LmHead, null);
+
+    /// <summary>The flat padded index b·T + t of each packed token of a padded batch (rows in order, real tokens only).</summary>
+    private static int[] PaddedRows(Qwen25VLInputs inputs)
+    {
+        var rows = new List<int>(inputs.Batch * inputs.Length);
+        for (var b = 0; b < inputs.Batch; b++)
+            for (var t = 0; t < inputs.Length; t++)
+                if (inputs.AttentionMask is null || inputs.AttentionMask[b, t] != 0) rows.Add(b * inputs.Length + t);
+        return [.. rows];
+    }
+
+    /// <summary>Packed [T, C] back to [B, T, C]: zeros at padded positions; a batch without padding is a reshape.</summary>
+    private static Tensor Unpad(Tensor packed, int[] paddedRows, Qwen25VLInputs inputs)
+    {
+        var slots = inputs.Batch * inputs.Length;
+        var unpadded = paddedRows.Length == slots ? packed : TokenRowsOp.Unpack(packed, paddedRows, slots);
+        return unpadded.Reshape(inputs.Batch, inputs.Length, -1);
+    }
 }

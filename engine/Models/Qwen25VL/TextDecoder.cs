@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
@@ -29,6 +30,35 @@ public sealed class TextDecoder
 
     public IReadOnlyList<DecoderLayer> Layers => _layers;
 
+    /// <summary>
+    /// Activation checkpointing per layer in recorded passes: each layer keeps only its input and is recomputed in
+    /// backward (one more forward of the decoder for a fraction of the activation memory).
+    /// </summary>
+    public bool CheckpointLayers { get; set; }
+
+    /// <summary>
+    /// The decoder over packed sequences (training and scoring): no padding, no per-layer packing. Without recording,
+    /// each layer's temporaries are freed as it returns.
+    /// </summary>
+    /// <param name="embeddings">[T, hidden] in packed order</param>
+    /// <param name="cos">[T, D] M-RoPE tables</param>
+    /// <param name="segments">where each packed sequence attends (causal, with shared key prefixes)</param>
+    /// <param name="hiddenStates">when given, receives the input of every layer and the normed output</param>
+    /// <returns>[T, hidden] after the final norm</returns>
+    public Tensor ForwardPacked(Tensor embeddings, Tensor cos, Tensor sin, AttentionSegments segments, List<Tensor>? hiddenStates = null)
+    {
+        var x = embeddings;
+        foreach (var layer in _layers)
+        {
+            hiddenStates?.Add(x);
+            x = Checkpointing.RunBlock(h => layer.ForwardPacked(h, cos, sin, segments), x, CheckpointLayers);
+        }
+        var normed = Functional.RmsNorm(x, _finalNorm, _config.RmsNormEps);
+        hiddenStates?.Add(normed);
+        return normed;
+    }
+
+    /// <summary>The decoder over a padded batch: generation with a KV cache, or a key padding mask.</summary>
     /// <param name="embeddings">[B, T, hidden]</param>
     /// <param name="cos">[B, T, D] M-RoPE tables</param>
     /// <param name="mask">key padding for the fused causal path, or an additive mask when decoding with a cache</param>
@@ -85,31 +115,35 @@ public sealed class DecoderLayer
         _down = p.Weight("mlp.down_proj.weight", c.HiddenSize, c.IntermediateSize);
     }
 
-    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, DecoderMask mask, KvCache.LayerCache? cache)
-    {
-        var (b, t) = (x.Shape[0], x.Shape[1]);
-        var h = Functional.RmsNorm(x, _inputNorm, _eps);
-        // [B, T, H·D] → [B, T, H, D]; the rotary tables broadcast over heads.
-        var q = Project("self_attn.q_proj", h, _qWeight, _qBias).Reshape(b, t, _heads, _headDim);
-        var k = Project("self_attn.k_proj", h, _kWeight, _kBias).Reshape(b, t, _kvHeads, _headDim);
-        var v = Project("self_attn.v_proj", h, _vWeight, _vBias).Reshape(b, t, _kvHeads, _headDim);
-        var cosHeads = cos.Unsqueeze(2);
-        var sinHeads = sin.Unsqueeze(2);
-        q = Functional.Rotary(q, cosHeads, sinHeads);
-        k = Functional.Rotary(k, cosHeads, sinHeads);
-        var scale = 1.0 / Math.Sqrt(_headDim);
-        Tensor attn;
-        if (cache is null)
+    /// <summary>A padded batch: x [B, T, hidden], cos and sin [B, T, D].</summary>
+    public Tensor Forward(Tensor x, Tensor cos, Tensor sin, DecoderMask mask, KvCache.LayerCache? cache) =>
+        Compute(x, cos.Unsqueeze(2), sin.Unsqueeze(2), (q, k, v) =>
         {
-            attn = FusedAttention.Padded(q, k, v, mask.KeyPadding, causal: true, scale);
-        }
-        else
-        {
+            if (cache is null) return FusedAttention.Padded(q, k, v, mask.KeyPadding, causal: true, Scale);
             // Decoding appends to the cache and attends with an explicit mask over everything cached.
             var (kAll, vAll) = cache.Append(k.Transpose(1, 2), v.Transpose(1, 2));
-            attn = EagerAttention.Compute(q.Transpose(1, 2), kAll, vAll, mask.Additive, scale).Transpose(1, 2);
-        }
-        x = x + Project("self_attn.o_proj", attn.Reshape(b, t, _heads * _headDim), _oWeight, null);
+            return EagerAttention.Compute(q.Transpose(1, 2), kAll, vAll, mask.Additive, Scale).Transpose(1, 2);
+        });
+
+    /// <summary>Packed sequences: x [T, hidden], cos and sin [T, D].</summary>
+    public Tensor ForwardPacked(Tensor x, Tensor cos, Tensor sin, AttentionSegments segments) =>
+        Compute(x, cos.Unsqueeze(1), sin.Unsqueeze(1), (q, k, v) => FusedAttention.Varlen(q, k, v, segments, causal: true, Scale));
+
+    private double Scale => 1.0 / Math.Sqrt(_headDim);
+
+    /// <summary>The layer over tokens [..., hidden]; <paramref name="attend"/> maps q [..., Hq, D], k and v [..., Hkv, D] to [..., Hq, D].</summary>
+    private Tensor Compute(Tensor x, Tensor cosHeads, Tensor sinHeads, Func<Tensor, Tensor, Tensor, Tensor> attend)
+    {
+        int[] lead = x.Shape.ToArray()[..^1];
+        var h = Functional.RmsNorm(x, _inputNorm, _eps);
+        // [..., H·D] → [..., H, D]; the rotary tables broadcast over heads.
+        var q = Project("self_attn.q_proj", h, _qWeight, _qBias).Reshape([.. lead, _heads, _headDim]);
+        var k = Project("self_attn.k_proj", h, _kWeight, _kBias).Reshape([.. lead, _kvHeads, _headDim]);
+        var v = Project("self_attn.v_proj", h, _vWeight, _vBias).Reshape([.. lead, _kvHeads, _headDim]);
+        q = Functional.Rotary(q, cosHeads, sinHeads);
+        k = Functional.Rotary(k, cosHeads, sinHeads);
+        var attn = attend(q, k, v);
+        x = x + Project("self_attn.o_proj", attn.Reshape([.. lead, _heads * _headDim]), _oWeight, null);
         var z = Functional.RmsNorm(x, _postNorm, _eps);
         return x + Project("mlp.down_proj", UnaryOp.Apply(_activation, Project("mlp.gate_proj", z, _gate, null)) * Project("mlp.up_proj", z, _up, null), _down, null);
     }

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
@@ -47,7 +48,8 @@ public sealed class VisionTower
     }
 
     /// <param name="pixelValues">[P, 3·2·14·14] in processor row order</param>
-    /// <returns>[P / 4, out_hidden] merged image tokens in raster order, images concatenated</returns>
+    /// <returns>[P / 4, out_hidden] merged image tokens in raster order, images concatenated. Without recording, each
+    /// block's temporaries are freed as it returns.</returns>
     public Tensor Forward(Tensor pixelValues, IReadOnlyList<(int T, int H, int W)> grids, Trace? trace = null)
     {
         var layout = VisionLayout.Build(grids, _config.SpatialMergeSize, _config.WindowSize, _config.PatchSize);
@@ -59,7 +61,8 @@ public sealed class VisionTower
 
         var (cos, sin) = RotaryTables(layout);
         var unit = layout.MergeUnit;
-        var patchOrder = Tensor.FromArray(layout.WindowIndex.SelectMany(m => Enumerable.Range(m * unit, unit)).Select(i => (long)i).ToArray());
+        var device = _patchWeight.Device;
+        var patchOrder = Tensor.FromArray(layout.WindowIndex.SelectMany(m => Enumerable.Range(m * unit, unit)).Select(i => (long)i).ToArray()).To(device);
         x = x.IndexSelect(0, patchOrder);
         cos = cos.IndexSelect(0, patchOrder).Unsqueeze(1);
         sin = sin.IndexSelect(0, patchOrder).Unsqueeze(1);
@@ -68,8 +71,8 @@ public sealed class VisionTower
         var images = new AttentionSegments(layout.CuSeqlens, layout.CuSeqlens);
         for (var i = 0; i < _blocks.Length; i++)
         {
-            var full = _config.FullattBlockIndexes.Contains(i);
-            x = _blocks[i].Forward(x, cos, sin, full ? images : windows);
+            var (block, segments) = (_blocks[i], _config.FullattBlockIndexes.Contains(i) ? images : windows);
+            x = Checkpointing.RunBlock(h => block.Forward(h, cos, sin, segments), x, checkpoint: false);
             trace?.BlockOutputs.Add(x);
         }
 
@@ -77,7 +80,7 @@ public sealed class VisionTower
         merged = Functional.Linear(merged, _merger0Weight, _merger0Bias).Gelu();
         merged = Functional.Linear(merged, _merger2Weight, _merger2Bias);
         if (trace is not null) trace.MergerWindowOrder = merged;
-        var reverse = Tensor.FromArray(layout.ReverseIndex().Select(i => (long)i).ToArray());
+        var reverse = Tensor.FromArray(layout.ReverseIndex().Select(i => (long)i).ToArray()).To(device);
         return merged.IndexSelect(0, reverse);
     }
 
@@ -94,7 +97,7 @@ public sealed class VisionTower
                 emb[r * HeadDim + j] = angles[r * half + j];
                 emb[r * HeadDim + half + j] = angles[r * half + j];
             }
-        var t = Tensor.FromFloats(emb, new Shape(n, HeadDim));
+        var t = Tensor.FromFloats(emb, new Shape(n, HeadDim), _patchWeight.Device);
         return (t.Cos(), t.Sin());
     }
 
