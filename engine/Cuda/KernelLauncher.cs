@@ -34,6 +34,7 @@ public sealed class KernelArgs
     private byte[] _bytes = new byte[256];
     private readonly List<int> _offsets = new(16);
     private readonly List<int> _sizes = new(16);
+    private readonly List<string> _descriptions = new(16);
     private int _length;
 
     public int Count => _offsets.Count;
@@ -41,16 +42,25 @@ public sealed class KernelArgs
     /// <summary>The size in bytes of each argument, in order: what the kernel's parameter list must match.</summary>
     public IReadOnlyList<int> Sizes => _sizes;
 
-    public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer);
-    public KernelArgs Pointer(DeviceBuffer buffer, long byteOffset = 0) => Value(buffer.At(byteOffset));
+    public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer).Described($"0x{devicePointer:x}");
+    public KernelArgs Pointer(DeviceBuffer buffer, long byteOffset = 0) => Pointer(buffer.At(byteOffset));
 
     /// <summary>A null device pointer, for optional outputs.</summary>
-    public KernelArgs Null() => Value(0UL);
+    public KernelArgs Null() => Value(0UL).Described("null");
 
     public KernelArgs Int(int value) => Value(value);
     public KernelArgs Long(long value) => Value(value);
     public KernelArgs ULong(ulong value) => Value(value);
     public KernelArgs Float(float value) => Value(value);
+
+    /// <summary>The arguments as an error names them: "(0x7f0000, 37, 0.125)"; a struct argument by its type name.</summary>
+    public string Describe() => $"({string.Join(", ", _descriptions)})";
+
+    private KernelArgs Described(string description)
+    {
+        _descriptions[^1] = description;
+        return this;
+    }
 
     /// <summary>Any blittable value, copied as the kernel parameter of the same C layout.</summary>
     public unsafe KernelArgs Value<T>(T value) where T : unmanaged
@@ -62,6 +72,8 @@ public sealed class KernelArgs
         Unsafe.WriteUnaligned(ref _bytes[offset], value);
         _offsets.Add(offset);
         _sizes.Add(sizeof(T));
+        _descriptions.Add(value is int or long or uint or ulong or float or double
+            ? ((IFormattable)value).ToString(null, System.Globalization.CultureInfo.InvariantCulture) : typeof(T).Name);
         _length = offset + sizeof(T);
         return this;
     }
@@ -120,29 +132,48 @@ public unsafe struct StridedLayoutArg
     }
 }
 
-/// <summary>Launches kernels of the embedded families on a context's stream.</summary>
+/// <summary>
+/// Launches kernels of the embedded families on a context's stream. With <see cref="SynchronizeEachLaunch"/> (set by
+/// STYLEALIGN_CUDA_SYNC=1) every launch waits for its kernel, so a fault is reported by the launch that caused it,
+/// naming the kernel, its geometry and its arguments, instead of surfacing unnamed at a later synchronization.
+/// </summary>
 public sealed unsafe class KernelLauncher(CudaContext context) : IKernelLauncher
 {
+    /// <summary>Synchronize after each launch and name the kernel in any error; on when STYLEALIGN_CUDA_SYNC=1.</summary>
+    public static bool SynchronizeEachLaunch { get; set; } = Environment.GetEnvironmentVariable("STYLEALIGN_CUDA_SYNC") == "1";
+
     public CudaContext Context { get; } = context;
 
     /// <summary>Queues the entry point (compiling or loading its module on first use); errors name the kernel and geometry.</summary>
-    public void Launch(KernelEntry entry, LaunchConfig config, KernelArgs args) =>
-        Launch(Context.Kernels.GetFunction(entry), entry.Name, config, args);
+    public void Launch(KernelEntry entry, LaunchConfig config, KernelArgs args)
+    {
+        // The module load and function lookup act on the calling thread's current context: make it ours first.
+        Context.MakeCurrent();
+        Launch(Context.Kernels.GetFunction(entry), entry.ToString(), config, args);
+    }
 
     /// <summary>Queues a CUfunction of a module this context loaded itself (one compiled with other options or from other source).</summary>
     public void Launch(IntPtr function, string kernel, LaunchConfig config, KernelArgs args)
     {
         Context.MakeCurrent();
         if (config.SharedBytes > 48 * 1024)
-            CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes));
+            CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes),
+                call: $"cuFuncSetAttribute({kernel}, max dynamic shared memory = {config.SharedBytes} bytes)");
         var stream = Context.Stream;
         args.WithParameterPointers(parameters =>
         {
             var result = CuDriver.cuLaunchKernel(function, config.Grid.X, config.Grid.Y, config.Grid.Z,
                 config.Block.X, config.Block.Y, config.Block.Z, config.SharedBytes, stream, (void**)parameters, null);
             if (result != CuDriver.Success)
-                throw new CudaException($"cuLaunchKernel({kernel}, grid {config.Grid}, block {config.Block}, smem {config.SharedBytes}, {args.Count} args)",
-                    result, CuDriver.ErrorName(result));
+                throw new CudaException($"cuLaunchKernel({Describe(kernel, config, args)})", result, CuDriver.ErrorName(result));
         });
+        if (!SynchronizeEachLaunch) return;
+        var completion = CuDriver.cuStreamSynchronize(stream);
+        if (completion != CuDriver.Success)
+            throw new CudaException($"{Describe(kernel, config, args)}", completion, CuDriver.ErrorName(completion),
+                detail: "the kernel failed (STYLEALIGN_CUDA_SYNC=1 synchronizes after each launch, so this launch is the one that faulted)");
     }
+
+    private static string Describe(string kernel, LaunchConfig config, KernelArgs args) =>
+        $"{kernel}, grid {config.Grid}, block {config.Block}, smem {config.SharedBytes}, args {args.Describe()}";
 }
