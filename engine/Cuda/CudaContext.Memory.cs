@@ -97,10 +97,10 @@ public sealed unsafe partial class CudaContext
     {
         var (free, total) = MemoryInfo();
         return new CudaException($"cuMemAllocAsync({requested} bytes)", result, CuDriver.ErrorName(result),
-            detail: $"cuda:{DeviceIndex} ({DeviceName}) is out of memory: requested {requested:N0} bytes ({requested / 1048576.0:F1} MiB), " +
+            detail: $"cuda:{DeviceIndex} ({DeviceName}) cannot allocate the requested {requested:N0} bytes ({requested / 1048576.0:F1} MiB): " +
                     $"{free:N0} bytes free of {total:N0} total; this process holds {CurrentBytes:N0} bytes in {LiveBuffers} buffers " +
-                    $"(peak {PeakBytes:N0}). Try a smaller batch (--batch-size), shorter sequences or smaller images, activation " +
-                    "checkpointing, LoRA instead of full fine-tuning (no --full), or a device with more memory");
+                    $"(peak {PeakBytes:N0}). Try a smaller batch, shorter sequences or smaller images, activation " +
+                    "checkpointing, LoRA instead of full fine-tuning, or a device with more memory");
     }
 
     internal void Release(ulong pointer, long bytes)

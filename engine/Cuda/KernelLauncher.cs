@@ -34,7 +34,7 @@ public sealed class KernelArgs
     private byte[] _bytes = new byte[256];
     private readonly List<int> _offsets = new(16);
     private readonly List<int> _sizes = new(16);
-    private readonly List<string> _descriptions = new(16);
+    private readonly List<ArgumentKind> _kinds = new(16);
     private int _length;
 
     public int Count => _offsets.Count;
@@ -42,23 +42,43 @@ public sealed class KernelArgs
     /// <summary>The size in bytes of each argument, in order: what the kernel's parameter list must match.</summary>
     public IReadOnlyList<int> Sizes => _sizes;
 
-    public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer).Described($"0x{devicePointer:x}");
+    public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer).Kind(ArgumentKind.Pointer);
     public KernelArgs Pointer(DeviceBuffer buffer, long byteOffset = 0) => Pointer(buffer.At(byteOffset));
 
     /// <summary>A null device pointer, for optional outputs.</summary>
-    public KernelArgs Null() => Value(0UL).Described("null");
+    public KernelArgs Null() => Value(0UL).Kind(ArgumentKind.Pointer);
 
     public KernelArgs Int(int value) => Value(value);
     public KernelArgs Long(long value) => Value(value);
     public KernelArgs ULong(ulong value) => Value(value);
     public KernelArgs Float(float value) => Value(value);
 
-    /// <summary>The arguments as an error names them: "(0x7f0000, 37, 0.125)"; a struct argument by its type name.</summary>
-    public string Describe() => $"({string.Join(", ", _descriptions)})";
-
-    private KernelArgs Described(string description)
+    /// <summary>The arguments as an error names them: "(0x7f0000, 37, 0.125)"; a struct argument by its size. Formatted only when asked.</summary>
+    public string Describe()
     {
-        _descriptions[^1] = description;
+        var parts = new string[_offsets.Count];
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            ref var at = ref _bytes[_offsets[i]];
+            parts[i] = _kinds[i] switch
+            {
+                ArgumentKind.Pointer => Unsafe.ReadUnaligned<ulong>(ref at) switch { 0 => "null", var address => $"0x{address:x}" },
+                ArgumentKind.Int32 => Unsafe.ReadUnaligned<int>(ref at).ToString(invariant),
+                ArgumentKind.Int64 => Unsafe.ReadUnaligned<long>(ref at).ToString(invariant),
+                ArgumentKind.UInt64 => Unsafe.ReadUnaligned<ulong>(ref at).ToString(invariant),
+                ArgumentKind.Float => Unsafe.ReadUnaligned<float>(ref at).ToString("G9", invariant),
+                _ => $"<{_sizes[i]}-byte struct>",
+            };
+        }
+        return $"({string.Join(", ", parts)})";
+    }
+
+    private enum ArgumentKind : byte { Other, Pointer, Int32, Int64, UInt64, Float }
+
+    private KernelArgs Kind(ArgumentKind kind)
+    {
+        _kinds[^1] = kind;
         return this;
     }
 
@@ -72,8 +92,9 @@ public sealed class KernelArgs
         Unsafe.WriteUnaligned(ref _bytes[offset], value);
         _offsets.Add(offset);
         _sizes.Add(sizeof(T));
-        _descriptions.Add(value is int or long or uint or ulong or float or double
-            ? ((IFormattable)value).ToString(null, System.Globalization.CultureInfo.InvariantCulture) : typeof(T).Name);
+        // typeof comparisons of a value-type T fold away when the method is compiled: no boxing per argument.
+        _kinds.Add(typeof(T) == typeof(int) ? ArgumentKind.Int32 : typeof(T) == typeof(long) ? ArgumentKind.Int64
+            : typeof(T) == typeof(ulong) ? ArgumentKind.UInt64 : typeof(T) == typeof(float) ? ArgumentKind.Float : ArgumentKind.Other);
         _length = offset + sizeof(T);
         return this;
     }
