@@ -12,9 +12,10 @@ namespace StyleAlign.Engine.FusedOps.Attention;
 /// Fused attention on a CUDA device through kernels/attention.cu and kernels/attention_bwd.cu: bf16 q, k, v and
 /// output, fp32 log-sum-exp [Hq, Tq] and row dots, head dims that are multiples of 8 up to 128. Inputs that are
 /// strided views, or whose first element is not 16-byte aligned (the kernels stream rows with 16-byte cp.async
-/// copies), are copied dense first. The segment bounds are uploaded per call and freed in stream order.
+/// copies), are copied dense first. The segment bounds are uploaded per call and freed in stream order. F32 inputs
+/// are computed by the CPU implementation on host copies (CudaFusedAttention.F32.cs).
 /// </summary>
-public sealed class CudaFusedAttention : IFusedAttention
+public sealed partial class CudaFusedAttention : IFusedAttention
 {
     /// <summary>The alignment of every row the kernels read with cp.async (16 bytes, eight bf16 values).</summary>
     internal const int RowAlignmentBytes = 16;
@@ -47,7 +48,7 @@ public sealed class CudaFusedAttention : IFusedAttention
     public (Tensor Output, Tensor LogSumExp) Forward(Tensor q, Tensor k, Tensor v, AttentionSegments segments, AttentionOptions options)
     {
         var g = AttentionGeometry.Of(q, k, v, segments);
-        RequireBf16("attention forward", q, k, v);
+        if (RequireFloat("attention forward", q, k, v) == DType.F32) return ForwardOnHost(q, k, v, segments, options);
         AttentionKernels.PaddedHeadDim(g.HeadDim);
         using var scratch = new CudaBackend.Scratch(_backend);
         var output = _backend.NewTensor(q.Shape, DType.BF16);
@@ -63,10 +64,11 @@ public sealed class CudaFusedAttention : IFusedAttention
         Tensor q, Tensor k, Tensor v, Tensor output, Tensor logSumExp, Tensor gradOutput, AttentionSegments segments, AttentionOptions options)
     {
         var g = AttentionGeometry.Of(q, k, v, segments);
-        RequireBf16("attention backward", q, k, v, output);
+        var dtype = RequireFloat("attention backward", q, k, v, output);
         if (gradOutput.Shape != q.Shape) throw new ArgumentException($"attention backward: grad_output {gradOutput.Shape} must match the output shape {q.Shape}");
         if (logSumExp.Shape != new Shape(g.HeadsQ, g.TotalQ) || logSumExp.DType != DType.F32)
             throw new ArgumentException($"attention backward: log-sum-exp must be F32 [Hq, Tq] = [{g.HeadsQ}, {g.TotalQ}], got {logSumExp.DType.Name()} {logSumExp.Shape}");
+        if (dtype == DType.F32) return BackwardOnHost(q, k, v, output, logSumExp, gradOutput, segments, options);
         RequireSharedMemory(g.HeadDim);
         using var scratch = new CudaBackend.Scratch(_backend);
         var dq = _backend.NewTensor(q.Shape, DType.BF16);
@@ -93,8 +95,9 @@ public sealed class CudaFusedAttention : IFusedAttention
 
     public Tensor Decode(Tensor q, Tensor kCache, Tensor vCache, int[] lengths, double scale)
     {
-        RequireBf16("attention decode", q, kCache, vCache);
+        var dtype = RequireFloat("attention decode", q, kCache, vCache);
         var g = AttentionGeometry.OfDecode(q, kCache, vCache, lengths);
+        if (dtype == DType.F32) return DecodeOnHost(q, kCache, vCache, lengths, scale);
         var (batch, headsQ, headDim, maxTokens, headsKv) = (g.TotalQ, g.HeadsQ, g.HeadDim, g.TotalK, g.HeadsKv);
         AttentionKernels.PaddedHeadDim(headDim);
         using var scratch = new CudaBackend.Scratch(_backend);
@@ -105,15 +108,19 @@ public sealed class CudaFusedAttention : IFusedAttention
         return output;
     }
 
-    private void RequireBf16(string op, params Tensor[] tensors)
+    /// <summary>The one dtype of the inputs: BF16 (the kernels) or F32 (the host fallback).</summary>
+    private DType RequireFloat(string op, params Tensor[] tensors)
     {
+        var dtype = tensors[0].DType;
         foreach (var t in tensors)
         {
             t.ThrowIfDisposed();
             if (t.Device != _backend.Device) throw new ArgumentException($"{op} on {_backend.Device} got a tensor on {t.Device}; move it with To(device) first");
-            if (t.DType != DType.BF16)
-                throw new NotSupportedException($"{op} on CUDA runs the bf16 kernels, got {t.DType.Name()} {t.Shape} (cast with To(DType.BF16), or use EagerAttention in F32)");
+            if (t.DType is not (DType.BF16 or DType.F32))
+                throw new NotSupportedException($"{op} on CUDA computes in BF16 (the kernels) or F32, got {t.DType.Name()} {t.Shape}");
+            if (t.DType != dtype) throw new ArgumentException($"{op}: inputs must share one dtype, got {dtype.Name()} and {t.DType.Name()}");
         }
+        return dtype;
     }
 
     /// <summary>The dK/dV kernel's dynamic shared memory must fit the device's opt-in limit per block.</summary>

@@ -10,7 +10,7 @@ namespace StyleAlign.Tests.Cuda.Conformance;
 /// and the gradients of q, k and v: the vision tower's shape (head dim 80, windows of 64 tokens, full attention), the
 /// decoder's (head dim 128, causal, grouped-query heads), a tiny head dim with shared-prefix segments (fewer queries than
 /// keys, and the reverse), the padded entry point and a view that starts off the 16-byte alignment cp.async needs.
-/// The kernels are bf16 only, so the cases run in BF16.
+/// The kernels are bf16 only, so the cases run in BF16; one case also runs in F32 (computed on the host).
 /// </summary>
 [TestFixture, Category("Cuda")]
 public sealed class FusedAttentionConformanceTests
@@ -33,7 +33,7 @@ public sealed class FusedAttentionConformanceTests
             t => FusedAttention.Varlen(t[0], t[1], t[2], segments, causal: true));
     }
 
-    [TestCaseSource(nameof(Bf16)), CudaCaseFor(typeof(AttentionOp))]
+    [TestCaseSource(typeof(Conformance), nameof(FloatTypes)), CudaCaseFor(typeof(AttentionOp))]
     public void TinyHeadDimWithSharedPrefixSegments(DType dtype)
     {
         // Segment 0: 5 continuation queries over 12 keys (a shared prefix of 7 and themselves); segment 1: more queries
@@ -60,26 +60,26 @@ public sealed class FusedAttentionConformanceTests
             t => FusedAttention.Varlen(Shifted(t[0]), Shifted(t[1]), Shifted(t[2]), segments, causal: false));
     }
 
-    [TestCase(80), TestCase(16)]
-    public void DecodeThroughTheRegisteredImplementation(int headDim)
+    [TestCase(80, DType.BF16), TestCase(16, DType.BF16), TestCase(16, DType.F32)]
+    public void DecodeThroughTheRegisteredImplementation(int headDim, DType dtype)
     {
         var device = TestDevice();
         int[] lengths = [3, 0, 41];
-        var q = RoundedOracle(Random(551, 3, 4, headDim), DType.BF16);
-        var kCache = RoundedOracle(Random(552, 3, 41, 2, headDim), DType.BF16);
-        var vCache = RoundedOracle(Random(553, 3, 41, 2, headDim), DType.BF16);
-        var actual = FusedAttention.Decode(OnDevice(q, DType.BF16), OnDevice(kCache, DType.BF16), OnDevice(vCache, DType.BF16), lengths);
-        Assert.That(actual.Device, Is.EqualTo(device));
-        Compare($"attention decode D={headDim}", actual, FusedAttention.Decode(q, kCache, vCache, lengths), DType.BF16);
+        var q = RoundedOracle(Random(551, 3, 4, headDim), dtype);
+        var kCache = RoundedOracle(Random(552, 3, 41, 2, headDim), dtype);
+        var vCache = RoundedOracle(Random(553, 3, 41, 2, headDim), dtype);
+        var actual = FusedAttention.Decode(OnDevice(q, dtype), OnDevice(kCache, dtype), OnDevice(vCache, dtype), lengths);
+        Assert.That((actual.Device, actual.DType), Is.EqualTo((device, dtype)));
+        Compare($"attention decode D={headDim}", actual, FusedAttention.Decode(q, kCache, vCache, lengths), dtype);
     }
 
     [Test]
-    public void F32InputsAreRefusedWithTheWayOut()
+    public void F64InputsAreRefusedNamingWhatRuns()
     {
         var device = Device.Cuda(CudaTestSupport.RequireDevice().DeviceIndex);
-        var q = Random(561, 4, 1, 16).To(device);
+        var q = Random(561, 4, 1, 16).To(DType.F64).To(device);
         var error = Assert.Throws<NotSupportedException>(() => FusedAttention.Varlen(q, q, q, new AttentionSegments([0, 4], [0, 4]), causal: false));
-        Assert.That(error!.Message, Does.Contain("bf16").And.Contain("F32"));
+        Assert.That(error!.Message, Does.Contain("BF16").And.Contain("F32").And.Contain("f64"));
     }
 
     private static Tensor Shifted(Tensor flat) => flat.Narrow(0, 1, 20 * 2 * 24).Reshape(20, 2, 24);
