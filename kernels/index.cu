@@ -7,7 +7,9 @@
 //       Launch grid = (ceil(C/256), buckets), block = 256; more buckets = more parallelism, M reads per bucket.
 //   index_scatter_add_lastdim: dst[r, idx[r, k]] += src[r, k]; one thread per row walks k in order.
 // An index outside [0, N) reads as 0 (gathers) or is skipped (scatters) and sets *badIndex = 1 when badIndex is
-// non-null, so the host can raise an error naming the tensor. Accumulation in fp32, one rounding per store.
+// non-null, so the host can raise an error naming the tensor. The gathers move f32 or bf16 words bit for bit; the
+// scatters exist in f32 only, because each addition stores its sum: a bf16 destination would be rounded after every
+// addition, so the host widens a bf16 scatter to f32 and rounds once at the end.
 #include "common.cuh"
 
 __device__ __forceinline__ bool index_ok(i64 index, i64 limit, int* badIndex)
@@ -76,15 +78,21 @@ __device__ void scatter_add_lastdim(i64 r, i64 n, i64 k, const T* src, const i64
 }
 
 // ---- instantiations -------------------------------------------------------------------------------
-#define SA_INDEX(T, NAME)                                                                                          \
+#define SA_INDEX_MOVE(T, NAME)                                                                                     \
     extern "C" __global__ void index_select_rows_##NAME(i64 m, i64 c, i64 n, const T* src, const i64* idx, T* out, int* bad) \
     { select_rows<T>(m, c, n, src, idx, out, bad); }                                                               \
     extern "C" __global__ void index_gather_lastdim_##NAME(i64 r, i64 n, i64 k, const T* src, const i64* idx, T* out, int* bad) \
-    { gather_lastdim<T>(r, n, k, src, idx, out, bad); }                                                            \
-    extern "C" __global__ void index_scatter_add_rows_##NAME(i64 m, i64 c, i64 n, const T* src, const i64* idx, T* dst, int* bad) \
-    { scatter_add_rows<T>(m, c, n, src, idx, dst, bad); }                                                          \
-    extern "C" __global__ void index_scatter_add_lastdim_##NAME(i64 r, i64 n, i64 k, const T* src, const i64* idx, T* dst, int* bad) \
-    { scatter_add_lastdim<T>(r, n, k, src, idx, dst, bad); }
+    { gather_lastdim<T>(r, n, k, src, idx, out, bad); }
 
-SA_INDEX(float, f32)
-SA_INDEX(bf16, bf16)
+SA_INDEX_MOVE(float, f32)
+SA_INDEX_MOVE(bf16, bf16)
+
+extern "C" __global__ void index_scatter_add_rows_f32(i64 m, i64 c, i64 n, const float* src, const i64* idx, float* dst, int* bad)
+{
+    scatter_add_rows<float>(m, c, n, src, idx, dst, bad);
+}
+
+extern "C" __global__ void index_scatter_add_lastdim_f32(i64 r, i64 n, i64 k, const float* src, const i64* idx, float* dst, int* bad)
+{
+    scatter_add_lastdim<float>(r, n, k, src, idx, dst, bad);
+}

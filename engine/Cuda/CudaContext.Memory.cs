@@ -9,6 +9,9 @@ public sealed unsafe partial class CudaContext
     private const long StagingBytes = 16L << 20;
 
     private readonly Lock _statsGate = new();
+
+    /// <summary>One pinned staging buffer serves every thread: a copy holds it from its first chunk to its last.</summary>
+    private readonly Lock _stagingGate = new();
     private IntPtr _pool;
     private bool _usesPool;
     private long _currentBytes, _peakBytes, _liveBuffers, _allocationCount;
@@ -94,9 +97,10 @@ public sealed unsafe partial class CudaContext
     {
         var (free, total) = MemoryInfo();
         return new CudaException($"cuMemAllocAsync({requested} bytes)", result, CuDriver.ErrorName(result),
-            detail: $"cuda:{DeviceIndex} ({DeviceName}) cannot allocate {requested:N0} bytes ({requested / 1048576.0:F1} MiB): " +
-                    $"{free:N0} bytes free of {total:N0}; this process holds {CurrentBytes:N0} bytes in {LiveBuffers} buffers " +
-                    $"(peak {PeakBytes:N0})");
+            detail: $"cuda:{DeviceIndex} ({DeviceName}) cannot allocate the requested {requested:N0} bytes ({requested / 1048576.0:F1} MiB): " +
+                    $"{free:N0} bytes free of {total:N0} total; this process holds {CurrentBytes:N0} bytes in {LiveBuffers} buffers " +
+                    $"(peak {PeakBytes:N0}). Try a smaller batch, shorter sequences or smaller images, activation " +
+                    "checkpointing, LoRA instead of full fine-tuning, or a device with more memory");
     }
 
     internal void Release(ulong pointer, long bytes)
@@ -111,35 +115,50 @@ public sealed unsafe partial class CudaContext
         }
     }
 
-    /// <summary>Copies host data to the device through a pinned staging buffer; returns when the copy is done.</summary>
+    /// <summary>Copies host data to the device through a pinned staging buffer; returns when the copy is done. Any size.</summary>
     public void CopyToDevice<T>(ReadOnlySpan<T> source, DeviceBuffer destination, long destinationOffsetBytes = 0) where T : unmanaged
     {
-        var bytes = MemoryMarshal.AsBytes(source);
-        CheckRange(destination, destinationOffsetBytes, bytes.Length);
-        MakeCurrent();
-        var staging = Staging();
-        for (long done = 0; done < bytes.Length; done += StagingBytes)
+        // Byte counts stay long: a span of more than 2 GiB cannot be viewed as one span of bytes.
+        fixed (T* data = source) CopyToDevice((byte*)data, (long)source.Length * sizeof(T), destination, destinationOffsetBytes);
+    }
+
+    /// <summary>Copies device data to the host through a pinned staging buffer, after all queued work. Any size.</summary>
+    public void CopyToHost<T>(DeviceBuffer source, Span<T> destination, long sourceOffsetBytes = 0) where T : unmanaged
+    {
+        fixed (T* data = destination) CopyToHost(source, (byte*)data, (long)destination.Length * sizeof(T), sourceOffsetBytes);
+    }
+
+    private void CopyToDevice(byte* source, long bytes, DeviceBuffer destination, long destinationOffsetBytes)
+    {
+        CheckRange(destination, destinationOffsetBytes, bytes);
+        lock (_stagingGate)
         {
-            var chunk = (int)Math.Min(StagingBytes, bytes.Length - done);
-            bytes.Slice((int)done, chunk).CopyTo(new Span<byte>(staging, chunk));
-            CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync_v2(destination.At(destinationOffsetBytes + done), staging, (nuint)chunk, _stream));
-            CudaCheck.Driver(CuDriver.cuStreamSynchronize(_stream)); // the staging buffer is reused by the next chunk
+            MakeCurrent();
+            var staging = Staging();
+            for (long done = 0; done < bytes; done += StagingBytes)
+            {
+                var chunk = Math.Min(StagingBytes, bytes - done);
+                Buffer.MemoryCopy(source + done, staging, chunk, chunk);
+                CudaCheck.Driver(CuDriver.cuMemcpyHtoDAsync_v2(destination.At(destinationOffsetBytes + done), staging, (nuint)chunk, _stream));
+                CudaCheck.Driver(CuDriver.cuStreamSynchronize(_stream)); // the staging buffer is reused by the next chunk
+            }
         }
     }
 
-    /// <summary>Copies device data to the host through a pinned staging buffer, after all queued work.</summary>
-    public void CopyToHost<T>(DeviceBuffer source, Span<T> destination, long sourceOffsetBytes = 0) where T : unmanaged
+    private void CopyToHost(DeviceBuffer source, byte* destination, long bytes, long sourceOffsetBytes)
     {
-        var bytes = MemoryMarshal.AsBytes(destination);
-        CheckRange(source, sourceOffsetBytes, bytes.Length);
-        MakeCurrent();
-        var staging = Staging();
-        for (long done = 0; done < bytes.Length; done += StagingBytes)
+        CheckRange(source, sourceOffsetBytes, bytes);
+        lock (_stagingGate)
         {
-            var chunk = (int)Math.Min(StagingBytes, bytes.Length - done);
-            CudaCheck.Driver(CuDriver.cuMemcpyDtoHAsync_v2(staging, source.At(sourceOffsetBytes + done), (nuint)chunk, _stream));
-            CudaCheck.Driver(CuDriver.cuStreamSynchronize(_stream));
-            new ReadOnlySpan<byte>(staging, chunk).CopyTo(bytes.Slice((int)done, chunk));
+            MakeCurrent();
+            var staging = Staging();
+            for (long done = 0; done < bytes; done += StagingBytes)
+            {
+                var chunk = Math.Min(StagingBytes, bytes - done);
+                CudaCheck.Driver(CuDriver.cuMemcpyDtoHAsync_v2(staging, source.At(sourceOffsetBytes + done), (nuint)chunk, _stream));
+                CudaCheck.Driver(CuDriver.cuStreamSynchronize(_stream));
+                Buffer.MemoryCopy(staging, destination + done, chunk, chunk);
+            }
         }
     }
 
@@ -188,8 +207,11 @@ public sealed unsafe partial class CudaContext
 
     private void DisposeStaging()
     {
-        if (_staging == null) return;
-        CuDriver.cuMemFreeHost(_staging);
-        _staging = null;
+        lock (_stagingGate)
+        {
+            if (_staging == null) return;
+            CuDriver.cuMemFreeHost(_staging);
+            _staging = null;
+        }
     }
 }

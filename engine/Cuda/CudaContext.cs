@@ -21,6 +21,9 @@ public sealed unsafe partial class CudaContext : IDisposable
     private KernelCache? _kernels;
     private bool _disposed;
 
+    /// <summary>Guards the lazy creation of the kernel cache and the cuBLAS handle, which any thread may ask for first.</summary>
+    private readonly Lock _lazyGate = new();
+
     /// <summary>True when a CUDA device can be used in this process. Never throws.</summary>
     public static bool IsAvailable => CudaProbe.Current.HasDevice;
 
@@ -97,7 +100,15 @@ public sealed unsafe partial class CudaContext : IDisposable
     }
 
     /// <summary>Kernels compiled for this device, loaded on first use.</summary>
-    public KernelCache Kernels => _kernels ??= new KernelCache(this);
+    public KernelCache Kernels
+    {
+        get
+        {
+            var kernels = Volatile.Read(ref _kernels);
+            if (kernels is not null) return kernels;
+            lock (_lazyGate) return _kernels ??= new KernelCache(this);
+        }
+    }
 
     /// <summary>cuBLAS handle bound to <see cref="Stream"/> with a 32 MiB workspace; created on first use (needs libcublas).</summary>
     public IntPtr CublasHandle
@@ -105,18 +116,23 @@ public sealed unsafe partial class CudaContext : IDisposable
         get
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_cublas != IntPtr.Zero) return _cublas;
-            if (!NativeLibraries.TryLoad(CudaLibrary.Cublas, out _, out var detail))
-                throw new InvalidOperationException($"cuBLAS is not available: {detail}.");
-            MakeCurrent();
-            IntPtr handle;
-            CudaCheck.Cublas(Cublas.cublasCreate_v2(&handle));
-            CudaCheck.Cublas(Cublas.cublasSetStream_v2(handle, _stream));
-            const long workspaceBytes = 32L << 20;
-            _cublasWorkspace = Allocate(workspaceBytes);
-            CudaCheck.Cublas(Cublas.cublasSetWorkspace_v2(handle, (void*)_cublasWorkspace.Pointer, (nuint)workspaceBytes));
-            _cublas = handle;
-            return handle;
+            var existing = Volatile.Read(ref _cublas);
+            if (existing != IntPtr.Zero) return existing;
+            lock (_lazyGate)
+            {
+                if (_cublas != IntPtr.Zero) return _cublas;
+                if (!NativeLibraries.TryLoad(CudaLibrary.Cublas, out _, out var detail))
+                    throw new InvalidOperationException($"cuBLAS is not available: {detail}.");
+                MakeCurrent();
+                IntPtr handle;
+                CudaCheck.Cublas(Cublas.cublasCreate_v2(&handle));
+                CudaCheck.Cublas(Cublas.cublasSetStream_v2(handle, _stream));
+                const long workspaceBytes = 32L << 20;
+                _cublasWorkspace = Allocate(workspaceBytes);
+                CudaCheck.Cublas(Cublas.cublasSetWorkspace_v2(handle, (void*)_cublasWorkspace.Pointer, (nuint)workspaceBytes));
+                Volatile.Write(ref _cublas, handle);
+                return handle;
+            }
         }
     }
 

@@ -2,27 +2,27 @@ using StyleAlign.Engine.Cuda.Interop;
 
 namespace StyleAlign.Engine.Cuda;
 
-/// <summary>Element type of a GEMM's A, B and C (accumulation is always fp32).</summary>
+/// <summary>Element type of a GEMM's operands (accumulation is always fp32).</summary>
 public enum GemmElementType { F32, BF16, F16 }
 
 /// <summary>
 /// Row-major batched GEMM on cuBLAS: C[b] = alpha · op(A[b]) · op(B[b]) + beta · C[b], op(A) M×K, op(B) K×N, C M×N,
 /// all dense row-major. cuBLAS is column-major, so the call computes Cᵀ = op(B)ᵀ · op(A)ᵀ, which needs no copies.
+/// C has the type of A and B unless <c>outputType</c> says otherwise (bf16 or f16 operands may write an fp32 C, so
+/// products of bf16 operands are summed into fp32 results without a rounding per call).
 /// </summary>
 public static unsafe class CudaGemm
 {
     public static void RowMajor(CudaContext context, GemmElementType type, bool transposeA, bool transposeB,
         int m, int n, int k, ulong a, ulong b, ulong c,
-        int batch = 1, long strideA = 0, long strideB = 0, long strideC = 0, float alpha = 1f, float beta = 0f)
+        int batch = 1, long strideA = 0, long strideB = 0, long strideC = 0, float alpha = 1f, float beta = 0f, GemmElementType? outputType = null)
     {
         if (m <= 0 || n <= 0 || k <= 0 || batch <= 0)
             throw new ArgumentException($"GEMM sizes must be positive: M={m}, N={n}, K={k}, batch={batch}.");
-        var dataType = type switch
-        {
-            GemmElementType.F32 => Cublas.DataR32F,
-            GemmElementType.BF16 => Cublas.DataR16BF,
-            _ => Cublas.DataR16F,
-        };
+        var dataType = CublasType(type);
+        var outputDataType = CublasType(outputType ?? type);
+        if (outputDataType != dataType && outputDataType != Cublas.DataR32F)
+            throw new ArgumentException($"a GEMM of {type} operands writes {type} or F32, not {outputType}");
         // Row-major X (r×c) is column-major Xᵀ with leading dimension c.
         var ldb = transposeB ? k : n; // B stored K×N (or N×K when transposed)
         var lda = transposeA ? m : k; // A stored M×K (or K×M when transposed)
@@ -31,6 +31,13 @@ public static unsafe class CudaGemm
         CudaCheck.Cublas(Cublas.cublasGemmStridedBatchedEx(handle,
             transposeB ? Cublas.OpT : Cublas.OpN, transposeA ? Cublas.OpT : Cublas.OpN, n, m, k,
             &alpha, b, dataType, ldb, strideB, a, dataType, lda, strideA,
-            &beta, c, dataType, n, strideC, batch, Cublas.Compute32F, Cublas.GemmDefault));
+            &beta, c, outputDataType, n, strideC, batch, Cublas.Compute32F, Cublas.GemmDefault));
     }
+
+    private static int CublasType(GemmElementType type) => type switch
+    {
+        GemmElementType.F32 => Cublas.DataR32F,
+        GemmElementType.BF16 => Cublas.DataR16BF,
+        _ => Cublas.DataR16F,
+    };
 }

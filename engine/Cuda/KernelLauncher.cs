@@ -34,6 +34,7 @@ public sealed class KernelArgs
     private byte[] _bytes = new byte[256];
     private readonly List<int> _offsets = new(16);
     private readonly List<int> _sizes = new(16);
+    private readonly List<ArgumentKind> _kinds = new(16);
     private int _length;
 
     public int Count => _offsets.Count;
@@ -41,16 +42,45 @@ public sealed class KernelArgs
     /// <summary>The size in bytes of each argument, in order: what the kernel's parameter list must match.</summary>
     public IReadOnlyList<int> Sizes => _sizes;
 
-    public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer);
-    public KernelArgs Pointer(DeviceBuffer buffer, long byteOffset = 0) => Value(buffer.At(byteOffset));
+    public KernelArgs Pointer(ulong devicePointer) => Value(devicePointer).Kind(ArgumentKind.Pointer);
+    public KernelArgs Pointer(DeviceBuffer buffer, long byteOffset = 0) => Pointer(buffer.At(byteOffset));
 
     /// <summary>A null device pointer, for optional outputs.</summary>
-    public KernelArgs Null() => Value(0UL);
+    public KernelArgs Null() => Value(0UL).Kind(ArgumentKind.Pointer);
 
     public KernelArgs Int(int value) => Value(value);
     public KernelArgs Long(long value) => Value(value);
     public KernelArgs ULong(ulong value) => Value(value);
     public KernelArgs Float(float value) => Value(value);
+
+    /// <summary>The arguments as an error names them: "(0x7f0000, 37, 0.125)"; a struct argument by its size. Formatted only when asked.</summary>
+    public string Describe()
+    {
+        var parts = new string[_offsets.Count];
+        var invariant = System.Globalization.CultureInfo.InvariantCulture;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            ref var at = ref _bytes[_offsets[i]];
+            parts[i] = _kinds[i] switch
+            {
+                ArgumentKind.Pointer => Unsafe.ReadUnaligned<ulong>(ref at) switch { 0 => "null", var address => $"0x{address:x}" },
+                ArgumentKind.Int32 => Unsafe.ReadUnaligned<int>(ref at).ToString(invariant),
+                ArgumentKind.Int64 => Unsafe.ReadUnaligned<long>(ref at).ToString(invariant),
+                ArgumentKind.UInt64 => Unsafe.ReadUnaligned<ulong>(ref at).ToString(invariant),
+                ArgumentKind.Float => Unsafe.ReadUnaligned<float>(ref at).ToString("G9", invariant),
+                _ => $"<{_sizes[i]}-byte struct>",
+            };
+        }
+        return $"({string.Join(", ", parts)})";
+    }
+
+    private enum ArgumentKind : byte { Other, Pointer, Int32, Int64, UInt64, Float }
+
+    private KernelArgs Kind(ArgumentKind kind)
+    {
+        _kinds[^1] = kind;
+        return this;
+    }
 
     /// <summary>Any blittable value, copied as the kernel parameter of the same C layout.</summary>
     public unsafe KernelArgs Value<T>(T value) where T : unmanaged
@@ -62,6 +92,9 @@ public sealed class KernelArgs
         Unsafe.WriteUnaligned(ref _bytes[offset], value);
         _offsets.Add(offset);
         _sizes.Add(sizeof(T));
+        // typeof comparisons of a value-type T fold away when the method is compiled: no boxing per argument.
+        _kinds.Add(typeof(T) == typeof(int) ? ArgumentKind.Int32 : typeof(T) == typeof(long) ? ArgumentKind.Int64
+            : typeof(T) == typeof(ulong) ? ArgumentKind.UInt64 : typeof(T) == typeof(float) ? ArgumentKind.Float : ArgumentKind.Other);
         _length = offset + sizeof(T);
         return this;
     }
@@ -120,29 +153,48 @@ public unsafe struct StridedLayoutArg
     }
 }
 
-/// <summary>Launches kernels of the embedded families on a context's stream.</summary>
+/// <summary>
+/// Launches kernels of the embedded families on a context's stream. With <see cref="SynchronizeEachLaunch"/> (set by
+/// STYLEALIGN_CUDA_SYNC=1) every launch waits for its kernel, so a fault is reported by the launch that caused it,
+/// naming the kernel, its geometry and its arguments, instead of surfacing unnamed at a later synchronization.
+/// </summary>
 public sealed unsafe class KernelLauncher(CudaContext context) : IKernelLauncher
 {
+    /// <summary>Synchronize after each launch and name the kernel in any error; on when STYLEALIGN_CUDA_SYNC=1.</summary>
+    public static bool SynchronizeEachLaunch { get; set; } = Environment.GetEnvironmentVariable("STYLEALIGN_CUDA_SYNC") == "1";
+
     public CudaContext Context { get; } = context;
 
     /// <summary>Queues the entry point (compiling or loading its module on first use); errors name the kernel and geometry.</summary>
-    public void Launch(KernelEntry entry, LaunchConfig config, KernelArgs args) =>
-        Launch(Context.Kernels.GetFunction(entry), entry.Name, config, args);
+    public void Launch(KernelEntry entry, LaunchConfig config, KernelArgs args)
+    {
+        // The module load and function lookup act on the calling thread's current context: make it ours first.
+        Context.MakeCurrent();
+        Launch(Context.Kernels.GetFunction(entry), entry.ToString(), config, args);
+    }
 
     /// <summary>Queues a CUfunction of a module this context loaded itself (one compiled with other options or from other source).</summary>
     public void Launch(IntPtr function, string kernel, LaunchConfig config, KernelArgs args)
     {
         Context.MakeCurrent();
         if (config.SharedBytes > 48 * 1024)
-            CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes));
+            CudaCheck.Driver(CuDriver.cuFuncSetAttribute(function, CuDriver.FuncAttributeMaxDynamicSharedSizeBytes, (int)config.SharedBytes),
+                call: $"cuFuncSetAttribute({kernel}, max dynamic shared memory = {config.SharedBytes} bytes)");
         var stream = Context.Stream;
         args.WithParameterPointers(parameters =>
         {
             var result = CuDriver.cuLaunchKernel(function, config.Grid.X, config.Grid.Y, config.Grid.Z,
                 config.Block.X, config.Block.Y, config.Block.Z, config.SharedBytes, stream, (void**)parameters, null);
             if (result != CuDriver.Success)
-                throw new CudaException($"cuLaunchKernel({kernel}, grid {config.Grid}, block {config.Block}, smem {config.SharedBytes}, {args.Count} args)",
-                    result, CuDriver.ErrorName(result));
+                throw new CudaException($"cuLaunchKernel({Describe(kernel, config, args)})", result, CuDriver.ErrorName(result));
         });
+        if (!SynchronizeEachLaunch) return;
+        var completion = CuDriver.cuStreamSynchronize(stream);
+        if (completion != CuDriver.Success)
+            throw new CudaException($"{Describe(kernel, config, args)}", completion, CuDriver.ErrorName(completion),
+                detail: "the kernel failed (STYLEALIGN_CUDA_SYNC=1 synchronizes after each launch, so this launch is the one that faulted)");
     }
+
+    private static string Describe(string kernel, LaunchConfig config, KernelArgs args) =>
+        $"{kernel}, grid {config.Grid}, block {config.Block}, smem {config.SharedBytes}, args {args.Describe()}";
 }

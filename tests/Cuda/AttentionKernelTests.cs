@@ -6,7 +6,7 @@ using static StyleAlign.Tests.Cuda.Conformance.Conformance;
 namespace StyleAlign.Tests.Cuda;
 
 /// <summary>
-/// The fused-attention kernels against the CPU fused attention, launched through <see cref="AttentionKernelLaunch"/>:
+/// The fused-attention kernels against the CPU fused attention, launched through the engine's <see cref="CudaFusedAttention"/>:
 /// packed variable-length segments (one of length 1, one longer than a 64-row tile), grouped-query heads, a head dim
 /// that is padded inside the kernel (72 → 80) and the largest one (128, whose dK/dV kernel needs more than 48 KB of
 /// dynamic shared memory), causal masks aligned bottom-right including rows that see no key.
@@ -44,11 +44,11 @@ public sealed class AttentionKernelTests
     [TestCaseSource(nameof(ForwardCases))]
     public void ForwardMatchesTheCpu(int headDim, bool causal, bool self)
     {
-        var context = CudaTestSupport.RequireDevice();
+        CudaTestSupport.RequireDevice();
         var segments = self ? SelfSegments : CrossSegments;
         var options = new AttentionOptions(causal, 1 / Math.Sqrt(headDim));
         var (q, k, v) = RoundedInputs(7, segments, headDim);
-        var kernels = new AttentionKernelLaunch(context);
+        var kernels = CudaFusedAttention.For(TestDevice());
         var (output, lse) = kernels.Forward(OnDevice(q), OnDevice(k), OnDevice(v), segments, options);
         var (expectedOutput, expectedLse) = CpuFusedAttention.Instance.Forward(q, k, v, segments, options);
         Compare($"attention forward D={headDim} causal={causal} output", output, expectedOutput, DType.BF16);
@@ -58,12 +58,12 @@ public sealed class AttentionKernelTests
     [TestCaseSource(nameof(BackwardCases))]
     public void BackwardMatchesTheCpu(int headDim, bool causal, bool self)
     {
-        var context = CudaTestSupport.RequireDevice();
+        CudaTestSupport.RequireDevice();
         var segments = self ? SelfSegments : CrossSegments;
         var options = new AttentionOptions(causal, 1 / Math.Sqrt(headDim), Deterministic: true);
         var (q, k, v) = RoundedInputs(11, segments, headDim);
         var gradOutput = RoundedOracle(Random(14, segments.TotalQ, HeadsQ, headDim), DType.BF16);
-        var kernels = new AttentionKernelLaunch(context);
+        var kernels = CudaFusedAttention.For(TestDevice());
         var (qd, kd, vd, god) = (OnDevice(q), OnDevice(k), OnDevice(v), OnDevice(gradOutput));
         var (output, lse) = kernels.Forward(qd, kd, vd, segments, options);
         var (dq, dk, dv) = kernels.Backward(qd, kd, vd, output, lse, god, segments, options);
@@ -78,14 +78,14 @@ public sealed class AttentionKernelTests
     [TestCase(128), TestCase(64)]
     public void DecodeMatchesTheCpu(int headDim)
     {
-        var context = CudaTestSupport.RequireDevice();
+        CudaTestSupport.RequireDevice();
         int[] lengths = [1, 37, 70];
         const int maxTokens = 70;
         var q = RoundedOracle(Random(21, lengths.Length, HeadsQ, headDim), DType.BF16);
         var kCache = RoundedOracle(Random(22, lengths.Length, maxTokens, HeadsKv, headDim), DType.BF16);
         var vCache = RoundedOracle(Random(23, lengths.Length, maxTokens, HeadsKv, headDim), DType.BF16);
         var scale = 1 / Math.Sqrt(headDim);
-        var kernels = new AttentionKernelLaunch(context);
+        var kernels = CudaFusedAttention.For(TestDevice());
         var output = kernels.Decode(OnDevice(q), OnDevice(kCache), OnDevice(vCache), lengths, scale);
         Compare($"attention decode D={headDim}", output, CpuFusedAttention.Instance.Decode(q, kCache, vCache, lengths, scale), DType.BF16);
     }

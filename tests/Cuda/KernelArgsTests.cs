@@ -27,6 +27,13 @@ public sealed class KernelArgsTests
     }
 
     [Test]
+    public void KernelArgsDescribeThemselvesForErrors()
+    {
+        var args = new KernelArgs().Pointer(0x1000UL).Int(-3).Long(5).ULong(9).Float(0.5f).Null().Value(StridedLayoutArg.Create([2], [1]));
+        Assert.That(args.Describe(), Is.EqualTo("(0x1000, -3, 5, 9, 0.5, null, <136-byte struct>)"));
+    }
+
+    [Test]
     public unsafe void KernelParametersEndWithANullTheMarkerAndEachSize()
     {
         var args = new KernelArgs().Int(7).Long(-2).Float(0.5f).Value(StridedLayoutArg.Create([3, 4], [4, 1]));

@@ -9,7 +9,7 @@ namespace StyleAlign.Tests.Cuda;
 
 /// <summary>
 /// The row passes of the chunked linear + log-prob (kernels/logprob.cu) against the CPU's chunk kernels, launched through
-/// the engine's <see cref="LogprobKernels"/> until the engine registers a CUDA implementation of the fused op: a chunk whose rows are padded (leading
+/// the engine's <see cref="LogprobKernels"/> directly (the fused op itself is compared in FusedLogProbsConformanceTests): a chunk whose rows are padded (leading
 /// dimension larger than the vocabulary), an odd vocabulary, ignored targets (−1), entropy on and off, F32 and BF16.
 /// </summary>
 [TestFixture, Category("Cuda")]

@@ -66,7 +66,7 @@ public sealed class StandInMutationTests
         var options = new AttentionOptions(Causal: true, 1 / Math.Sqrt(64));
         var (q, k, v) = AttentionKernelTests.RoundedInputs(91, segments, 64);
         using var edited = new EditedKernels(context, edits);
-        var kernels = new AttentionKernelLaunch(context, edited);
+        var kernels = new CudaFusedAttention(CudaBackend.For(Device.Cuda(context.DeviceIndex)), edited);
         var (output, _) = kernels.Forward(AttentionKernelTests.OnDevice(q), AttentionKernelTests.OnDevice(k), AttentionKernelTests.OnDevice(v), segments, options);
         var expected = CpuFusedAttention.Instance.Forward(q, k, v, segments, options).Output;
         var violation = WorstViolation(output, expected, DType.BF16);

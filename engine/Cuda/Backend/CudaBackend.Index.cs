@@ -61,19 +61,20 @@ public sealed partial class CudaBackend
             throw new ArgumentException($"index_add: src has shape {src.Shape}, expected {new Shape(expected)} (target {target.Shape}, {index.Shape[0]} indices along dim {d})");
         using var scratch = new Scratch(this);
         var toFront = ToFront(target.Rank, d);
-        var result = d == 0 ? scratch.Own(Contiguous(target)) : scratch.DenseOf(target, target.Layout.Permute(toFront));
+        var result = Widened(scratch, d == 0 ? scratch.Own(Contiguous(target)) : scratch.DenseOf(target, target.Layout.Permute(toFront)));
         var n = target.Shape[d];
         var m = (long)index.Shape[0];
         var columns = n == 0 ? 0 : target.NumElements / n;
         if (m > 0 && columns > 0)
         {
             var idx = IndexAsI64(scratch, index, "index_add");
-            var rows = d == 0 ? scratch.Dense(src) : scratch.DenseOf(src, src.Layout.Permute(toFront));
+            var rows = Widened(scratch, d == 0 ? scratch.Dense(src) : scratch.DenseOf(src, src.Layout.Permute(toFront)));
             var bad = scratch.New(new Shape(1), DType.I32);
             Context.Fill(Storage(bad).Buffer, 0);
-            _index.ScatterAddRows(target.DType, m, columns, n, Address(rows), Address(idx), Address(result), Address(bad));
+            _index.ScatterAddRows(m, columns, n, Address(rows), Address(idx), Address(result), Address(bad));
             ThrowOnBadIndex(bad, "index_add", n);
         }
+        if (result.DType != target.DType) result = scratch.Own(Cast(result, target.DType));
         return d == 0 ? scratch.Keep(result) : MoveBack(result, FromFront(target.Rank, d), target.Shape);
     }
 
@@ -113,17 +114,18 @@ public sealed partial class CudaBackend
         var toLast = ToLast(target.Rank, d);
         // The touched window of the result, reduced dim last; scattered into densely, then written back.
         var window = Window(result.Layout, index.Shape, d).Permute(toLast);
-        var dense = scratch.DenseOf(result, window);
+        var dense = Widened(scratch, scratch.DenseOf(result, window));
         var srcWindow = new Layout(index.Shape, src.Layout.Strides, src.Layout.Offset).Permute(toLast);
-        var rowsOfSrc = scratch.DenseOf(src, srcWindow);
+        var rowsOfSrc = Widened(scratch, scratch.DenseOf(src, srcWindow));
         var idx = IndexAsI64(scratch, index, "scatter_add", toLast);
         var n = target.Shape[d];
         var k = index.Shape[d];
         var rows = index.NumElements / k;
         var bad = scratch.New(new Shape(1), DType.I32);
         Context.Fill(Storage(bad).Buffer, 0);
-        _index.ScatterAddLastDim(target.DType, rows, n, k, Address(rowsOfSrc), Address(idx), Address(dense), Address(bad));
+        _index.ScatterAddLastDim(rows, n, k, Address(rowsOfSrc), Address(idx), Address(dense), Address(bad));
         ThrowOnBadIndex(bad, "scatter_add", n);
+        if (dense.DType != target.DType) dense = scratch.Own(Cast(dense, target.DType));
         Copy(dense.Storage, dense.Layout, result.Storage, window, target.DType);
         return scratch.Keep(result);
     }
@@ -139,6 +141,12 @@ public sealed partial class CudaBackend
         8 when allowEightBytes => (DType.F32, 2),
         _ => throw new NotSupportedException($"{op} on CUDA does not support {dtype} elements"),
     };
+
+    /// <summary>
+    /// A dense F32 copy of a dense BF16 operand of a scatter, owned by the scratch (F32 itself unchanged): the scatter
+    /// kernels store each partial sum, so they add in F32 and the caller rounds once at the end.
+    /// </summary>
+    private Tensor Widened(Scratch scratch, Tensor dense) => dense.DType == DType.F32 ? dense : scratch.Own(Cast(dense, DType.F32));
 
     /// <summary>The index as dense I64, optionally permuted first; I32 indices are widened.</summary>
     private Tensor IndexAsI64(Scratch scratch, Tensor index, string op, int[]? perm = null)

@@ -17,9 +17,35 @@ public sealed partial class CudaBackend
         var moved = scratch.DenseOf(x, x.Layout.Permute(perm));
         // Max and Min come back in the storage type; the others as fp32 rows, rounded to x's dtype afterwards.
         var inStorageType = kind is ReduceKind.Max or ReduceKind.Min;
-        var result = inStorageType || x.DType == DType.F32 ? NewTensor(outShape, x.DType) : scratch.New(outShape, DType.F32);
-        _reduce.LastDim(x.DType, ReduceOp(kind), rows, rowLength, Address(moved), Address(result));
-        return result.DType == x.DType ? result : Cast(result, x.DType);
+        var result = scratch.New(outShape, inStorageType || x.DType == DType.F32 ? x.DType : DType.F32);
+        if (rows == 1 && rowLength >= WholeReductionSplit) ReduceOneLongRow(scratch, kind, moved, rowLength, result);
+        else _reduce.LastDim(x.DType, ReduceOp(kind), rows, rowLength, Address(moved), Address(result));
+        if (kind == ReduceKind.Mean && rows == 1 && rowLength >= WholeReductionSplit)
+            result = scratch.Own(Binary(BinaryKind.Mul, result, scratch.Own(Fill(new Shape(), result.DType, 1.0 / rowLength))));
+        return result.DType == x.DType ? scratch.Keep(result) : Cast(result, x.DType);
+    }
+
+    /// <summary>Elements from which a whole-tensor reduction is spread over many blocks instead of one.</summary>
+    internal const long WholeReductionSplit = 1 << 16;
+
+    /// <summary>
+    /// One long row (a whole-tensor sum, a global norm) in two passes so that many blocks share it: the first P·L
+    /// elements as P rows of L, plus the remainder as one more row, give the partials; one block reduces them. Sum, max,
+    /// min and log-sum-exp compose over parts; a mean is reduced as a sum here and scaled by the caller.
+    /// </summary>
+    private void ReduceOneLongRow(Scratch scratch, ReduceKind kind, Tensor row, long length, Tensor result)
+    {
+        var op = kind == ReduceKind.Mean ? ReduceKernelOp.Sum : ReduceOp(kind);
+        var parts = Math.Clamp(length / 4096, 2, 1024);
+        var partLength = length / parts;
+        var remainder = length - parts * partLength;
+        var partials = scratch.New(new Shape((int)(parts + (remainder > 0 ? 1 : 0))), result.DType);
+        var partialBytes = result.DType.SizeOf();
+        _reduce.LastDim(row.DType, op, parts, partLength, Address(row), Address(partials));
+        if (remainder > 0)
+            _reduce.LastDim(row.DType, op, 1, remainder, Address(row) + (ulong)(parts * partLength * row.DType.SizeOf()),
+                Address(partials) + (ulong)(parts * partialBytes));
+        _reduce.LastDim(result.DType, op, 1, partials.NumElements, Address(partials), Address(result));
     }
 
     public static ReduceKernelOp ReduceOp(ReduceKind kind) => kind switch

@@ -4,8 +4,9 @@ namespace StyleAlign.Engine.Cuda.Backend;
 
 /// <summary>
 /// Launches kernels/index.cu: row gathers and last-dim gathers, and their deterministic scatter-add adjoints. Each
-/// kernel sets *badIndex instead of faulting on an index outside [0, n). The f32 and bf16 variants move any 4- or
-/// 2-byte element bit for bit; the scatters add in fp32.
+/// kernel sets *badIndex instead of faulting on an index outside [0, n). The f32 and bf16 gathers move any 4- or
+/// 2-byte element bit for bit; the scatters exist in f32 only (a bf16 scatter is widened by the caller, so repeated
+/// indices are summed in fp32 and rounded once).
 /// </summary>
 public sealed class IndexKernels(IKernelLauncher launcher) : KernelFamily(launcher, "index")
 {
@@ -18,11 +19,11 @@ public sealed class IndexKernels(IKernelLauncher launcher) : KernelFamily(launch
             new KernelArgs().Long(m).Long(columns).Long(n).Pointer(src).Pointer(index).Pointer(output).Pointer(badIndex));
 
     /// <summary>dst[index[i], :] += src[i, :] for dst [n, columns], in a fixed order per destination row.</summary>
-    public void ScatterAddRows(DType dtype, long m, long columns, long n, ulong src, ulong index, ulong dst, ulong badIndex)
+    public void ScatterAddRows(long m, long columns, long n, ulong src, ulong index, ulong dst, ulong badIndex)
     {
         var buckets = (uint)Math.Clamp(n, 1, MaxScatterBuckets);
         var config = new LaunchConfig(new Dim3((uint)((columns + RowBlock - 1) / RowBlock), buckets), new Dim3(RowBlock));
-        Launch($"index_scatter_add_rows_{FloatSuffix(dtype, "index_add")}", config,
+        Launch("index_scatter_add_rows_f32", config,
             new KernelArgs().Long(m).Long(columns).Long(n).Pointer(src).Pointer(index).Pointer(dst).Pointer(badIndex));
     }
 
@@ -32,7 +33,7 @@ public sealed class IndexKernels(IKernelLauncher launcher) : KernelFamily(launch
             new KernelArgs().Long(rows).Long(n).Long(k).Pointer(src).Pointer(index).Pointer(output).Pointer(badIndex));
 
     /// <summary>dst[r, index[r, j]] += src[r, j]: one thread per row walks j in order.</summary>
-    public void ScatterAddLastDim(DType dtype, long rows, long n, long k, ulong src, ulong index, ulong dst, ulong badIndex) =>
-        Launch($"index_scatter_add_lastdim_{FloatSuffix(dtype, "scatter_add")}", new LaunchConfig(new Dim3((uint)((rows + RowBlock - 1) / RowBlock)), new Dim3(RowBlock)),
+    public void ScatterAddLastDim(long rows, long n, long k, ulong src, ulong index, ulong dst, ulong badIndex) =>
+        Launch("index_scatter_add_lastdim_f32", new LaunchConfig(new Dim3((uint)((rows + RowBlock - 1) / RowBlock)), new Dim3(RowBlock)),
             new KernelArgs().Long(rows).Long(n).Long(k).Pointer(src).Pointer(index).Pointer(dst).Pointer(badIndex));
 }

@@ -36,4 +36,25 @@ internal readonly record struct AttentionGeometry(int TotalQ, int TotalK, int He
             throw new ArgumentException($"attention: q, k, v must be on one device, got {q.Device}, {k.Device}, {v.Device}");
         return new AttentionGeometry(q.Shape[0], k.Shape[0], headsQ, headsKv, q.Shape[2]);
     }
+
+    /// <summary>
+    /// Checked sizes of one decode step: q [B, Hq, D] against caches [B, Tmax, Hkv, D] holding lengths[b] tokens.
+    /// TotalK is Tmax here, and TotalQ the batch.
+    /// </summary>
+    public static AttentionGeometry OfDecode(Tensor q, Tensor kCache, Tensor vCache, int[] lengths)
+    {
+        if (q.Rank != 3) throw new ArgumentException($"attention decode: q must be [B, Hq, D], got {q.Shape}");
+        if (kCache.Rank != 4 || vCache.Shape != kCache.Shape)
+            throw new ArgumentException($"attention decode: caches must both be [B, Tmax, Hkv, D], got k {kCache.Shape} and v {vCache.Shape}");
+        var (batch, headsQ, d) = (q.Shape[0], q.Shape[1], q.Shape[2]);
+        var (maxTokens, headsKv) = (kCache.Shape[1], kCache.Shape[2]);
+        if (kCache.Shape[0] != batch || kCache.Shape[3] != d)
+            throw new ArgumentException($"attention decode: caches {kCache.Shape} do not match q {q.Shape} (batch and head dim)");
+        if (headsKv == 0 || headsQ % headsKv != 0)
+            throw new ArgumentException($"attention decode: query heads ({headsQ}) must be a multiple of kv heads ({headsKv})");
+        if (lengths.Length != batch) throw new ArgumentException($"attention decode: {lengths.Length} lengths for a batch of {batch}");
+        foreach (var length in lengths)
+            if (length < 0 || length > maxTokens) throw new ArgumentException($"attention decode: length {length} outside the cache of {maxTokens} tokens");
+        return new AttentionGeometry(batch, maxTokens, headsQ, headsKv, d);
+    }
 }

@@ -78,4 +78,18 @@ public sealed class IndexConformanceTests
         Check("pack tokens", dtype, [Random(32, 6, 3, 5)], [0], t => TokenRowsOp.Pack(t[0], rows));
         Check("unpack tokens", dtype, [Random(33, 4, 7)], [0], t => TokenRowsOp.Unpack(t[0], rows, 6));
     }
+
+    [Test]
+    public void Bf16ScattersSumRepeatedIndicesInF32AndRoundOnce()
+    {
+        // 300 additions of 1 into one element: bf16 keeps 8 significant bits, so a sum rounded after every addition
+        // stops at 256 (256 + 1 rounds back to 256); summed in f32 and rounded once it is 300.
+        var device = Device.Cuda(CudaTestSupport.RequireDevice().DeviceIndex);
+        var ones = Tensor.Ones(new Shape(300, 2), DType.BF16, device);
+        var rows = Tensor.Zeros(new Shape(3, 2), DType.BF16, device).IndexAdd(0, Tensor.FromArray(new long[300]).To(device), ones);
+        Assert.That(rows.ToDoubleArray(), Is.EqualTo(new double[] { 300, 300, 0, 0, 0, 0 }), "index_add");
+        var lastDim = Tensor.Zeros(new Shape(2, 3), DType.BF16, device)
+            .ScatterAdd(1, Tensor.FromArray(new long[600], 2, 300).To(device), Tensor.Ones(new Shape(2, 300), DType.BF16, device));
+        Assert.That(lastDim.ToDoubleArray(), Is.EqualTo(new double[] { 300, 0, 0, 300, 0, 0 }), "scatter_add");
+    }
 }
