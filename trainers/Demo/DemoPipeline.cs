@@ -47,7 +47,7 @@ public static class DemoPipeline
         var test = PreferenceDataset.Load(Path.Combine(dataDir, SyntheticStyleDataset.SplitFileName(DataSplits.Test)), load).Examples;
 
         phase("training the CLIP style classifier");
-        using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation);
+        using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation, options.Classifier);
         var ceiling = StyleEvaluator.Evaluate(test, null, null, judge).Summary.ClassifierCeiling ?? double.NaN;
 
         var model = Qwen25VLModel.Load(baseModel);
@@ -93,10 +93,11 @@ public static class DemoPipeline
         return result;
     }
 
-    private static ClipStyleJudge TrainClassifier(string clipDir, string classifierDir, string style, IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample> validation)
+    private static ClipStyleJudge TrainClassifier(string clipDir, string classifierDir, string style, IReadOnlyList<PreferenceExample> train,
+        IReadOnlyList<PreferenceExample> validation, StyleClassifierTrainingOptions classifierOptions)
     {
         var judge = ClipStyleJudge.Open(clipDir, null, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"));
-        var classifier = StyleClassifier.Train(judge.LabeledExamples(train), judge.LabeledExamples(validation), style, ClipIdentity.Of(clipDir));
+        var classifier = StyleClassifier.Train(judge.LabeledExamples(train), judge.LabeledExamples(validation), style, ClipIdentity.Of(clipDir), classifierOptions);
         classifier.Save(classifierDir);
         classifier.Dispose();
         judge.Dispose();
