@@ -45,7 +45,7 @@ public sealed record DemoOptions
     public bool Quiet { get; init; }
 }
 
-/// <summary>What the demo measured (percentages 0–100) and where it wrote its run.</summary>
+/// <summary>What the demo measured (percentages 0–100; CLIPScore on its 0–2.5 scale) and where it wrote its run.</summary>
 public sealed record DemoResult(
     double WrLogPBefore,
     double WrLogPAfterWarmup,
@@ -55,4 +55,10 @@ public sealed record DemoResult(
     double ClassifierCeiling,
     double Seconds,
     string RunDirectory,
-    IReadOnlyList<string> SampleCaptions);
+    IReadOnlyList<string> SampleCaptions)
+{
+    /// <summary>Content of the greedily decoded test captions before and after training.</summary>
+    public required ContentSummary ContentBefore { get; init; }
+
+    public required ContentSummary ContentAfter { get; init; }
+}
