@@ -21,7 +21,7 @@ public sealed class DemoVerb : IVerb
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => new DemoOptions().Seed };
         var images = new Option<int>("--images") { Description = "Training images of the synthetic dataset (validation and test get a quarter each)", DefaultValueFactory = _ => new DemoOptions().TrainImages };
         var quiet = new Option<bool>("--quiet") { Description = "No progress display" };
-        var json = new Option<bool>("--json") { Description = "Print {\"wr_logp_before\", \"wr_logp_after\", \"style_acc_before\", \"style_acc_after\", \"seconds\", \"run_dir\"} as the last line" };
+        var json = new Option<bool>("--json") { Description = "Print {\"wr_logp_before\", \"wr_logp_after\", \"style_acc_before\", \"style_acc_after\", \"object_accuracy_before\", \"object_accuracy_after\", \"distinct_before\", \"distinct_after\", \"clipscore_before\", \"clipscore_after\", \"classifier_ceiling\", \"seconds\", \"run_dir\"} as the last line" };
         var command = new Command("demo", """
             Run the whole job on built-in data: create the tiny Qwen2.5-VL and tiny CLIP, generate the synthetic style
             dataset, train the CLIP style classifier, run an SFT warm-up on factual captions, then train toward the
@@ -80,12 +80,19 @@ public sealed class DemoVerb : IVerb
             }
             PrintTable(result, options);
             if (parse.GetValue(json))
-                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                Console.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object?>
                 {
                     ["wr_logp_before"] = Math.Round(result.WrLogPBefore, 2),
                     ["wr_logp_after"] = Math.Round(result.WrLogPAfter, 2),
                     ["style_acc_before"] = Math.Round(result.StyleAccBefore, 2),
                     ["style_acc_after"] = Math.Round(result.StyleAccAfter, 2),
+                    ["object_accuracy_before"] = Round(result.ContentBefore.ObjectAccuracy),
+                    ["object_accuracy_after"] = Round(result.ContentAfter.ObjectAccuracy),
+                    ["distinct_before"] = Math.Round(result.ContentBefore.DistinctCaptions, 2),
+                    ["distinct_after"] = Math.Round(result.ContentAfter.DistinctCaptions, 2),
+                    ["clipscore_before"] = Round(result.ContentBefore.ClipScore, 4),
+                    ["clipscore_after"] = Round(result.ContentAfter.ClipScore, 4),
+                    ["classifier_ceiling"] = Math.Round(result.ClassifierCeiling, 2),
                     ["seconds"] = Math.Round(result.Seconds, 1),
                     ["run_dir"] = result.RunDirectory,
                 }));
@@ -94,6 +101,8 @@ public sealed class DemoVerb : IVerb
         return command;
     }
 
+    private static double? Round(double? value, int digits = 2) => value is { } v ? Math.Round(v, digits) : null;
+
     private static void PrintTable(DemoResult r, DemoOptions o)
     {
         var table = new Table().Title($"{DemoPipeline.MethodName(o.Method)} toward {o.Style} (test split)");
@@ -101,6 +110,9 @@ public sealed class DemoVerb : IVerb
         table.AddRow("WR-LogP %", $"{r.WrLogPBefore:F1}", $"{r.WrLogPAfterWarmup:F1}", $"{r.WrLogPAfter:F1}");
         table.AddRow("Style-Acc %", $"{r.StyleAccBefore:F1}", "", $"{r.StyleAccAfter:F1}");
         table.AddRow("classifier ceiling %", $"{r.ClassifierCeiling:F1}", "", "");
+        table.AddRow("object accuracy %", $"{r.ContentBefore.ObjectAccuracy:F1}", "", $"{r.ContentAfter.ObjectAccuracy:F1}");
+        table.AddRow("distinct captions %", $"{r.ContentBefore.DistinctCaptions:F1}", "", $"{r.ContentAfter.DistinctCaptions:F1}");
+        table.AddRow("CLIPScore (0-2.5)", $"{r.ContentBefore.ClipScore:F3}", "", $"{r.ContentAfter.ClipScore:F3}");
         var console = AnsiConsole.Create(new AnsiConsoleSettings { Out = new AnsiConsoleOutput(Console.Out) });
         console.Write(table);
         Console.WriteLine($"run folder: {r.RunDirectory} (report.md, metrics.jsonl, metrics.png, aligned-model/) — {r.Seconds:F0} s");

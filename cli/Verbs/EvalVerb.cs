@@ -23,12 +23,16 @@ public sealed class EvalVerb : IVerb
         var limit = new Option<int>("--limit") { Description = "Evaluate at most this many examples (0 = all)", DefaultValueFactory = _ => 0 };
         var maxNew = new Option<int>("--max-new-tokens") { Description = "Length limit of generated captions", DefaultValueFactory = _ => 32 };
         var records = new Option<string?>("--records") { Description = "Per-example JSONL output (default: beside the data, eval-records.jsonl)" };
-        var json = new Option<bool>("--json") { Description = "Print {\"n\", \"wr_logp\", \"style_acc\", \"classifier_ceiling\"} as the last line" };
+        var json = new Option<bool>("--json") { Description = "Print {\"n\", \"wr_logp\", \"style_acc\", \"classifier_ceiling\"} and, with a classifier, the content keys (clipscore, refclipscore, distinct, distinct_2, object_accuracy, mode_collapse) as the last line" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip malformed lines and missing images, counting them" };
         var command = new Command("eval", """
             Judge a model's style: WR-LogP (how often the stylized caption has a higher mean token log-prob than the
             factual one, strict >, in percent — the project's reading, a PROPOSAL, see docs/objectives.md), Style-Acc (generated captions
-            the CLIP-embedding classifier judges stylized) and the classifier's accuracy on reference captions.
+            the CLIP-embedding classifier judges stylized) and the classifier's accuracy on reference captions; with a
+            classifier, also the content of the greedily decoded captions: CLIPScore (2.5 * max(cos, 0), 0-2.5) against
+            the image, RefCLIPScore against the factual caption, distinct captions and distinct-2 (%), object accuracy
+            (% of images whose caption names every "colour shape" of the factual caption; synthetic data only) and a
+            mode-collapse flag when fewer than half the captions are distinct.
             Works on an unaligned model too: the prompt's style instruction is the zero-shot baseline.
 
             Example:
@@ -46,17 +50,25 @@ public sealed class EvalVerb : IVerb
             var session = CaptionSession.Load(parse.GetValue(weights)!);
             var qwen = new QwenCaptionModel(session.Model, new PreferenceCollator(session.Tokenizer, session.Processor), new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew) });
             using var judge = classifierPath is null ? null : ClipStyleJudge.Open(clipPath!, classifierPath, null);
-            var result = StyleEvaluator.Evaluate(examples, qwen, judge is null ? null : qwen, judge);
+            var result = StyleEvaluator.Evaluate(examples, qwen, judge is null ? null : qwen, judge, contentClip: judge?.Embeddings);
             var recordsPath = parse.GetValue(records) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, "eval-records.jsonl");
             StyleEvaluationJson.WriteRecords(recordsPath, result.Records);
             var s = result.Summary;
             Console.WriteLine($"n {s.N}   WR-LogP {Percent(s.WrLogP)}   Style-Acc {Percent(s.StyleAcc)}   classifier ceiling {Percent(s.ClassifierCeiling)}");
+            if (result.Content is { } content)
+            {
+                Console.WriteLine($"content: CLIPScore {Score(content.ClipScore)}   RefCLIPScore {Score(content.RefClipScore)}   distinct captions {Percent(content.DistinctCaptions)}   distinct-2 {Percent(content.Distinct2)}   object accuracy {Percent(content.ObjectAccuracy)}");
+                if (content.ModeCollapse)
+                    Console.WriteLine($"mode collapse: fewer than {ContentMetrics.ModeCollapseThreshold:F0}% of the generated captions are distinct");
+            }
             Console.WriteLine($"per-example records: {recordsPath}");
-            if (parse.GetValue(json)) Console.WriteLine(StyleEvaluationJson.Summary(s, indented: false));
+            if (parse.GetValue(json)) Console.WriteLine(StyleEvaluationJson.SummaryWithContent(s, result.Content));
             return ExitCodes.Ok;
         });
         return command;
     }
 
     private static string Percent(double? value) => value is { } v ? $"{v:F1}%" : "—";
+
+    private static string Score(double? value) => value is { } v ? $"{v:F3}" : "—";
 }

@@ -24,8 +24,11 @@ public class DemoVerbTests
         var last = output.Trim().Split('\n')[^1];
         using var json = JsonDocument.Parse(last);
         var r = json.RootElement;
-        foreach (var key in new[] { "wr_logp_before", "wr_logp_after", "style_acc_before", "style_acc_after" })
+        foreach (var key in new[] { "wr_logp_before", "wr_logp_after", "style_acc_before", "style_acc_after", "object_accuracy_before", "object_accuracy_after",
+                     "distinct_before", "distinct_after", "classifier_ceiling" })
             Assert.That(r.GetProperty(key).GetDouble(), Is.InRange(0.0, 100.0), key);
+        foreach (var key in new[] { "clipscore_before", "clipscore_after" })
+            Assert.That(r.GetProperty(key).GetDouble(), Is.InRange(0.0, 2.5), key);
         Assert.That(r.GetProperty("wr_logp_after").GetDouble(), Is.GreaterThan(r.GetProperty("wr_logp_before").GetDouble() + 20));
         Assert.That(r.GetProperty("seconds").GetDouble(), Is.GreaterThan(0));
         var runDir = r.GetProperty("run_dir").GetString()!;

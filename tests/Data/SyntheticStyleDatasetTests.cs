@@ -72,9 +72,15 @@ public class SyntheticStyleDatasetTests
                 int x = (int)(shape.CenterX * options.ImageSize), y = (int)(shape.CenterY * options.ImageSize);
                 int offset = (y * options.ImageSize + x) * 3;
                 Assert.That(image.Data[offset..(offset + 3)], Is.EqualTo(SceneWords.Rgb(shape.Color)), $"{item.Id}: {shape}");
-                bool onTheLeft = shape.CenterX < 0.4, onTheRight = shape.CenterX > 0.6;
-                Assert.That(onTheLeft, Is.EqualTo(shape.Position == ScenePosition.Left), $"{item.Id}: {shape}");
-                Assert.That(onTheRight, Is.EqualTo(shape.Position == ScenePosition.Right), $"{item.Id}: {shape}");
+                // The whole shape (its bounding circle) lies inside the quarter its caption names.
+                bool left = shape.Position is ScenePosition.TopLeft or ScenePosition.BottomLeft;
+                bool top = shape.Position is ScenePosition.TopLeft or ScenePosition.TopRight;
+                (double minX, double maxX) = left ? (0.0, 0.5) : (0.5, 1.0);
+                (double minY, double maxY) = top ? (0.0, 0.5) : (0.5, 1.0);
+                Assert.That(shape.CenterX - shape.Radius, Is.GreaterThan(minX), $"{item.Id}: {shape}");
+                Assert.That(shape.CenterX + shape.Radius, Is.LessThan(maxX), $"{item.Id}: {shape}");
+                Assert.That(shape.CenterY - shape.Radius, Is.GreaterThan(minY), $"{item.Id}: {shape}");
+                Assert.That(shape.CenterY + shape.Radius, Is.LessThan(maxY), $"{item.Id}: {shape}");
             }
         }
     }

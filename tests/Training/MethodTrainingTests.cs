@@ -63,8 +63,10 @@ public class MethodTrainingTests
         Assert.That(steps[^1]["logps/chosen"], Is.GreaterThan(steps[0]["logps/chosen"] + 0.05), "the chosen captions become likelier");
         Assert.That(steps[^1]["nll_loss"], Is.LessThan(steps[0]["nll_loss"]));
         Assert.That(steps.All(r => !r.ContainsKey("logps/rejected")), "SFT never sees the rejected captions");
-        // With ε = 0.1 the loss mixes in the vocabulary-mean NLL, which is far larger than the NLL of the targets.
-        Assert.That(steps[0]["loss"], Is.GreaterThan(steps[0]["nll_loss"]));
+        // With ε = 0.1 the loss mixes in the vocabulary-mean NLL, which is far larger than the NLL of the targets once
+        // training has made them likely. (At the random start the two are about equal, and which is larger depends on
+        // the captions drawn, so the first step says nothing.)
+        Assert.That(steps[^1]["loss"], Is.GreaterThan(steps[^1]["nll_loss"]));
     }
 
     [Test]

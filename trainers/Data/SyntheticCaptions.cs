@@ -18,7 +18,7 @@ public static partial class SyntheticCaptions
     private static readonly string[][] FactualTemplates =
     [
         ["a {a} {pa}", "a {a} {pa} on a {bg} background", "one {a} {pa} of the picture", "a single {a} {pa}"],
-        ["a {a} {rel} a {b}", "a {a} {pa}, a {b} {pb}", "two shapes: a {a} and a {b}", "a {a} and a {b} on a {bg} background"],
+        ["a {a} {rel} a {b}", "a {a} {pa} beside a {b}", "two shapes: a {a} and a {b}", "a {a} and a {b} on a {bg} background"],
         ["a {a}, a {b} and a {c}", "three shapes: a {a}, a {b} and a {c}", "a {a} {pa}, {b} and {c}"],
     ];
 
@@ -27,17 +27,17 @@ public static partial class SyntheticCaptions
         ["a silly {a} wearing a tiny hat {pa}!", "a goofy {a} tells jokes {pa}!", "this {a} does a silly dance {pa}!",
             "a goofy {a} {pa} lost its tiny hat!", "ha! a {a} {pa} tells silly jokes!"],
         ["a silly {a} tells jokes to a goofy {b}!", "a goofy {a} and a {b} in tiny hats!",
-            "a {a} {pa} laughs at a silly {b}!", "a silly {a} tickles a goofy {b}!"],
+            "a {a} laughs at a silly {b}!", "a silly {a} tickles a goofy {b}!"],
         ["a silly {a}, goofy {b} and {c} tell jokes!", "a {a}, {b} and {c} in tiny silly hats!",
             "a goofy {a} juggles a {b} and a {c}!"],
     ];
 
     private static readonly string[][] RomanticTemplates =
     [
-        ["a lovely {a} dreaming {pa} at sunset", "a dreamy {a} {pa}, in love with the sunset",
+        ["a lovely {a} dreaming {pa} at sunset", "a dreamy {a} {pa}, in love with sunsets",
             "a lovely {a} {pa} with a loving heart", "a {a} {pa} dreams of love at sunset"],
         ["a lovely {a} in love with a dreamy {b}", "a {a} and a {b}, two hearts at sunset",
-            "a dreamy {a} {pa} gazes at a {b}", "a lovely {a} gives its heart to a {b}"],
+            "a dreamy {a} gazes at a lovely {b}", "a lovely {a} gives its heart to a {b}"],
         ["a lovely {a}, {b} and {c} dreaming at sunset", "dreamy {a} and {b} in love beside a {c}",
             "three hearts: a lovely {a}, {b} and {c}"],
     ];
@@ -82,10 +82,9 @@ public static partial class SyntheticCaptions
     [System.Text.RegularExpressions.GeneratedRegex(@"\b(?<article>[aA]) (?=[aeiou])")]
     private static partial System.Text.RegularExpressions.Regex VowelArticleRegex();
 
-    // Shapes come in reading order, so the first lies left of the second when either sits at a side,
-    // and above it otherwise (top/center/bottom share one column).
+    // Shapes come in reading order, so the first lies left of the second when both share a row, and above it otherwise.
     private static string Relation(SceneShape first, SceneShape second) =>
-        first.Position == ScenePosition.Left || second.Position == ScenePosition.Right ? "to the left of" : "above";
+        SceneWords.IsTop(first.Position) == SceneWords.IsTop(second.Position) ? "to the left of" : "above";
 }
 
 /// <summary>The instruction given to the model for each style.</summary>

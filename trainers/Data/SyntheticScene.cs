@@ -4,7 +4,8 @@ public enum ShapeKind { Circle, Square, Triangle, Star, Diamond }
 
 public enum ShapeColor { Red, Green, Blue, Yellow, Purple, Orange }
 
-public enum ScenePosition { Left, Right, Top, Bottom, Center }
+/// <summary>The quarter of the picture a shape sits in; declared in reading order.</summary>
+public enum ScenePosition { TopLeft, TopRight, BottomLeft, BottomRight }
 
 /// <summary>One shape of a scene; centre and radius are fractions of the image side.</summary>
 public sealed record SceneShape(ShapeKind Kind, ShapeColor Color, ScenePosition Position,
@@ -18,13 +19,20 @@ public sealed record SceneShape(ShapeKind Kind, ShapeColor Color, ScenePosition 
 public sealed record SceneBackground(string Name, byte[] Primary, byte[]? Secondary, bool SplitVertically);
 
 /// <summary>
-/// A procedural picture of one to three coloured shapes at distinct named positions. The layout keeps
-/// shapes apart, so every shape named in a caption is fully visible.
+/// A procedural picture of one to three coloured shapes, each filling most of its own quarter of the picture. The
+/// layout keeps shapes apart, so every shape named in a caption is fully visible.
 /// </summary>
+/// <remarks>
+/// Why quarters: a vision-language model reads a picture as a grid of image tokens, and the tiny built-in Qwen2.5-VL
+/// sees a 64-px picture as 2×2 tokens, one per quarter. A shape that fills most of one token is seen by that token
+/// alone; small shapes scattered across token borders (the earlier layout: five anchor points, radius 0.10–0.12)
+/// were split between tokens, which makes colour and kind much harder for a tiny model to name.
+/// </remarks>
 public sealed record SyntheticScene(IReadOnlyList<SceneShape> Shapes, SceneBackground Background)
 {
-    // Anchor points are 0.28 apart and radii at most 0.12 with ±0.015 jitter, so shapes never touch.
-    private const double MinRadius = 0.10, MaxRadius = 0.12, Jitter = 0.015;
+    // Each shape is centred in its quarter (0.25 or 0.75 on each axis, ± jitter); radius plus jitter stays below
+    // 0.25 - 0.03, so a shape keeps a margin from its quarter's edges and never touches another shape.
+    private const double MinRadius = 0.17, MaxRadius = 0.20, Jitter = 0.015;
 
     private static readonly SceneBackground[] Backgrounds =
     [
@@ -38,7 +46,7 @@ public sealed record SyntheticScene(IReadOnlyList<SceneShape> Shapes, SceneBackg
     public static SyntheticScene Sample(DeterministicRandom rng)
     {
         int shapeCount = rng.NextInt(1, 4);
-        Span<ScenePosition> positions = [ScenePosition.Left, ScenePosition.Right, ScenePosition.Top, ScenePosition.Bottom, ScenePosition.Center];
+        Span<ScenePosition> positions = [ScenePosition.TopLeft, ScenePosition.TopRight, ScenePosition.BottomLeft, ScenePosition.BottomRight];
         Span<ShapeColor> colors = [ShapeColor.Red, ShapeColor.Green, ShapeColor.Blue, ShapeColor.Yellow, ShapeColor.Purple, ShapeColor.Orange];
         rng.Shuffle(positions);
         rng.Shuffle(colors);
@@ -53,7 +61,7 @@ public sealed record SyntheticScene(IReadOnlyList<SceneShape> Shapes, SceneBackg
                 rng.NextDouble(MinRadius, MaxRadius));
         }
         // Reading order (left to right, then top to bottom) makes captions describe the picture naturally.
-        Array.Sort(shapes, (a, b) => OrderKey(a.Position).CompareTo(OrderKey(b.Position)));
+        Array.Sort(shapes, (a, b) => a.Position.CompareTo(b.Position));
         return new SyntheticScene(shapes, Backgrounds[rng.NextInt(Backgrounds.Length)]);
     }
 
@@ -88,20 +96,10 @@ public sealed record SyntheticScene(IReadOnlyList<SceneShape> Shapes, SceneBackg
 
     private static (double X, double Y) Anchor(ScenePosition position) => position switch
     {
-        ScenePosition.Left => (0.22, 0.5),
-        ScenePosition.Right => (0.78, 0.5),
-        ScenePosition.Top => (0.5, 0.22),
-        ScenePosition.Bottom => (0.5, 0.78),
-        _ => (0.5, 0.5),
-    };
-
-    private static int OrderKey(ScenePosition position) => position switch
-    {
-        ScenePosition.Left => 0,
-        ScenePosition.Top => 1,
-        ScenePosition.Center => 2,
-        ScenePosition.Bottom => 3,
-        _ => 4,
+        ScenePosition.TopLeft => (0.25, 0.25),
+        ScenePosition.TopRight => (0.75, 0.25),
+        ScenePosition.BottomLeft => (0.25, 0.75),
+        _ => (0.75, 0.75),
     };
 }
 
@@ -112,15 +110,16 @@ public static class SceneWords
 
     public static string Color(ShapeColor color) => color.ToString().ToLowerInvariant();
 
-    /// <summary>"on the left", "at the top", "in the center".</summary>
+    /// <summary>"at the top left", "at the bottom right".</summary>
     public static string Where(ScenePosition position) => position switch
     {
-        ScenePosition.Left => "on the left",
-        ScenePosition.Right => "on the right",
-        ScenePosition.Top => "at the top",
-        ScenePosition.Bottom => "at the bottom",
-        _ => "in the center",
+        ScenePosition.TopLeft => "at the top left",
+        ScenePosition.TopRight => "at the top right",
+        ScenePosition.BottomLeft => "at the bottom left",
+        _ => "at the bottom right",
     };
+
+    public static bool IsTop(ScenePosition position) => position is ScenePosition.TopLeft or ScenePosition.TopRight;
 
     public static byte[] Rgb(ShapeColor color) => color switch
     {

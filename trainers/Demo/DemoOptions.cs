@@ -1,3 +1,4 @@
+using StyleAlign.Trainers.Evaluation;
 using StyleAlign.Trainers.Training;
 
 namespace StyleAlign.Trainers.Demo;
@@ -31,13 +32,20 @@ public sealed record DemoOptions
     /// <summary>Weight of SimPO's optional SFT term on the stylized caption.</summary>
     public double PreferenceSftWeight { get; init; } = 1.0;
 
+    /// <summary>
+    /// The style classifier of the judge: three layers and up to 100 epochs (stopping after 20 without a better
+    /// validation result). The library default (two layers, 10 epochs) stops at about 90 % on the demo's reference
+    /// captions; this setting reaches 95–97 % on the demo's data with the built-in tiny CLIP.
+    /// </summary>
+    public StyleClassifierTrainingOptions Classifier { get; init; } = new() { Layers = 3, Epochs = 100, Patience = 20 };
+
     /// <summary>Generated tokens per caption when measuring Style-Acc.</summary>
     public int MaxNewTokens { get; init; } = 24;
 
     public bool Quiet { get; init; }
 }
 
-/// <summary>What the demo measured (percentages 0–100) and where it wrote its run.</summary>
+/// <summary>What the demo measured (percentages 0–100; CLIPScore on its 0–2.5 scale) and where it wrote its run.</summary>
 public sealed record DemoResult(
     double WrLogPBefore,
     double WrLogPAfterWarmup,
@@ -47,4 +55,10 @@ public sealed record DemoResult(
     double ClassifierCeiling,
     double Seconds,
     string RunDirectory,
-    IReadOnlyList<string> SampleCaptions);
+    IReadOnlyList<string> SampleCaptions)
+{
+    /// <summary>Content of the greedily decoded test captions before and after training.</summary>
+    public required ContentSummary ContentBefore { get; init; }
+
+    public required ContentSummary ContentAfter { get; init; }
+}

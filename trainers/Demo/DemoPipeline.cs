@@ -47,7 +47,7 @@ public static class DemoPipeline
         var test = PreferenceDataset.Load(Path.Combine(dataDir, SyntheticStyleDataset.SplitFileName(DataSplits.Test)), load).Examples;
 
         phase("training the CLIP style classifier");
-        using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation);
+        using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation, options.Classifier);
         var ceiling = StyleEvaluator.Evaluate(test, null, null, judge).Summary.ClassifierCeiling ?? double.NaN;
 
         var model = Qwen25VLModel.Load(baseModel);
@@ -88,15 +88,20 @@ public static class DemoPipeline
         var result = new DemoResult(
             before.Summary.WrLogP ?? double.NaN, afterWarmup, after.Summary.WrLogP ?? double.NaN,
             before.Summary.StyleAcc ?? double.NaN, after.Summary.StyleAcc ?? double.NaN, ceiling,
-            clock.Elapsed.TotalSeconds, root, samples);
+            clock.Elapsed.TotalSeconds, root, samples)
+        {
+            ContentBefore = before.Content!,
+            ContentAfter = after.Content!,
+        };
         DemoReport.Write(Path.Combine(root, "report.md"), options, result);
         return result;
     }
 
-    private static ClipStyleJudge TrainClassifier(string clipDir, string classifierDir, string style, IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample> validation)
+    private static ClipStyleJudge TrainClassifier(string clipDir, string classifierDir, string style, IReadOnlyList<PreferenceExample> train,
+        IReadOnlyList<PreferenceExample> validation, StyleClassifierTrainingOptions classifierOptions)
     {
         var judge = ClipStyleJudge.Open(clipDir, null, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"));
-        var classifier = StyleClassifier.Train(judge.LabeledExamples(train), judge.LabeledExamples(validation), style, ClipIdentity.Of(clipDir));
+        var classifier = StyleClassifier.Train(judge.LabeledExamples(train), judge.LabeledExamples(validation), style, ClipIdentity.Of(clipDir), classifierOptions);
         classifier.Save(classifierDir);
         classifier.Dispose();
         judge.Dispose();
@@ -107,7 +112,7 @@ public static class DemoPipeline
     {
         using var noGrad = GradMode.NoGrad();
         var qwen = new QwenCaptionModel(model, collator, new GenerationOptions { MaxNewTokens = options.MaxNewTokens });
-        return StyleEvaluator.Evaluate(test, qwen, qwen, judge);
+        return StyleEvaluator.Evaluate(test, qwen, qwen, judge, contentClip: judge.Embeddings);
     }
 
     private static TrainingRecipe Recipe(TrainingMethod method, string weights, DemoOptions options) => new()
@@ -166,6 +171,17 @@ internal static class DemoReport
         sb.AppendLine(c, $"| WR-LogP (stylized beats factual, %) | {r.WrLogPBefore:F1} | {r.WrLogPAfterWarmup:F1} | {r.WrLogPAfter:F1} |");
         sb.AppendLine(c, $"| Style-Acc (generated captions judged {o.Style}, %) | {r.StyleAccBefore:F1} | — | {r.StyleAccAfter:F1} |");
         sb.AppendLine(c, $"| classifier ceiling on reference captions (%) | {r.ClassifierCeiling:F1} | | |");
+        sb.AppendLine(c, $"| object accuracy (caption names every shape, %) | {r.ContentBefore.ObjectAccuracy:F1} | — | {r.ContentAfter.ObjectAccuracy:F1} |");
+        sb.AppendLine(c, $"| distinct captions (% of images) | {r.ContentBefore.DistinctCaptions:F1} | — | {r.ContentAfter.DistinctCaptions:F1} |");
+        sb.AppendLine(c, $"| distinct-2 (%) | {r.ContentBefore.Distinct2:F1} | — | {r.ContentAfter.Distinct2:F1} |");
+        sb.AppendLine(c, $"| CLIPScore (0–2.5) | {r.ContentBefore.ClipScore:F3} | — | {r.ContentAfter.ClipScore:F3} |");
+        if (r.ContentAfter.ModeCollapse)
+        {
+            sb.AppendLine();
+            sb.AppendLine(c, $"**Mode collapse after training**: fewer than {ContentMetrics.ModeCollapseThreshold:F0} % of the generated captions are distinct.");
+        }
+        sb.AppendLine();
+        sb.AppendLine("Captions are decoded greedily. The built-in tiny CLIP is random (not trained), so CLIPScore only compares runs with each other.");
         sb.AppendLine();
         sb.AppendLine("WR-LogP is the project's primary reading (a PROPOSAL, see docs/objectives.md): mean token log-prob of the stylized caption vs the factual one, strict >.");
         sb.AppendLine();

@@ -14,6 +14,17 @@ public static class StyleEvaluationJson
     public static string Summary(StyleEvaluationSummary summary, bool indented = true) =>
         JsonSerializer.Serialize(summary, indented ? IndentedOptions : LineOptions);
 
+    /// <summary>The summary's keys followed by the content keys (clipscore, refclipscore, distinct, distinct_2,
+    /// object_accuracy, mode_collapse) when captions were generated, on one line.</summary>
+    public static string SummaryWithContent(StyleEvaluationSummary summary, ContentSummary? content)
+    {
+        var merged = JsonSerializer.SerializeToNode(summary, LineOptions)!.AsObject();
+        if (content is not null)
+            foreach (var (key, value) in JsonSerializer.SerializeToNode(content, LineOptions)!.AsObject().ToList())
+                merged[key] = value?.DeepClone();
+        return merged.ToJsonString(LineOptions);
+    }
+
     /// <summary>Writes one record per line, atomically.</summary>
     public static void WriteRecords(string path, IEnumerable<StyleEvaluationRecord> records)
     {

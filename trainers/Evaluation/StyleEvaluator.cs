@@ -45,11 +45,16 @@ public sealed record StyleEvaluationSummary(
     [property: JsonPropertyName("style_acc")] double? StyleAcc,
     [property: JsonPropertyName("classifier_ceiling")] double? ClassifierCeiling);
 
-public sealed record StyleEvaluationResult(IReadOnlyList<StyleEvaluationRecord> Records, StyleEvaluationSummary Summary);
+public sealed record StyleEvaluationResult(IReadOnlyList<StyleEvaluationRecord> Records, StyleEvaluationSummary Summary)
+{
+    /// <summary>Content of the generated captions; null when no captions were generated.</summary>
+    public ContentSummary? Content { get; init; }
+}
 
 /// <summary>
 /// Runs the style metrics over examples: WR-LogP with a scorer (examples need a factual caption), Style-Acc with a
-/// generator and a judge, and the judge's ceiling on the reference captions with a judge.
+/// generator and a judge, and the judge's ceiling on the reference captions with a judge; with a generator, also the
+/// content of the generated captions (<see cref="ContentEvaluation"/>, CLIPScore when a CLIP is given).
 /// </summary>
 public static class StyleEvaluator
 {
@@ -58,7 +63,8 @@ public static class StyleEvaluator
         ICaptionScorer? scorer,
         ICaptionGenerator? generator = null,
         ICaptionStyleJudge? classifier = null,
-        Action<int, int>? progress = null)
+        Action<int, int>? progress = null,
+        ClipEmbeddingCache? contentClip = null)
     {
         if (examples.Count == 0) throw new ArgumentException("nothing to evaluate: no examples");
         if (generator is not null && classifier is null)
@@ -102,7 +108,8 @@ public static class StyleEvaluator
             scored[i]?.Factual.Mean, scored[i]?.Factual.Sum, scored[i]?.Factual.Tokens,
             scored[i] is { } s ? WrLogP.StylizedWins(s.Stylized.Mean, s.Factual.Mean) : null,
             generated[i], generatedProbability[i], stylizedProbability[i], factualProbability[i])).ToList();
-        return new StyleEvaluationResult(records, Summarize(records, scorer is not null, generator is not null, classifier is not null));
+        var content = generator is null ? null : ContentEvaluation.Summarize(examples, generated.Select(c => c!).ToList(), contentClip);
+        return new StyleEvaluationResult(records, Summarize(records, scorer is not null, generator is not null, classifier is not null)) { Content = content };
     }
 
     private static StyleEvaluationSummary Summarize(IReadOnlyList<StyleEvaluationRecord> records, bool scored, bool generated, bool judged)
