@@ -8,6 +8,7 @@ namespace StyleAlign.Engine.Core;
 public sealed class TensorScope : IDisposable
 {
     [ThreadStatic] private static TensorScope? _current;
+    private static long _endedScopes;
 
     private readonly List<Tensor> _owned = [];
     private readonly TensorScope? _parent;
@@ -24,6 +25,12 @@ public sealed class TensorScope : IDisposable
 
     public static TensorScope? Current => _current;
 
+    /// <summary>
+    /// How many outermost scopes (steps) have ended, on any thread: the clock by which memory pools tell blocks
+    /// used by the last step from blocks idle since an earlier one.
+    /// </summary>
+    public static long EndedScopes => Interlocked.Read(ref _endedScopes);
+
     /// <summary>Number of tensors the scope currently owns (for tests and leak reports).</summary>
     public int OwnedCount => _owned.Count(t => ReferenceEquals(t.Owner, this));
 
@@ -34,6 +41,9 @@ public sealed class TensorScope : IDisposable
         t.Owner = scope;
         scope._owned.Add(t);
     }
+
+    /// <summary>Takes a tensor out of its scope altogether (a gradient that becomes a leaf's Grad).</summary>
+    internal static void Untrack(Tensor t) => t.Owner = null;
 
     internal static void Keep(Tensor t)
     {
@@ -74,5 +84,6 @@ public sealed class TensorScope : IDisposable
                 t.Dispose();
             }
         _owned.Clear();
+        if (_parent is null) Interlocked.Increment(ref _endedScopes);
     }
 }
