@@ -54,6 +54,20 @@ public sealed class TensorScope : IDisposable
         parent?._owned.Add(t);
     }
 
+    /// <summary>
+    /// Runs <paramref name="body"/> in a scope of its own and keeps only its result: everything else it created is
+    /// freed at once. For a layer of a forward pass that records no autograd history (nothing needs the layer's
+    /// temporaries afterwards), so that an inference pass holds one layer's temporaries at a time, not every layer's.
+    /// </summary>
+    public static Tensor KeepingOnlyResult(Func<Tensor> body)
+    {
+        using var scope = Begin();
+        var result = body();
+        // A result made outside (an input handed back) belongs to an outer scope already.
+        if (ReferenceEquals(result.Owner, scope)) result.Keep();
+        return result;
+    }
+
     /// <summary>Creates tensors that no scope owns (optimizer state, gradients of parameters).</summary>
     public static T Untracked<T>(Func<T> create)
     {

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Autograd.Ops;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
@@ -69,7 +70,9 @@ public sealed class VisionTower
         for (var i = 0; i < _blocks.Length; i++)
         {
             var full = _config.FullattBlockIndexes.Contains(i);
-            x = _blocks[i].Forward(x, cos, sin, full ? images : windows);
+            var (block, segments, input) = (_blocks[i], full ? images : windows, x);
+            // Without a tape a block's temporaries are dead once it returns: free them at once.
+            x = GradMode.IsEnabled ? block.Forward(input, cos, sin, segments) : TensorScope.KeepingOnlyResult(() => block.Forward(input, cos, sin, segments));
             trace?.BlockOutputs.Add(x);
         }
 
