@@ -17,24 +17,27 @@ public sealed record BenchModelSource(string? Weights, string? Config, DType? DT
     /// <summary>What a run reports about its model: how it was made and held, and how long that took.</summary>
     public sealed record Loaded(Qwen25VLModel Model, string Origin, string WeightsDType, double LoadSeconds);
 
-    public Loaded Load(Device device)
+    /// <param name="trainable">the parameters the benchmark trains, by checkpoint name: held in f32 whatever the dtype</param>
+    public Loaded Load(Device device, Func<string, bool>? trainable = null)
     {
+        trainable ??= static _ => false;
         if ((Weights is null) == (Config is null)) throw new ArgumentException("give exactly one of --weights DIR and --config CONFIG.json");
         var clock = Stopwatch.StartNew();
         Qwen25VLModel model;
         DType dtype;
         if (Weights is not null)
         {
-            model = Qwen25VLModel.Load(Weights, device);
             dtype = DType ?? Engine.Core.DType.F32;
+            model = Qwen25VLModel.Load(Weights, device, new WeightOptions { Bf16 = IsBf16(dtype), Trainable = trainable });
         }
         else
         {
             var config = Qwen25VLConfig.Load(Config!);
             dtype = DType ?? TorchDType(Config!);
-            model = Qwen25VLModel.Create(config, new RandomParameterSource(Seed, std: 0.02, device));
+            IParameterSource random = new RandomParameterSource(Seed, std: 0.02, device);
+            model = Qwen25VLModel.Create(config, IsBf16(dtype) ? new Bf16FrozenMatrices(random, trainable) : random);
         }
-        var held = HoldAs(model, dtype);
+        var held = dtype == Engine.Core.DType.BF16 ? "bf16 frozen matrices, f32 elsewhere" : "f32";
         return new Loaded(model, Weights is not null ? $"checkpoint {Weights}" : $"random weights from {Config} (seed {Seed})", held, clock.Elapsed.TotalSeconds);
     }
 
@@ -51,12 +54,21 @@ public sealed record BenchModelSource(string? Weights, string? Config, DType? DT
         };
     }
 
-    /// <summary>Holds the weights in the dtype asked for, through the model's dtype path (<see cref="ModelForward.RoundToBf16"/>).</summary>
-    private static string HoldAs(Qwen25VLModel model, DType dtype)
+    private static bool IsBf16(DType dtype) => dtype switch
     {
-        if (dtype == Engine.Core.DType.F32) return "f32";
-        if (dtype != Engine.Core.DType.BF16) throw new ArgumentException($"benchmark weights are f32 or bf16, not {dtype.Name()}");
-        ModelForward.RoundToBf16(model);
-        return "bf16 values held as f32";
+        Engine.Core.DType.F32 => false,
+        Engine.Core.DType.BF16 => true,
+        _ => throw new ArgumentException($"benchmark weights are f32 or bf16, not {dtype.Name()}"),
+    };
+
+    /// <summary>Holds random frozen matrices as bf16, as a bf16 checkpoint's would be held once loaded (docs/models.md, "Numerics").</summary>
+    private sealed class Bf16FrozenMatrices(IParameterSource inner, Func<string, bool> trainable) : IParameterSource
+    {
+        public Tensor Get(string name, Shape shape, ParameterInit init)
+        {
+            var value = inner.Get(name, shape, init);
+            if (shape.Rank < 2 || trainable(name)) return value;
+            using (value) return value.To(Engine.Core.DType.BF16);
+        }
     }
 }

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Lora;
@@ -30,7 +31,7 @@ public static class TrainStepBenchmark
         if (!o.Device.IsCpu) throw new NotSupportedException($"bench train-step: the model runs on the CPU in this build; {o.Device} placement is not wired yet");
         if (o.BatchPairs < 1 || o.Steps < 1 || o.CaptionTokens < 1 || o.ImageSize < 28)
             throw new ArgumentException("bench train-step: --batch-pairs, --steps and --caption-tokens must be at least 1, --image-size at least 28");
-        var loaded = o.Model.Load(o.Device);
+        var loaded = o.Model.Load(o.Device, o.Full ? name => FullParameters.Trains(name, trainVision: false) : null);
         var model = loaded.Model;
         log?.WriteLine($"model: {loaded.Origin}, {model.Parameters.Count:N0} parameters, weights {loaded.WeightsDType}, {loaded.LoadSeconds:F1} s");
         var recipe = new TrainingRecipe { Method = o.Method, WeightsPath = loaded.Origin, DataPath = "(synthetic)", Full = o.Full };
@@ -50,14 +51,16 @@ public static class TrainStepBenchmark
         // count the weights and what the steps allocate, not that.
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         var residentBeforeSteps = Environment.WorkingSet;
-        MetricsLog.ResetStepPeak();
+        var peakMemory = new PeakMemory();
+        peakMemory.BeginStep();
         for (var step = 0; step < o.Steps; step++)
         {
             var times = Step(model, trainables, optimizer, parameters, objective, batch, references, step);
             steps.Add(times);
             log?.WriteLine($"step {step + 1}: {times.Sum():F0} ms (vision {times[0]:F0}, forward {times[1]:F0}, backward {times[2]:F0}, optimizer {times[3]:F0})");
         }
-        var peak = MetricsLog.StepPeakBytes();
+        var (stepPeak, lifetimePeak) = peakMemory.EndStep();
+        var peak = stepPeak ?? lifetimePeak;
         model.Decoder.CheckpointLayers = false;
 
         var stepMs = Median(steps.Select(t => t.Sum()));

@@ -16,7 +16,7 @@ public sealed class ForwardVerb : IVerb
         var inputs = new Option<string>("--inputs") { Description = "safetensors file with the model inputs", Required = true };
         var output = new Option<string>("--out") { Description = "safetensors file to write the outputs to", Required = true };
         var device = VerbSupport.DeviceOption();
-        var dtype = new Option<string>("--dtype") { Description = "f32 or bf16 (bf16 weights and activations where the device supports it)", DefaultValueFactory = _ => "f32" };
+        var dtype = new Option<string>("--dtype") { Description = "f32 or bf16 (bf16 weights; on the CPU they multiply f32 activations with f32 accumulation)", DefaultValueFactory = _ => "f32" };
         var hidden = new Option<bool>("--hidden-states") { Description = "Also write image_embeds, position_ids and hidden_states.N" };
         var command = new Command("forward", """
             Run one forward pass. Qwen2.5-VL inputs: input_ids (I64 [B,T]), attention_mask (I64 [B,T], optional),

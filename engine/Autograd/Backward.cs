@@ -2,7 +2,11 @@ using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Engine.Autograd;
 
-/// <summary>Reverse-mode sweep over the recorded ops, in reverse topological order.</summary>
+/// <summary>
+/// Reverse-mode sweep over the recorded ops, in reverse topological order. A gradient is freed as soon as the op it
+/// flows into has turned it into its inputs' gradients (or a leaf has taken it), so the sweep holds only the
+/// gradients of its frontier, not every gradient of the graph until the step ends.
+/// </summary>
 internal static class Backward
 {
     public static void Run(Tensor root, Tensor? gradOutput) => Run(root, gradOutput, capture: null);
@@ -23,6 +27,7 @@ internal static class Backward
         grads[root] = gradOutput ?? Tensor.Full(root.Shape, 1.0, root.DType, root.Device);
         Tensor? captured = null;
 
+        var handed = new HashSet<Tensor>(ReferenceEqualityComparer.Instance);
         for (var i = order.Count - 1; i >= 0; i--)
         {
             var t = order[i];
@@ -35,25 +40,55 @@ internal static class Backward
             }
             if (op is null)
             {
-                AccumulateLeaf(t, g);
+                AccumulateLeaf(t, g, owned: !ReferenceEquals(g, gradOutput));
                 continue;
             }
             var inputGrads = op.Backward(g);
+            handed.Clear();
             for (var k = 0; k < op.Inputs.Count; k++)
             {
                 var input = op.Inputs[k];
                 var ig = inputGrads[k];
-                if (ig is null || !input.RequiresGrad) continue;
+                if (ig is null) continue;
+                if (!input.RequiresGrad)
+                {
+                    if (!ReferenceEquals(ig, g) && handed.Add(ig)) ig.Dispose();
+                    continue;
+                }
                 if (ig.Shape != input.Shape)
                     throw new InvalidOperationException($"{op.Name} backward produced a gradient of shape {ig.Shape} for input {k} of shape {input.Shape}");
-                grads[input] = grads.TryGetValue(input, out var prev) ? prev + ig : ig;
+                // Each pending gradient is a tensor object of its own, so freeing one never frees another's.
+                var own = handed.Add(ig) ? ig : ig.Detach();
+                if (grads.TryGetValue(input, out var prev))
+                {
+                    grads[input] = prev + own;
+                    prev.Dispose();
+                    own.Dispose();
+                }
+                else
+                {
+                    grads[input] = own;
+                }
             }
+            if (!handed.Contains(g) && !ReferenceEquals(g, gradOutput)) g.Dispose();
         }
         return captured;
     }
 
-    private static void AccumulateLeaf(Tensor leaf, Tensor g)
+    /// <summary>
+    /// Adds g into the leaf's Grad. When the sweep owns g outright (no view of its storage elsewhere) and it has the
+    /// leaf's dtype and a dense layout, the leaf takes it as is instead of a copy.
+    /// </summary>
+    private static void AccumulateLeaf(Tensor leaf, Tensor g, bool owned)
     {
+        if (leaf.Grad is null && owned && g.DType == leaf.DType && g.IsContiguous && g.Layout.Offset == 0
+            && g.NumElements == g.Storage.Count && g.Storage.IsExclusive)
+        {
+            TensorScope.Untrack(g);
+            g.GradFn = null;
+            leaf.Grad = g;
+            return;
+        }
         var cast = g.DType == leaf.DType ? g : g.To(leaf.DType);
         leaf.Grad = TensorScope.Untracked(() =>
         {
@@ -62,6 +97,8 @@ internal static class Backward
             leaf.Grad.Dispose();
             return sum;
         });
+        if (!ReferenceEquals(cast, g)) cast.Dispose();
+        if (owned) g.Dispose();
     }
 
     private static List<Tensor> TopologicalOrder(Tensor root)

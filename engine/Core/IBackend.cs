@@ -15,12 +15,6 @@ public interface IBackend
     /// <summary>Copies a host array (of the dtype's host type) into new storage.</summary>
     Storage Upload(Array host, DType dtype);
 
-    /// <summary>
-    /// Storage over a host array (of the dtype's host type) that the caller hands over: a device that keeps tensors
-    /// in host memory wraps the array itself, without a copy; any other device copies it.
-    /// </summary>
-    Storage Adopt(Array host, DType dtype) => Upload(host, dtype);
-
     /// <summary>The tensor's elements in logical row-major order, as a host array of its dtype's host type.</summary>
     Array Download(Tensor x);
 
@@ -94,6 +88,21 @@ public interface IBackend
 
     /// <summary>One fused AdamW update of param (in place) with fp32 moments m, v (in place).</summary>
     void AdamWStep(Tensor param, Tensor grad, Tensor m, Tensor v, AdamWStepArgs args);
+
+    /// <summary>Σx² over every element of a float tensor (the global gradient norm's terms).</summary>
+    double SumOfSquares(Tensor x)
+    {
+        using var squared = Unary(UnaryKind.Square, x);
+        using var sum = Reduce(ReduceKind.Sum, squared, Enumerable.Range(0, x.Rank).ToArray(), keepDim: false);
+        return sum.Item();
+    }
+
+    /// <summary>x ← alpha·x in place (gradient clipping).</summary>
+    void ScaleInPlace(Tensor x, double alpha)
+    {
+        using var scaled = Unary(UnaryKind.Scale, x, alpha);
+        CopyInto(x, scaled);
+    }
 }
 
 /// <summary>Scalars of one AdamW step; bias corrections are precomputed by the optimizer.</summary>

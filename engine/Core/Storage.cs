@@ -26,6 +26,9 @@ public abstract class Storage
 
     public bool IsFreed => Volatile.Read(ref _references) <= 0;
 
+    /// <summary>Whether exactly one tensor (no view besides it) holds this storage.</summary>
+    internal bool IsExclusive => Volatile.Read(ref _references) == 1;
+
     public void Retain()
     {
         if (Interlocked.Increment(ref _references) <= 1)

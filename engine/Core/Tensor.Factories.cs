@@ -19,7 +19,7 @@ public sealed partial class Tensor
         return FromDoubles(values, new Shape(n), dtype, device);
     }
 
-    /// <summary>Wraps (without copying, on the CPU) a host array; its element type picks the dtype.</summary>
+    /// <summary>A CPU tensor holding a copy of a host array; its element type picks the dtype.</summary>
     public static Tensor FromArray<T>(T[] data, params int[] shape)
         where T : unmanaged
     {
@@ -28,7 +28,7 @@ public sealed partial class Tensor
         if (s.NumElements != data.Length) throw new ArgumentException($"{data.Length} values do not fill shape {s}");
         Array host = data;
         if (data is bool[] flags) host = flags.Select(f => f ? (byte)1 : (byte)0).ToArray();
-        return new Tensor(Backends.For(Core.Device.Cpu).Adopt(host, dtype), Layout.Contiguous(s));
+        return new Tensor(Backends.For(Core.Device.Cpu).Upload(host, dtype), Layout.Contiguous(s));
     }
 
     /// <summary>A tensor of the given dtype from float64 values (converted element by element).</summary>

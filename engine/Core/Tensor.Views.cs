@@ -49,7 +49,11 @@ public sealed partial class Tensor
     public Tensor Contiguous() => ContiguousOp.Apply(this);
 
     /// <summary>A dense copy that shares nothing with this tensor and carries no history.</summary>
-    public Tensor Clone() => new(Backend.Upload(Backend.Download(this), DType), Layout.Contiguous(Shape));
+    public Tensor Clone()
+    {
+        ThrowIfDisposed();
+        return Backend.Contiguous(this);
+    }
 
     private int[] TransposePerm(int dim0, int dim1)
     {

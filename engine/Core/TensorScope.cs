@@ -8,6 +8,7 @@ namespace StyleAlign.Engine.Core;
 public sealed class TensorScope : IDisposable
 {
     [ThreadStatic] private static TensorScope? _current;
+    private static long _endedScopes;
 
     private readonly List<Tensor> _owned = [];
     private readonly TensorScope? _parent;
@@ -24,6 +25,12 @@ public sealed class TensorScope : IDisposable
 
     public static TensorScope? Current => _current;
 
+    /// <summary>
+    /// How many outermost scopes (steps) have ended, on any thread: the clock by which memory pools tell blocks
+    /// used by the last step from blocks idle since an earlier one.
+    /// </summary>
+    public static long EndedScopes => Interlocked.Read(ref _endedScopes);
+
     /// <summary>Number of tensors the scope currently owns (for tests and leak reports).</summary>
     public int OwnedCount => _owned.Count(t => ReferenceEquals(t.Owner, this));
 
@@ -35,6 +42,9 @@ public sealed class TensorScope : IDisposable
         scope._owned.Add(t);
     }
 
+    /// <summary>Takes a tensor out of its scope altogether (a gradient that becomes a leaf's Grad).</summary>
+    internal static void Untrack(Tensor t) => t.Owner = null;
+
     internal static void Keep(Tensor t)
     {
         var owner = t.Owner;
@@ -42,6 +52,20 @@ public sealed class TensorScope : IDisposable
         var parent = owner._parent;
         t.Owner = parent;
         parent?._owned.Add(t);
+    }
+
+    /// <summary>
+    /// Runs <paramref name="body"/> in a scope of its own and keeps only its result: everything else it created is
+    /// freed at once. For a layer of a forward pass that records no autograd history (nothing needs the layer's
+    /// temporaries afterwards), so that an inference pass holds one layer's temporaries at a time, not every layer's.
+    /// </summary>
+    public static Tensor KeepingOnlyResult(Func<Tensor> body)
+    {
+        using var scope = Begin();
+        var result = body();
+        // A result made outside (an input handed back) belongs to an outer scope already.
+        if (ReferenceEquals(result.Owner, scope)) result.Keep();
+        return result;
     }
 
     /// <summary>Creates tensors that no scope owns (optimizer state, gradients of parameters).</summary>
@@ -74,5 +98,6 @@ public sealed class TensorScope : IDisposable
                 t.Dispose();
             }
         _owned.Clear();
+        if (_parent is null) Interlocked.Increment(ref _endedScopes);
     }
 }

@@ -16,9 +16,7 @@ public sealed partial class CpuBackend
     public Tensor Unary(UnaryKind kind, Tensor x, double alpha = 0)
     {
         RequireFloat(x, $"unary {kind}");
-        return x.DType == DType.F32
-            ? Wrap(UnaryImpl(kind, Strided.Dense<float>(x), (float)alpha), x.Shape)
-            : Wrap(UnaryImpl(kind, Strided.Dense<double>(x), alpha), x.Shape);
+        return x.DType == DType.F32 ? UnaryImpl(kind, x, (float)alpha) : UnaryImpl(kind, x, alpha);
     }
 
     /// <summary>gradY · f'(x) for the unary function f, in one pass.</summary>
@@ -26,15 +24,14 @@ public sealed partial class CpuBackend
     {
         RequireFloat(x, $"unary {kind} backward");
         if (x.Shape != gradY.Shape) throw new ArgumentException($"gradient {gradY.Shape} does not match input {x.Shape}");
-        return x.DType == DType.F32
-            ? Wrap(UnaryGradImpl(kind, Strided.Dense<float>(x), Strided.Dense<float>(gradY), (float)alpha), x.Shape)
-            : Wrap(UnaryGradImpl(kind, Strided.Dense<double>(x), Strided.Dense<double>(gradY), alpha), x.Shape);
+        return x.DType == DType.F32 ? UnaryGradImpl(kind, x, gradY, (float)alpha) : UnaryGradImpl(kind, x, gradY, alpha);
     }
 
-    private static T[] UnaryImpl<T>(UnaryKind kind, T[] x, T alpha)
+    private static Tensor UnaryImpl<T>(UnaryKind kind, Tensor input, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = new T[x.Length];
+        using var x = Strided.Dense<T>(input);
+        var output = Output<T>(input.Shape, input.DType, out var y);
         switch (kind)
         {
             case UnaryKind.Neg: TensorPrimitives.Negate<T>(x, y); break;
@@ -78,13 +75,15 @@ public sealed partial class CpuBackend
                 break;
             default: throw new NotSupportedException($"unary {kind}");
         }
-        return y;
+        return output;
     }
 
-    private static T[] UnaryGradImpl<T>(UnaryKind kind, T[] x, T[] g, T alpha)
+    private static Tensor UnaryGradImpl<T>(UnaryKind kind, Tensor input, Tensor gradY, T alpha)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var r = new T[x.Length];
+        using var x = Strided.Dense<T>(input);
+        using var g = Strided.Dense<T>(gradY);
+        var output = Output<T>(input.Shape, input.DType, out var r);
         var half = T.CreateTruncating(0.5);
         for (var i = 0; i < x.Length; i++)
         {
@@ -148,7 +147,7 @@ public sealed partial class CpuBackend
             }
             r[i] = g[i] * d;
         }
-        return r;
+        return output;
     }
 
     private static T Sigmoid<T>(T v)
@@ -163,21 +162,19 @@ public sealed partial class CpuBackend
         if (a.DType != b.DType) throw new ArgumentException($"binary {kind} of {a.DType} and {b.DType}: cast one first");
         var shape = Shape.Broadcast(a.Shape, b.Shape);
         if (kind.IsComparison())
-            return a.DType == DType.F32 ? Wrap(CompareImpl<float>(kind, a, b, shape), shape, DType.Bool) : Wrap(CompareImpl<double>(kind, a, b, shape), shape, DType.Bool);
-        return a.DType == DType.F32
-            ? Wrap(BinaryImpl<float>(kind, a, b, shape), shape)
-            : Wrap(BinaryImpl<double>(kind, a, b, shape), shape);
+            return a.DType == DType.F32 ? CompareImpl<float>(kind, a, b, shape) : CompareImpl<double>(kind, a, b, shape);
+        return a.DType == DType.F32 ? BinaryImpl<float>(kind, a, b, shape) : BinaryImpl<double>(kind, a, b, shape);
     }
 
-    private static T[] BinaryImpl<T>(BinaryKind kind, Tensor a, Tensor b, Shape shape)
+    private static Tensor BinaryImpl<T>(BinaryKind kind, Tensor a, Tensor b, Shape shape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var la = a.Layout.Expand(shape);
         var lb = b.Layout.Expand(shape);
-        var da = a.CpuStorage().As<T>();
-        var db = b.CpuStorage().As<T>();
-        var y = new T[shape.NumElements];
-        if (y.Length == 0) return y;
+        var da = Strided.Elements<T>(a);
+        var db = Strided.Elements<T>(b);
+        var output = Output<T>(shape, a.DType, out var y);
+        if (y.Length == 0) return output;
         var n = Strided.InnerLength(la);
         var sa = Strided.InnerStride(la);
         var sb = Strided.InnerStride(lb);
@@ -186,11 +183,11 @@ public sealed partial class CpuBackend
         for (var r = 0; r < rowsA.Length; r++)
         {
             var dst = y.AsSpan(r * n, n);
-            if (sa == 1 && sb == 1) BinarySpan(kind, da.AsSpan((int)rowsA[r], n), db.AsSpan((int)rowsB[r], n), dst);
+            if (sa == 1 && sb == 1) BinarySpan(kind, da.AsSpan(rowsA[r], n), db.AsSpan(rowsB[r], n), dst);
             else
                 for (var j = 0; j < n; j++) dst[j] = BinaryScalar(kind, da[rowsA[r] + j * sa], db[rowsB[r] + j * sb]);
         }
-        return y;
+        return output;
     }
 
     private static void BinarySpan<T>(BinaryKind kind, ReadOnlySpan<T> a, ReadOnlySpan<T> b, Span<T> y)
@@ -221,12 +218,12 @@ public sealed partial class CpuBackend
             _ => throw new NotSupportedException($"binary {kind}"),
         };
 
-    private static byte[] CompareImpl<T>(BinaryKind kind, Tensor a, Tensor b, Shape shape)
+    private Tensor CompareImpl<T>(BinaryKind kind, Tensor a, Tensor b, Shape shape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var va = Strided.Dense<T>(a.Backend.Contiguous(a.ViewAs(a.Layout.Expand(shape))));
-        var vb = Strided.Dense<T>(b.Backend.Contiguous(b.ViewAs(b.Layout.Expand(shape))));
-        var y = new byte[va.Length];
+        using var va = Broadcast<T>(a, shape);
+        using var vb = Broadcast<T>(b, shape);
+        var output = Output<byte>(shape, DType.Bool, out var y);
         for (var i = 0; i < y.Length; i++)
         {
             var r = kind switch
@@ -241,7 +238,15 @@ public sealed partial class CpuBackend
             };
             y[i] = r ? (byte)1 : (byte)0;
         }
-        return y;
+        return output;
+    }
+
+    /// <summary>x broadcast to the shape, as a dense buffer it owns.</summary>
+    private static CpuBuffer<T> Broadcast<T>(Tensor x, Shape shape)
+        where T : unmanaged
+    {
+        using var view = x.ViewAs(x.Layout.Expand(shape));
+        return Strided.Dense<T>(view);
     }
 
     public Tensor Clamp(Tensor x, double min, double max)
@@ -249,15 +254,15 @@ public sealed partial class CpuBackend
         RequireFloat(x, "clamp");
         if (x.DType == DType.F32)
         {
-            var v = Strided.Dense<float>(x);
-            var y = new float[v.Length];
+            using var v = Strided.Dense<float>(x);
+            var result = Output(x.Shape, out CpuBuffer<float> y);
             for (var i = 0; i < v.Length; i++) y[i] = float.IsNaN(v[i]) ? v[i] : Math.Clamp(v[i], (float)min, (float)max);
-            return Wrap(y, x.Shape);
+            return result;
         }
-        var w = Strided.Dense<double>(x);
-        var z = new double[w.Length];
+        using var w = Strided.Dense<double>(x);
+        var wide = Output(x.Shape, out CpuBuffer<double> z);
         for (var i = 0; i < w.Length; i++) z[i] = double.IsNaN(w[i]) ? w[i] : Math.Clamp(w[i], min, max);
-        return Wrap(z, x.Shape);
+        return wide;
     }
 
     public Tensor Where(Tensor condition, Tensor a, Tensor b)
@@ -265,20 +270,23 @@ public sealed partial class CpuBackend
         if (condition.DType is not (DType.Bool or DType.U8)) throw new ArgumentException($"where() needs a Bool condition, got {condition.DType}");
         if (a.DType != b.DType) throw new ArgumentException($"where() of {a.DType} and {b.DType}");
         var shape = Shape.Broadcast(Shape.Broadcast(condition.Shape, a.Shape), b.Shape);
-        var c = Strided.Dense<byte>(Contiguous(condition.ViewAs(condition.Layout.Expand(shape))));
         return a.DType switch
         {
-            DType.F32 => Wrap(Select(c, Strided.Dense<float>(Contiguous(a.ViewAs(a.Layout.Expand(shape)))), Strided.Dense<float>(Contiguous(b.ViewAs(b.Layout.Expand(shape))))), shape),
-            DType.F64 => Wrap(Select(c, Strided.Dense<double>(Contiguous(a.ViewAs(a.Layout.Expand(shape)))), Strided.Dense<double>(Contiguous(b.ViewAs(b.Layout.Expand(shape))))), shape),
-            DType.I64 => Wrap(Select(c, Strided.Dense<long>(Contiguous(a.ViewAs(a.Layout.Expand(shape)))), Strided.Dense<long>(Contiguous(b.ViewAs(b.Layout.Expand(shape))))), shape, DType.I64),
+            DType.F32 => Select<float>(condition, a, b, shape),
+            DType.F64 => Select<double>(condition, a, b, shape),
+            DType.I64 => Select<long>(condition, a, b, shape),
             _ => throw new NotSupportedException($"where() on {a.DType}"),
         };
     }
 
-    private static T[] Select<T>(byte[] c, T[] a, T[] b)
+    private static Tensor Select<T>(Tensor condition, Tensor a, Tensor b, Shape shape)
+        where T : unmanaged
     {
-        var y = new T[c.Length];
-        for (var i = 0; i < y.Length; i++) y[i] = c[i] != 0 ? a[i] : b[i];
-        return y;
+        using var c = Broadcast<byte>(condition, shape);
+        using var va = Broadcast<T>(a, shape);
+        using var vb = Broadcast<T>(b, shape);
+        var output = Output<T>(shape, a.DType, out var y);
+        for (var i = 0; i < y.Length; i++) y[i] = c[i] != 0 ? va[i] : vb[i];
+        return output;
     }
 }

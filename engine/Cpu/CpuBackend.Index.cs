@@ -37,8 +37,8 @@ public sealed partial class CpuBackend
         expected[d] = idx.Length;
         if (src.Shape != new Shape(expected)) throw new ArgumentException($"index_add: src has shape {src.Shape}, expected {new Shape(expected)} (target {target.Shape}, {idx.Length} indices along dim {d})");
         return target.DType == DType.F32
-            ? Wrap(IndexAddImpl(Strided.Dense<float>(target).ToArray(), Strided.Dense<float>(src), target.Shape, d, idx), target.Shape)
-            : Wrap(IndexAddImpl(Strided.Dense<double>(target).ToArray(), Strided.Dense<double>(src), target.Shape, d, idx), target.Shape);
+            ? IndexAddImpl<float>(target, src, d, idx)
+            : IndexAddImpl<double>(target, src, d, idx);
     }
 
     public Tensor Gather(Tensor x, int dim, Tensor index)
@@ -61,40 +61,44 @@ public sealed partial class CpuBackend
             throw new ArgumentException($"scatter_add: index {index.Shape} must not exceed src {src.Shape} in any dim");
         var idx = ReadIndex(index, target.Shape[d], "scatter_add");
         return target.DType == DType.F32
-            ? Wrap(ScatterAddImpl<float>(target, d, idx, index.Shape, src), target.Shape)
-            : Wrap(ScatterAddImpl<double>(target, d, idx, index.Shape, src), target.Shape);
+            ? ScatterAddImpl<float>(target, d, idx, index.Shape, src)
+            : ScatterAddImpl<double>(target, d, idx, index.Shape, src);
     }
 
-    private static T[] IndexAddImpl<T>(T[] result, T[] src, Shape targetShape, int dim, long[] idx)
+    private Tensor IndexAddImpl<T>(Tensor target, Tensor src, int dim, long[] idx)
         where T : unmanaged, INumber<T>
     {
-        var (outer, n, inner) = Split(targetShape, dim);
+        var output = Contiguous(target);
+        var result = Strided.Elements<T>(output);
+        using var source = Strided.Dense<T>(src);
+        var (outer, n, inner) = Split(target.Shape, dim);
         var k = idx.Length;
         // Parallel over outer blocks only: two indices may name the same row, so rows within a block stay serial.
         Parallel.For(0, outer, ParallelChunk(result.Length), o =>
         {
             for (var j = 0; j < k; j++)
             {
-                var dst = result.AsSpan((int)(((long)o * n + idx[j]) * inner), inner);
-                TensorPrimitives.Add(dst, src.AsSpan((int)(((long)o * k + j) * inner), inner), dst);
+                var dst = result.AsSpan(((long)o * n + idx[j]) * inner, inner);
+                TensorPrimitives.Add(dst, source.AsSpan(((long)o * k + j) * inner, inner), dst);
             }
         });
-        return result;
+        return output;
     }
 
-    private static T[] ScatterAddImpl<T>(Tensor target, int dim, long[] idx, Shape indexShape, Tensor src)
+    private Tensor ScatterAddImpl<T>(Tensor target, int dim, long[] idx, Shape indexShape, Tensor src)
         where T : unmanaged, INumber<T>
     {
-        var result = Strided.Dense<T>(target).ToArray();
+        var output = Contiguous(target);
+        var result = Strided.Elements<T>(output);
         // Base offsets in the dense result with the scattered dim pinned to 0; the index then adds its row.
         var strides = target.Shape.ContiguousStrides();
         var dimStride = strides[dim];
         strides[dim] = 0;
         var bases = new Layout(indexShape, strides, 0).ElementOffsets();
         var srcOffsets = new Layout(indexShape, (long[])src.Layout.Strides.Clone(), src.Layout.Offset).ElementOffsets();
-        var srcData = src.CpuStorage().As<T>();
+        var srcData = Strided.Elements<T>(src);
         for (var i = 0; i < bases.Length; i++) result[bases[i] + idx[i] * dimStride] += srcData[srcOffsets[i]];
-        return result;
+        return output;
     }
 
     private static (int Outer, int N, int Inner) Split(Shape shape, int dim)
@@ -123,14 +127,29 @@ public sealed partial class CpuBackend
     private static long[] ReadIndex(Tensor index, int size, string op)
     {
         index.ThrowIfDisposed();
-        long[] values = index.DType switch
-        {
-            DType.I64 => Strided.Dense<long>(index),
-            DType.I32 => Array.ConvertAll(Strided.Dense<int>(index), v => (long)v),
-            _ => throw new ArgumentException($"{op}: index must be I64 or I32, got {index.DType}"),
-        };
+        var values = IndexValues(index, op);
         foreach (var v in values)
             if (v < 0 || v >= size) throw new IndexOutOfRangeException($"{op}: index {v} is out of range for a dim of size {size}");
+        return values;
+    }
+
+    /// <summary>The elements of an I64 or I32 index tensor as longs.</summary>
+    internal static long[] IndexValues(Tensor index, string what)
+    {
+        index.ThrowIfDisposed();
+        var values = new long[index.NumElements];
+        switch (index.DType)
+        {
+            case DType.I64:
+                Strided.Gather(Strided.Elements<long>(index), index.Layout, values);
+                break;
+            case DType.I32:
+                using (var ints = Strided.Dense<int>(index))
+                    for (var i = 0; i < values.Length; i++) values[i] = ints[i];
+                break;
+            default:
+                throw new ArgumentException($"{what} must be I64 or I32, got {index.DType}");
+        }
         return values;
     }
 
@@ -154,23 +173,34 @@ public sealed partial class CpuBackend
             _ => throw new NotSupportedException(dtype.ToString()),
         };
 
+    private readonly record struct CopyKernel(Tensor X) : IElementKernel
+    {
+        public Tensor Run<T>(DType dtype)
+            where T : unmanaged
+        {
+            var result = Output<T>(X.Shape, dtype, out var y);
+            Strided.Gather(Strided.Elements<T>(X), X.Layout, y);
+            return result;
+        }
+    }
+
     private readonly record struct CatKernel(IReadOnlyList<Tensor> Xs, int Dim, Shape Shape) : IElementKernel
     {
         public Tensor Run<T>(DType dtype)
             where T : unmanaged
         {
-            var result = new T[Shape.NumElements];
+            var output = Output<T>(Shape, dtype, out var result);
             var (outer, total, inner) = Split(Shape, Dim);
             var start = 0;
             foreach (var x in Xs)
             {
-                var data = Strided.Dense<T>(x);
+                using var data = Strided.Dense<T>(x);
                 var block = x.Shape[Dim] * inner;
                 for (var o = 0; o < outer; o++)
-                    data.AsSpan(o * block, block).CopyTo(result.AsSpan(o * total * inner + start * inner, block));
+                    data.AsSpan((long)o * block, block).CopyTo(result.AsSpan((long)o * total * inner + (long)start * inner, block));
                 start += x.Shape[Dim];
             }
-            return Wrap(result, Shape, dtype);
+            return output;
         }
     }
 
@@ -179,8 +209,8 @@ public sealed partial class CpuBackend
         public Tensor Run<T>(DType dtype)
             where T : unmanaged
         {
-            var data = Strided.Dense<T>(X);
-            var result = new T[Shape.NumElements];
+            using var data = Strided.Dense<T>(X);
+            var output = Output<T>(Shape, dtype, out var result);
             var (outer, n, inner) = Split(X.Shape, Dim);
             var k = Index.Length;
             var idx = Index;
@@ -188,9 +218,9 @@ public sealed partial class CpuBackend
             {
                 var o = row / k;
                 var j = row % k;
-                data.AsSpan((int)((o * n + idx[j]) * inner), inner).CopyTo(result.AsSpan((int)(row * inner), inner));
+                data.AsSpan((o * n + idx[j]) * inner, inner).CopyTo(result.AsSpan(row * inner, inner));
             });
-            return Wrap(result, Shape, dtype);
+            return output;
         }
     }
 
@@ -204,10 +234,10 @@ public sealed partial class CpuBackend
             var dimStride = strides[Dim];
             strides[Dim] = 0;
             var bases = new Layout(IndexShape, strides, X.Layout.Offset).ElementOffsets();
-            var data = X.CpuStorage().As<T>();
-            var result = new T[bases.Length];
+            var data = Strided.Elements<T>(X);
+            var output = Output<T>(IndexShape, dtype, out var result);
             for (var i = 0; i < result.Length; i++) result[i] = data[bases[i] + Index[i] * dimStride];
-            return Wrap(result, IndexShape, dtype);
+            return output;
         }
     }
 }

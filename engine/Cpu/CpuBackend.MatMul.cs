@@ -27,35 +27,38 @@ public sealed partial class CpuBackend
         var outShape = new Shape([.. batchShape, m, n]);
         return (a.DType, b.DType) switch
         {
-            (DType.F64, _) => Wrap(MatMulImpl<double, double, double>(a, b, la, lb, batchShape, m, n, k), outShape),
-            (DType.F32, DType.F32) => Wrap(MatMulImpl<float, float, float>(a, b, la, lb, batchShape, m, n, k), outShape),
-            (DType.F32, _) => Wrap(MatMulImpl<float, ushort, float>(a, b, la, lb, batchShape, m, n, k), outShape),
-            (_, DType.F32) => Wrap(MatMulImpl<ushort, float, float>(a, b, la, lb, batchShape, m, n, k), outShape),
-            _ => Wrap(MatMulImpl<ushort, ushort, float>(a, b, la, lb, batchShape, m, n, k), outShape),
+            (DType.F64, _) => MatMulImpl<double, double, double>(a, b, la, lb, batchShape, m, n, k, outShape, DType.F64),
+            (DType.F32, DType.F32) => MatMulImpl<float, float, float>(a, b, la, lb, batchShape, m, n, k, outShape, DType.F32),
+            (DType.F32, _) => MatMulImpl<float, ushort, float>(a, b, la, lb, batchShape, m, n, k, outShape, DType.F32),
+            (_, DType.F32) => MatMulImpl<ushort, float, float>(a, b, la, lb, batchShape, m, n, k, outShape, DType.F32),
+            _ => MatMulImpl<ushort, ushort, float>(a, b, la, lb, batchShape, m, n, k, outShape, DType.F32),
         };
     }
 
-    private TC[] MatMulImpl<TA, TB, TC>(Tensor a, Tensor b, Layout la, Layout lb, Shape batchShape, int m, int n, int k)
+    private Tensor MatMulImpl<TA, TB, TC>(Tensor a, Tensor b, Layout la, Layout lb, Shape batchShape, int m, int n, int k, Shape outShape, DType outType)
         where TA : unmanaged where TB : unmanaged where TC : unmanaged, System.Numerics.INumber<TC>
     {
-        var (dataA, offsetsA, transA, ldA) = Operand<TA>(a, la, m, k);
-        var (dataB, offsetsB, transB, ldB) = Operand<TB>(b, lb, k, n);
-        var batches = (int)batchShape.NumElements;
-        var c = new TC[(long)batches * m * n];
-        for (var i = 0; i < batches; i++)
-            CpuGemm.Gemm(GemmKernelKind.Auto, transA, transB, m, n, k, TC.One, Slice(dataA, offsetsA[i]), ldA,
-                Slice(dataB, offsetsB[i]), ldB, TC.Zero, c.AsSpan(i * m * n, m * n), n);
-        return c;
+        var (dataA, offsetsA, transA, ldA, denseA) = Operand<TA>(a, la, m, k);
+        var (dataB, offsetsB, transB, ldB, denseB) = Operand<TB>(b, lb, k, n);
+        using (denseA)
+        using (denseB)
+        {
+            var batches = (int)batchShape.NumElements;
+            var output = Output<TC>(outShape, outType, out var c);
+            for (var i = 0; i < batches; i++)
+                CpuGemm.Gemm(GemmKernelKind.Auto, transA, transB, m, n, k, TC.One, dataA.AsSpan(offsetsA[i]), ldA,
+                    dataB.AsSpan(offsetsB[i]), ldB, TC.Zero, c.AsSpan((long)i * m * n, m * n), n);
+            return output;
+        }
     }
-
-    private static ReadOnlySpan<T> Slice<T>(T[] data, long offset) => data.AsSpan((int)offset);
 
     /// <summary>
     /// The storage, the start of each batch matrix, and whether it is read transposed. A matrix whose last two
     /// dims are row-major (stride 1 across columns) or column-major (stride 1 across rows) is used in place;
     /// anything else is copied to a dense layout first.
     /// </summary>
-    private (T[] Data, long[] Offsets, bool Transposed, int Ld) Operand<T>(Tensor x, Layout layout, int rows, int cols)
+    private (CpuBuffer<T> Data, long[] Offsets, bool Transposed, int Ld, Tensor? Dense) Operand<T>(Tensor x, Layout layout, int rows, int cols)
+        where T : unmanaged
     {
         var rs = layout.Strides[^2];
         var cs = layout.Strides[^1];
@@ -74,11 +77,12 @@ public sealed partial class CpuBackend
         }
         else
         {
-            var dense = Contiguous(x.ViewAs(layout));
-            return Operand<T>(dense, dense.Layout, rows, cols);
+            Tensor dense;
+            using (var view = x.ViewAs(layout)) dense = Contiguous(view);
+            return Operand<T>(dense, dense.Layout, rows, cols) with { Dense = dense };
         }
         var batchLayout = new Layout(new Shape(layout.Shape.ToArray()[..batchRank].Append(1).ToArray()), [.. layout.Strides[..batchRank], 1], layout.Offset);
         var offsets = Strided.RowOffsets(batchLayout);
-        return (x.CpuStorage().As<T>(), offsets, transposed, Math.Max(ld, 1));
+        return (Strided.Elements<T>(x), offsets, transposed, Math.Max(ld, 1), null);
     }
 }

@@ -13,8 +13,8 @@ public sealed partial class CpuBackend
     public Tensor DropoutMask(Shape shape, double p, ulong seed)
     {
         if (p is < 0 or > 1 || double.IsNaN(p)) throw new ArgumentOutOfRangeException(nameof(p), $"dropout probability {p} is outside [0, 1]");
-        var keep = new byte[shape.NumElements];
+        var output = Output<byte>(shape, DType.Bool, out var keep);
         Parallel.For(0, keep.Length, ParallelChunk(keep.Length), i => keep[i] = SplitMix64.UniformAt(seed, (ulong)i) >= p ? (byte)1 : (byte)0);
-        return Wrap(keep, shape, DType.Bool);
+        return output;
     }
 }

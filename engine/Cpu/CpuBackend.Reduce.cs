@@ -9,21 +9,31 @@ public sealed partial class CpuBackend
 {
     public Tensor Reduce(ReduceKind kind, Tensor x, int[] dims, bool keepDim)
     {
+        if (x.DType == DType.BF16)
+        {
+            // A bf16 weight (a frozen LM head's row mean, say) reduces in f32.
+            using var wide = Cast(x, DType.F32);
+            return Reduce(kind, wide, dims, keepDim);
+        }
         RequireFloat(x, $"reduce {kind}");
         var (rows, rowLength, outShape) = ReductionRows(x, dims, keepDim, out var moved);
-        return x.DType == DType.F32
-            ? Wrap(ReduceRows(kind, Strided.Dense<float>(moved), rows, rowLength), outShape)
-            : Wrap(ReduceRows(kind, Strided.Dense<double>(moved), rows, rowLength), outShape);
+        using (moved)
+            return x.DType == DType.F32
+                ? ReduceRows<float>(kind, moved, rows, rowLength, outShape)
+                : ReduceRows<double>(kind, moved, rows, rowLength, outShape);
     }
 
     public Tensor ArgMax(Tensor x, int dim, bool keepDim)
     {
         RequireFloat(x, "argmax");
-        var (rows, rowLength, outShape) = ReductionRows(x, [x.Shape.Axis(dim)], keepDim, out var moved);
-        var result = new long[rows];
-        if (x.DType == DType.F32) ArgMaxRows(Strided.Dense<float>(moved), rowLength, result);
-        else ArgMaxRows(Strided.Dense<double>(moved), rowLength, result);
-        return Wrap(result, outShape, DType.I64);
+        var (_, rowLength, outShape) = ReductionRows(x, [x.Shape.Axis(dim)], keepDim, out var moved);
+        using (moved)
+        {
+            var output = Output<long>(outShape, DType.I64, out var result);
+            if (x.DType == DType.F32) ArgMaxRows<float>(moved, rowLength, result);
+            else ArgMaxRows<double>(moved, rowLength, result);
+            return output;
+        }
     }
 
     public Tensor Softmax(Tensor x, int dim, bool log)
@@ -33,9 +43,8 @@ public sealed partial class CpuBackend
         var moved = MoveToLast(x, d);
         var n = moved.Shape[^1];
         var rows = (int)(moved.NumElements / Math.Max(n, 1));
-        Tensor y = x.DType == DType.F32
-            ? Wrap(SoftmaxRows(Strided.Dense<float>(moved), rows, n, log), moved.Shape)
-            : Wrap(SoftmaxRows(Strided.Dense<double>(moved), rows, n, log), moved.Shape);
+        var y = x.DType == DType.F32 ? SoftmaxRows<float>(moved, rows, n, log) : SoftmaxRows<double>(moved, rows, n, log);
+        if (!ReferenceEquals(moved, x)) moved.Dispose();
         return MoveFromLast(y, d);
     }
 
@@ -47,9 +56,9 @@ public sealed partial class CpuBackend
         var mg = MoveToLast(gradY, d);
         var n = my.Shape[^1];
         var rows = (int)(my.NumElements / Math.Max(n, 1));
-        Tensor gx = y.DType == DType.F32
-            ? Wrap(SoftmaxGradRows(Strided.Dense<float>(my), Strided.Dense<float>(mg), rows, n, log), my.Shape)
-            : Wrap(SoftmaxGradRows(Strided.Dense<double>(my), Strided.Dense<double>(mg), rows, n, log), my.Shape);
+        var gx = y.DType == DType.F32 ? SoftmaxGradRows<float>(my, mg, rows, n, log) : SoftmaxGradRows<double>(my, mg, rows, n, log);
+        if (!ReferenceEquals(my, y)) my.Dispose();
+        if (!ReferenceEquals(mg, gradY)) mg.Dispose();
         return MoveFromLast(gx, d);
     }
 
@@ -60,7 +69,8 @@ public sealed partial class CpuBackend
         foreach (var dim in dims) reduce[x.Shape.Axis(dim)] = true;
         var kept = Enumerable.Range(0, x.Rank).Where(i => !reduce[i]).ToArray();
         var gone = Enumerable.Range(0, x.Rank).Where(i => reduce[i]).ToArray();
-        moved = Contiguous(x.ViewAs(x.Layout.Permute([.. kept, .. gone])));
+        using (var view = x.ViewAs(x.Layout.Permute([.. kept, .. gone])))
+            moved = Contiguous(view);
         var rowLength = 1;
         foreach (var i in gone) rowLength *= x.Shape[i];
         var outDims = keepDim ? Enumerable.Range(0, x.Rank).Select(i => reduce[i] ? 1 : x.Shape[i]).ToArray() : kept.Select(i => x.Shape[i]).ToArray();
@@ -69,13 +79,14 @@ public sealed partial class CpuBackend
         return (rows, rowLength, new Shape(outDims));
     }
 
-    private static T[] ReduceRows<T>(ReduceKind kind, T[] data, int rows, int n)
+    private static Tensor ReduceRows<T>(ReduceKind kind, Tensor moved, int rows, int n, Shape outShape)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = new T[rows];
+        using var data = Strided.Dense<T>(moved);
+        var output = Output<T>(outShape, moved.DType, out var y);
         for (var r = 0; r < rows; r++)
         {
-            var row = new ReadOnlySpan<T>(data, r * n, n);
+            ReadOnlySpan<T> row = data.AsSpan((long)r * n, n);
             y[r] = kind switch
             {
                 ReduceKind.Sum => TensorPrimitives.Sum(row),
@@ -86,7 +97,7 @@ public sealed partial class CpuBackend
                 _ => throw new NotSupportedException($"reduce {kind}"),
             };
         }
-        return y;
+        return output;
     }
 
     private static T LogSumExp<T>(ReadOnlySpan<T> row)
@@ -100,9 +111,10 @@ public sealed partial class CpuBackend
         return max + T.Log(sum);
     }
 
-    private static void ArgMaxRows<T>(T[] data, int n, long[] result)
+    private static void ArgMaxRows<T>(Tensor moved, int n, CpuBuffer<long> result)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
+        using var data = Strided.Dense<T>(moved);
         for (var r = 0; r < result.Length; r++)
         {
             var best = 0;
@@ -112,21 +124,21 @@ public sealed partial class CpuBackend
         }
     }
 
-    private static T[] SoftmaxRows<T>(T[] x, int rows, int n, bool log)
+    private static Tensor SoftmaxRows<T>(Tensor input, int rows, int n, bool log)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var y = new T[x.Length];
-        Parallel.For(0, rows, ParallelChunk(x.Length), r =>
+        using var x = Strided.Dense<T>(input);
+        var output = Output<T>(input.Shape, input.DType, out var y);
+        Parallel.For(0, rows, ParallelChunk(x.Length), () => log ? new T[n] : [], (r, _, shifted) =>
         {
-            var src = new ReadOnlySpan<T>(x, r * n, n);
-            var dst = new Span<T>(y, r * n, n);
-            if (n == 0) return;
+            ReadOnlySpan<T> src = x.AsSpan((long)r * n, n);
+            var dst = y.AsSpan((long)r * n, n);
+            if (n == 0) return shifted;
             var max = TensorPrimitives.Max(src);
             TensorPrimitives.Subtract(src, max, dst);
             if (log)
             {
-                var shifted = dst.ToArray();
-                TensorPrimitives.Exp<T>(shifted, shifted);
+                TensorPrimitives.Exp<T>(dst, shifted);
                 var lse = T.Log(TensorPrimitives.Sum<T>(shifted));
                 TensorPrimitives.Subtract(dst, lse, dst);
             }
@@ -136,20 +148,23 @@ public sealed partial class CpuBackend
                 var sum = TensorPrimitives.Sum<T>(dst);
                 TensorPrimitives.Divide(dst, sum, dst);
             }
-        });
-        return y;
+            return shifted;
+        }, _ => { });
+        return output;
     }
 
     // softmax: dx = y ⊙ (g − Σ g·y);  log_softmax: dx = g − exp(y) · Σ g.
-    private static T[] SoftmaxGradRows<T>(T[] y, T[] g, int rows, int n, bool log)
+    private static Tensor SoftmaxGradRows<T>(Tensor output, Tensor gradY, int rows, int n, bool log)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var dx = new T[y.Length];
+        using var y = Strided.Dense<T>(output);
+        using var g = Strided.Dense<T>(gradY);
+        var result = Output<T>(output.Shape, output.DType, out var dx);
         for (var r = 0; r < rows; r++)
         {
-            var yr = new ReadOnlySpan<T>(y, r * n, n);
-            var gr = new ReadOnlySpan<T>(g, r * n, n);
-            var d = new Span<T>(dx, r * n, n);
+            ReadOnlySpan<T> yr = y.AsSpan((long)r * n, n);
+            ReadOnlySpan<T> gr = g.AsSpan((long)r * n, n);
+            var d = dx.AsSpan((long)r * n, n);
             if (log)
             {
                 var sum = TensorPrimitives.Sum(gr);
@@ -161,14 +176,15 @@ public sealed partial class CpuBackend
                 for (var j = 0; j < n; j++) d[j] = yr[j] * (gr[j] - dot);
             }
         }
-        return dx;
+        return result;
     }
 
     private Tensor MoveToLast(Tensor x, int dim)
     {
         if (dim == x.Rank - 1) return x;
         var perm = Enumerable.Range(0, x.Rank).Where(i => i != dim).Append(dim).ToArray();
-        return Contiguous(x.ViewAs(x.Layout.Permute(perm)));
+        using var view = x.ViewAs(x.Layout.Permute(perm));
+        return Contiguous(view);
     }
 
     private Tensor MoveFromLast(Tensor y, int dim)
@@ -176,6 +192,8 @@ public sealed partial class CpuBackend
         if (dim == y.Rank - 1) return y;
         var perm = new int[y.Rank];
         for (int i = 0, k = 0; i < y.Rank; i++) perm[i] = i == dim ? y.Rank - 1 : k++;
-        return Contiguous(y.ViewAs(y.Layout.Permute(perm)));
+        using (y)
+        using (var view = y.ViewAs(y.Layout.Permute(perm)))
+            return Contiguous(view);
     }
 }

@@ -21,8 +21,8 @@ public sealed partial class CpuBackend
         var layoutCos = ExpandFor(cos, x.Shape, "cos");
         var layoutSin = ExpandFor(sin, x.Shape, "sin");
         return x.DType == DType.F32
-            ? Wrap(RotaryImpl<float>(x, cos, sin, layoutCos, layoutSin, inverse), x.Shape)
-            : Wrap(RotaryImpl<double>(x, cos, sin, layoutCos, layoutSin, inverse), x.Shape);
+            ? RotaryImpl<float>(x, cos, sin, layoutCos, layoutSin, inverse)
+            : RotaryImpl<double>(x, cos, sin, layoutCos, layoutSin, inverse);
     }
 
     private static Layout ExpandFor(Tensor t, Shape shape, string name)
@@ -37,28 +37,28 @@ public sealed partial class CpuBackend
         }
     }
 
-    private static T[] RotaryImpl<T>(Tensor x, Tensor cos, Tensor sin, Layout lc, Layout ls, bool inverse)
+    private static Tensor RotaryImpl<T>(Tensor x, Tensor cos, Tensor sin, Layout lc, Layout ls, bool inverse)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var xs = Strided.Dense<T>(x);
-        var cs = cos.CpuStorage().As<T>();
-        var ss = sin.CpuStorage().As<T>();
+        using var xs = Strided.Dense<T>(x);
+        var cs = Strided.Elements<T>(cos);
+        var ss = Strided.Elements<T>(sin);
         var rowsC = Strided.RowOffsets(lc);
         var rowsS = Strided.RowOffsets(ls);
         var strideC = Strided.InnerStride(lc);
         var strideS = Strided.InnerStride(ls);
         var d = x.Shape[^1];
         var h = d / 2;
-        var y = new T[xs.Length];
+        var output = Output<T>(x.Shape, x.DType, out var y);
         Parallel.For(0, rowsC.Length, ParallelChunk(xs.Length), r =>
         {
-            var x1 = new ReadOnlySpan<T>(xs, r * d, h);
-            var x2 = new ReadOnlySpan<T>(xs, r * d + h, h);
-            var y1 = new Span<T>(y, r * d, h);
-            var y2 = new Span<T>(y, r * d + h, h);
+            ReadOnlySpan<T> x1 = xs.AsSpan((long)r * d, h);
+            ReadOnlySpan<T> x2 = xs.AsSpan((long)r * d + h, h);
+            var y1 = y.AsSpan((long)r * d, h);
+            var y2 = y.AsSpan((long)r * d + h, h);
             // Broadcast or strided tables are copied into a row buffer; dense ones are read in place.
-            var c = strideC == 1 ? new ReadOnlySpan<T>(cs, (int)rowsC[r], d) : RowOf(cs, rowsC[r], strideC, d);
-            var s = strideS == 1 ? new ReadOnlySpan<T>(ss, (int)rowsS[r], d) : RowOf(ss, rowsS[r], strideS, d);
+            ReadOnlySpan<T> c = strideC == 1 ? cs.AsSpan(rowsC[r], d) : RowOf(cs, rowsC[r], strideC, d);
+            ReadOnlySpan<T> s = strideS == 1 ? ss.AsSpan(rowsS[r], d) : RowOf(ss, rowsS[r], strideS, d);
             var c1 = c[..h];
             var c2 = c[h..];
             var s1 = s[..h];
@@ -80,10 +80,11 @@ public sealed partial class CpuBackend
                 TensorPrimitives.MultiplyAdd(x1, s2, y2, y2);
             }
         });
-        return y;
+        return output;
     }
 
-    private static T[] RowOf<T>(T[] data, long start, long stride, int length)
+    private static T[] RowOf<T>(CpuBuffer<T> data, long start, long stride, int length)
+        where T : unmanaged
     {
         var row = new T[length];
         for (var j = 0; j < length; j++) row[j] = data[start + j * stride];

@@ -36,11 +36,12 @@ internal static class Strided
     public static long InnerStride(Layout layout) => layout.Rank == 0 ? 1 : layout.Strides[^1];
 
     /// <summary>Copies the elements of a strided view into dst in logical row-major order.</summary>
-    public static void Gather<T>(T[] src, Layout layout, Span<T> dst)
+    public static void Gather<T>(CpuBuffer<T> src, Layout layout, Span<T> dst)
+        where T : unmanaged
     {
         if (layout.IsContiguous)
         {
-            src.AsSpan((int)layout.Offset, (int)layout.Shape.NumElements).CopyTo(dst);
+            src.AsSpan(layout.Offset, (int)layout.Shape.NumElements).CopyTo(dst);
             return;
         }
         var n = InnerLength(layout);
@@ -49,7 +50,7 @@ internal static class Strided
         var o = 0;
         foreach (var start in rows)
         {
-            if (s == 1) src.AsSpan((int)start, n).CopyTo(dst.Slice(o, n));
+            if (s == 1) src.AsSpan(start, n).CopyTo(dst.Slice(o, n));
             else
                 for (var j = 0; j < n; j++) dst[o + j] = src[start + j * s];
             o += n;
@@ -57,11 +58,12 @@ internal static class Strided
     }
 
     /// <summary>Writes src (logical row-major order) into a strided view of dst.</summary>
-    public static void Scatter<T>(ReadOnlySpan<T> src, T[] dst, Layout layout)
+    public static void Scatter<T>(ReadOnlySpan<T> src, CpuBuffer<T> dst, Layout layout)
+        where T : unmanaged
     {
         if (layout.IsContiguous)
         {
-            src.CopyTo(dst.AsSpan((int)layout.Offset, (int)layout.Shape.NumElements));
+            src.CopyTo(dst.AsSpan(layout.Offset, (int)layout.Shape.NumElements));
             return;
         }
         var n = InnerLength(layout);
@@ -75,13 +77,27 @@ internal static class Strided
         }
     }
 
-    /// <summary>A contiguous array of the view's elements; the storage array itself when it already is one.</summary>
-    public static T[] Dense<T>(Tensor x)
+    /// <summary>Every element of the tensor's storage, to be read through its layout's offsets and strides.</summary>
+    public static CpuBuffer<T> Elements<T>(Tensor x)
+        where T : unmanaged
     {
-        var data = x.CpuStorage().As<T>();
-        if (x.IsContiguous && x.Layout.Offset == 0 && data.Length == x.NumElements) return data;
-        var result = new T[x.NumElements];
+        x.ThrowIfDisposed();
+        return x.CpuStorage().Buffer<T>();
+    }
+
+    /// <summary>
+    /// The view's elements in row-major order: the storage itself when the view is contiguous, otherwise a dense copy
+    /// that the returned buffer owns (dispose it).
+    /// </summary>
+    public static CpuBuffer<T> Dense<T>(Tensor x)
+        where T : unmanaged
+    {
+        var data = Elements<T>(x);
+        var n = checked((int)x.NumElements);
+        if (x.IsContiguous) return data.Slice(x.Layout.Offset, n);
+        var copy = new CpuStorage(x.DType, n, zero: false);
+        var result = copy.Buffer<T>();
         Gather(data, x.Layout, result);
-        return result;
+        return result.Owning(copy);
     }
 }

@@ -5,14 +5,15 @@ public static class MemoryBudget
 {
     /// <summary>
     /// Memory this process may still allocate: the runtime's limit (physical memory, a container limit or
-    /// DOTNET_GCHeapHardLimit) less what the managed heap already holds.
+    /// DOTNET_GCHeapHardLimit) less what the managed heap and the CPU tensors already hold.
     /// </summary>
     public static long AvailableBytes
     {
         get
         {
             var info = GC.GetGCMemoryInfo();
-            return Math.Max(0, info.TotalAvailableMemoryBytes - GC.GetTotalMemory(forceFullCollection: false));
+            var held = GC.GetTotalMemory(forceFullCollection: false) + Cpu.CpuMemoryPool.LiveBytes;
+            return Math.Max(0, info.TotalAvailableMemoryBytes - held);
         }
     }
 

@@ -7,9 +7,11 @@ namespace StyleAlign.Engine.Models;
 /// <summary>
 /// Strict loading from a safetensors checkpoint. Records every requested name; <see cref="Finish"/> then reports
 /// missing keys, unexpected keys, shape mismatches and non-float tensors together in one error. Float tensors of
-/// any stored dtype (BF16, F16, F32, F64) arrive as F32; an integer tensor where a weight is expected is refused,
+/// any stored dtype (BF16, F16, F32, F64) arrive as F32, or on the CPU as <see cref="WeightOptions"/> decides (frozen
+/// ones mapped from the file, bf16 matrices kept bf16); an integer tensor where a weight is expected is refused,
 /// never converted. A header-only source reads no tensor at all: it checks names, shapes and dtypes against the
-/// header and hands out shape-only placeholders, so a model can be checked before anything is allocated.
+/// header and hands out shape-only placeholders, so a model can be checked before anything is allocated; it also
+/// adds up the bytes the real load would allocate (<see cref="MaterializedBytes"/>).
 /// </summary>
 public sealed class CheckpointParameterSource : IParameterSource
 {
@@ -17,6 +19,8 @@ public sealed class CheckpointParameterSource : IParameterSource
     private readonly string _description;
     private readonly Device _device;
     private readonly bool _headerOnly;
+    private readonly WeightOptions _weights;
+    private readonly bool _bf16Matrices;
     private readonly Dictionary<string, string> _canonicalToStored = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
     private readonly List<string> _missing = [];
@@ -25,13 +29,20 @@ public sealed class CheckpointParameterSource : IParameterSource
 
     /// <param name="normalize">maps a stored name to the canonical name the model asks for (e.g. new → legacy Qwen names)</param>
     /// <param name="headerOnly">check against the header and return placeholders instead of reading tensors</param>
+    /// <param name="weights">which weights are trained (f32 copies) and whether frozen matrices are rounded to bf16;
+    /// null reads every tensor into f32 memory</param>
+    /// <param name="bf16Matrices">whether the model takes frozen weights of two or more dims as bf16 (it uses each of
+    /// them only in a matmul or an embedding lookup)</param>
     public CheckpointParameterSource(ISafetensorsSource checkpoint, string description, Func<string, string>? normalize = null, Device? device = null,
-        bool headerOnly = false)
+        bool headerOnly = false, WeightOptions? weights = null, bool bf16Matrices = false)
     {
         _checkpoint = checkpoint;
         _description = description;
         _device = device ?? Device.Cpu;
         _headerOnly = headerOnly;
+        _weights = weights ?? WeightOptions.Frozen;
+        _bf16Matrices = bf16Matrices;
+        Residency = weights is null || !_device.IsCpu ? static (_, _, _) => WeightResidency.Float32 : Decide;
         foreach (var stored in checkpoint.Entries.Keys)
         {
             var canonical = normalize?.Invoke(stored) ?? stored;
@@ -59,7 +70,46 @@ public sealed class CheckpointParameterSource : IParameterSource
             _mismatched.Add($"{stored}: stored as {entry.DType.ToHeaderName()}, the model needs a floating-point tensor");
             return Placeholder(shape);
         }
-        return _headerOnly ? Placeholder(shape) : Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
+        var residency = Residency(name, entry.DType, shape);
+        MaterializedBytes += shape.NumElements * residency switch
+        {
+            WeightResidency.Mapped => 0,
+            WeightResidency.Bfloat16 => sizeof(ushort),
+            _ => sizeof(float),
+        };
+        if (_headerOnly) return Placeholder(shape);
+        switch (residency)
+        {
+            case WeightResidency.Mapped:
+                return _checkpoint.MapTensor(stored);
+            case WeightResidency.Bfloat16:
+                using (var mapped = _checkpoint.MapTensor(stored))
+                    return mapped.To(DType.BF16);
+            default:
+                return Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
+        }
+    }
+
+    /// <summary>Bytes of memory the tensors handed out so far take (or, header-only, would take); mapped ones take none.</summary>
+    public long MaterializedBytes { get; private set; }
+
+    private Func<string, SafetensorsDType, Shape, WeightResidency> Residency { get; }
+
+    private WeightResidency Decide(string name, SafetensorsDType stored, Shape shape)
+    {
+        if (_weights.Trainable(name)) return WeightResidency.Float32;
+        var matrix = _bf16Matrices && shape.Rank >= 2;
+        if (matrix && stored == SafetensorsDType.BF16) return WeightResidency.Mapped;
+        if (matrix && _weights.Bf16) return WeightResidency.Bfloat16;
+        return stored == SafetensorsDType.F32 ? WeightResidency.Mapped : WeightResidency.Float32;
+    }
+
+    /// <summary>Where a loaded tensor lives: in the mapped file as stored, rounded to bf16 memory, or widened to f32 memory.</summary>
+    private enum WeightResidency
+    {
+        Mapped,
+        Bfloat16,
+        Float32,
     }
 
     /// <summary>A view of one zero with the parameter's shape: nothing of that size is allocated.</summary>

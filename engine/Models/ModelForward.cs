@@ -65,13 +65,8 @@ public static class ModelForward
 
     private static ForwardResult RunQwen(string weightsPath, ForwardInputs inputs, ForwardOptions options)
     {
-        var model = Qwen25VLModel.Load(weightsPath);
-        var notes = new List<string>();
-        if (options.DType == DType.BF16)
-        {
-            notes.Add("the CPU computes in f32: weights are rounded to bf16, activations stay f32");
-            RoundToBf16(model);
-        }
+        // bf16: the matrices are held as bf16 (mapped when the checkpoint stores them so) and multiply f32 activations.
+        var model = Qwen25VLModel.Load(weightsPath, weights: new WeightOptions { Bf16 = options.DType == DType.BF16 });
         var ids = inputs.Matrix("input_ids", required: true)!;
         var mask = inputs.Matrix("attention_mask", required: false);
         Tensor? pixels = null;
@@ -95,17 +90,6 @@ public static class ModelForward
             outputs["position_ids"] = Tensor.FromArray(positions, 3, modelInputs.Batch, modelInputs.Length);
             for (var i = 0; i < hidden.Count; i++) outputs[$"hidden_states.{i}"] = hidden[i];
         }
-        return new ForwardResult(outputs, notes);
-    }
-
-    /// <summary>Rounds every weight to the nearest bf16 value in place (storage stays F32): how a bf16 model is held on the CPU.</summary>
-    public static void RoundToBf16(Qwen25VLModel model)
-    {
-        foreach (var (_, weight) in model.Parameters.All)
-        {
-            using var bf16 = weight.To(DType.BF16);
-            using var rounded = bf16.To(DType.F32);
-            weight.CopyFrom(rounded);
-        }
+        return new ForwardResult(outputs, []);
     }
 }

@@ -17,9 +17,6 @@ public sealed record CheckpointMatch(
 /// </summary>
 public static class ModelLoading
 {
-    /// <summary>Parameters held as f32 on load.</summary>
-    private const int BytesPerParameter = sizeof(float);
-
     /// <summary>Names, shapes and dtypes of the checkpoint against the model, from the header alone.</summary>
     public static CheckpointMatch Check<TModel>(ISafetensorsSource checkpoint, string description, Func<IParameterSource, TModel> build,
         Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null)
@@ -31,22 +28,23 @@ public static class ModelLoading
     }
 
     /// <summary>
-    /// Checks the checkpoint's header against the model and the model's size against the memory available, then
-    /// reads the weights; any problem is one <see cref="InvalidInputException"/> raised before a weight is read.
+    /// Checks the checkpoint's header against the model and the memory the weights will take against the memory
+    /// available, then loads them; any problem is one <see cref="InvalidInputException"/> raised before a weight is
+    /// read. <paramref name="weights"/> (null: every tensor read into f32 memory) says which are trained and how frozen
+    /// ones are held; <paramref name="bf16Matrices"/> says the model may take frozen matrices as bf16.
     /// </summary>
     public static TModel Load<TModel>(ISafetensorsSource checkpoint, string description, Func<IParameterSource, TModel> build,
-        Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null, Device? device = null)
+        Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null, Device? device = null,
+        WeightOptions? weights = null, bool bf16Matrices = false)
     {
-        var check = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: true);
+        var check = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: true, weights, bf16Matrices);
         var planned = build(check);
         check.Finish(name => ignorable(planned, name));
-        EnsureFits(parameters(planned).Count, description);
-        var source = new CheckpointParameterSource(checkpoint, description, normalize, device);
+        var count = parameters(planned).Count;
+        MemoryBudget.EnsureFits(check.MaterializedBytes, description, $"{count:N0} parameters, {check.MaterializedBytes:N0} bytes of them held in memory");
+        var source = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: false, weights, bf16Matrices);
         var model = build(source);
         source.Finish(name => ignorable(model, name));
         return model;
     }
-
-    private static void EnsureFits(long parameterCount, string what) =>
-        MemoryBudget.EnsureFits(parameterCount * BytesPerParameter, what, $"{parameterCount:N0} parameters × {BytesPerParameter} bytes");
 }

@@ -6,11 +6,15 @@ namespace StyleAlign.Engine.Nn;
 /// <summary>Stateless layers built on the op classes; every function records autograd history.</summary>
 public static partial class Functional
 {
-    /// <summary>weight [V, D] rows for ids [...] → [..., D]. Backward index-adds the output gradient into a zero [V, D].</summary>
+    /// <summary>
+    /// weight [V, D] rows for ids [...] → [..., D]. Backward index-adds the output gradient into a zero [V, D]. A bf16
+    /// table (a frozen checkpoint's) is read row by row where it lies and only the picked rows are widened to f32.
+    /// </summary>
     public static Tensor Embedding(Tensor weight, Tensor ids)
     {
         if (weight.Rank != 2) throw new ArgumentException($"embedding weight must be [V, D], got {weight.Shape}");
         var rows = weight.IndexSelect(0, ids.Rank == 1 ? ids : ids.Reshape((int)ids.NumElements));
+        if (rows.DType == DType.BF16) rows = rows.To(DType.F32);
         return rows.Reshape(new Shape([.. ids.Shape, weight.Shape[1]]));
     }
 

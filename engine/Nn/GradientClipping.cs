@@ -20,20 +20,12 @@ public static class GradientClipping
             sumOfSquares += TensorScope.Untracked(() =>
             {
                 using var wide = g.DType is DType.F32 or DType.F64 ? null : g.To(DType.F32);
-                using var squared = (wide ?? g).Square();
-                using var sum = squared.Sum();
-                return sum.Item();
+                return g.Backend.SumOfSquares(wide ?? g);
             });
         var norm = Math.Sqrt(sumOfSquares);
         var scale = maxNorm / (norm + 1e-6);
         if (!double.IsFinite(norm) || scale >= 1) return norm;
-        foreach (var g in grads)
-            TensorScope.Untracked(() =>
-            {
-                using var scaled = g * scale;
-                g.CopyFrom(scaled);
-                return 0;
-            });
+        foreach (var g in grads) g.Backend.ScaleInPlace(g, scale);
         return norm;
     }
 }

@@ -41,7 +41,7 @@ public static class GradCheck
         {
             var leaf = leaves[li];
             var analytic = leaf.Grad?.ToDoubleArray() ?? new double[leaf.NumElements];
-            var data = leaf.CpuStorage().As<double>();
+            var data = leaf.CpuStorage().Buffer<double>();
             var offsets = leaf.Layout.ElementOffsets();
             for (var i = 0; i < offsets.Length; i++)
             {

@@ -90,6 +90,21 @@ public class TensorTests
     }
 
     [Test]
+    public void KeepingOnlyResultFreesALayersTemporariesAtOnce()
+    {
+        using var step = TensorScope.Begin();
+        var x = Tensor.FromArray([1f, 2, 3], 3);
+        Tensor temporary = null!;
+        var y = TensorScope.KeepingOnlyResult(() => (temporary = x * 2.0) + 1.0);
+        Assert.That(temporary.IsDisposed, Is.True, "freed when the layer returned, not at the end of the step");
+        Assert.That(y.ToArray<float>(), Is.EqualTo(new[] { 3f, 5, 7 }));
+        Assert.That(step.OwnedCount, Is.EqualTo(2), "the input and the result belong to the step");
+        var same = TensorScope.KeepingOnlyResult(() => x);
+        Assert.That(same.IsDisposed, Is.False, "an input handed back stays where it was");
+        Assert.That(step.OwnedCount, Is.EqualTo(2));
+    }
+
+    [Test]
     public void NoGradRecordsNothing()
     {
         var w = Tensor.FromArray([1f, 2], 2);

@@ -24,11 +24,11 @@ public class ModelForwardTests
     }
 
     [Test]
-    public void Bf16WeightsAreEmulatedAndSaySo()
+    public void Bf16WeightsComputeWithoutANote()
     {
         using var file = SafetensorsFile.Open(Compare.FixturePath("qwen25vl_tiny", "case2_image_text.safetensors"));
         var result = ModelForward.Run(Weights, new ForwardInputs(file), new ForwardOptions(DType.BF16));
-        Assert.That(result.Notes, Has.One.Contains("bf16"));
+        Assert.That(result.Notes, Is.Empty, "bf16 weights are what the CPU computes with, not an emulation to warn about");
         var logits = result.Outputs["logits"].ToFloatArray();
         var f32 = file.ReadAsFloat32("logits");
         Assert.That(logits, Is.Not.EqualTo(f32), "rounded weights change the logits");

@@ -1,4 +1,5 @@
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.Models;
 using System.Text.Json;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Trainers.Training;
@@ -42,7 +43,8 @@ public static class LoraMerge
     public static void Merge(string baseWeights, string runOrAdapter, string outputFolder)
     {
         var adapterFolder = AdapterFolder(runOrAdapter);
-        var model = Qwen25VLModel.Load(baseWeights);
+        // Every weight may be merged into, so all are read into f32 memory: the merged model is exact, as before.
+        var model = Qwen25VLModel.Load(baseWeights, weights: new WeightOptions { Trainable = static _ => true });
         using (var adapters = new LoraAdapters(model, ReadOptions(adapterFolder)))
         {
             adapters.Load(adapterFolder);

@@ -18,15 +18,19 @@ public sealed class FullParameters : ITrainableParameters
     public FullParameters(Qwen25VLModel model, bool trainVision, bool keepReference)
     {
         _model = model;
-        _named = model.Parameters.All
-            .Where(p => trainVision || !p.Key.StartsWith("visual.", StringComparison.Ordinal))
-            .Select(p => (p.Key, p.Value)).ToList();
+        _named = model.Parameters.All.Where(p => Trains(p.Key, trainVision)).Select(p => (p.Key, p.Value)).ToList();
+        var held = _named.FirstOrDefault(p => p.Parameter.DType is not (DType.F32 or DType.F64));
+        if (held.Parameter is not null)
+            throw new InvalidOperationException($"'{held.Name}' is held as {held.Parameter.DType.Name()}; full fine-tuning needs the model loaded with its trained weights in f32 (WeightOptions.Trainable)");
         foreach (var (_, p) in model.Parameters.All) p.RequiresGrad = false;
         foreach (var (_, p) in _named) p.RequiresGrad = true;
         if (keepReference) _reference = _named.Select(p => TensorScope.Untracked(() => p.Parameter.Contiguous().Clone())).ToList();
     }
 
     public IReadOnlyList<(string Name, Tensor Parameter)> Named => _named;
+
+    /// <summary>Whether full fine-tuning trains the parameter of this checkpoint name.</summary>
+    public static bool Trains(string name, bool trainVision) => trainVision || !name.StartsWith("visual.", StringComparison.Ordinal);
 
     public bool Decays(string name, Tensor parameter) => parameter.Rank >= 2 && !name.EndsWith("norm.weight", StringComparison.Ordinal);
 

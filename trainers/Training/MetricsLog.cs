@@ -14,9 +14,6 @@ public sealed class MetricsLog
     public const string FileName = "metrics.jsonl";
     public const string PlotFileName = "metrics.png";
 
-    private static readonly object PeakLock = new();
-    private static long _lifetimePeak;
-
     private readonly string _path;
     private readonly List<Dictionary<string, double>> _records = [];
 
@@ -66,51 +63,6 @@ public sealed class MetricsLog
         if (points.Count == 0) return;
         var scatter = plot.Add.Scatter(points.Select(r => r["step"]).ToArray(), points.Select(r => r[key] * scale).ToArray());
         scatter.LegendText = label ?? key;
-    }
-
-    /// <summary>
-    /// Starts a new window for <see cref="StepPeakBytes"/>: on Linux the kernel's high-water mark of resident memory
-    /// (VmHWM, which is also what <c>Process.PeakWorkingSet64</c> reads there) is reset to the current resident size,
-    /// after folding it into <see cref="LifetimePeakBytes"/>. False where the kernel keeps no resettable mark.
-    /// </summary>
-    public static bool ResetStepPeak()
-    {
-        lock (PeakLock)
-        {
-            _lifetimePeak = Math.Max(_lifetimePeak, HighWaterMark());
-            try
-            {
-                File.WriteAllText("/proc/self/clear_refs", "5");
-                return true;
-            }
-            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-            {
-                return false;
-            }
-        }
-    }
-
-    /// <summary>Peak resident memory since <see cref="ResetStepPeak"/>: a step's own peak (<c>step_peak_memory_mb</c>).</summary>
-    public static long StepPeakBytes() => HighWaterMark();
-
-    /// <summary>Peak resident memory of the process's whole life (<c>peak_memory_mb</c>), across the step windows.</summary>
-    public static long LifetimePeakBytes()
-    {
-        lock (PeakLock) return Math.Max(_lifetimePeak, HighWaterMark());
-    }
-
-    private static long HighWaterMark()
-    {
-        try
-        {
-            foreach (var line in File.ReadLines("/proc/self/status"))
-                if (line.StartsWith("VmHWM:", StringComparison.Ordinal))
-                    return long.Parse(line["VmHWM:".Length..].Trim().Split(' ')[0], CultureInfo.InvariantCulture) * 1024;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or FormatException)
-        {
-        }
-        return System.Diagnostics.Process.GetCurrentProcess().PeakWorkingSet64;
     }
 
     public static string Format(IReadOnlyDictionary<string, double> record) =>

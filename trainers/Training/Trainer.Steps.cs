@@ -14,8 +14,8 @@ public sealed partial class Trainer
     /// <summary>One optimizer step over <see cref="TrainerOptions.GradientAccumulation"/> micro-batches; returns its metrics.</summary>
     private Dictionary<string, double> RunStep(int step, AdamW optimizer)
     {
-        MetricsLog.ResetStepPeak();
         var clock = Stopwatch.StartNew();
+        _peakMemory.BeginStep();
         trainables.BeginStep(step);
         var accumulation = options.GradientAccumulation;
         var record = new Dictionary<string, double>(StringComparer.Ordinal);
@@ -48,8 +48,9 @@ public sealed partial class Trainer
         record["grad_norm"] = norm;
         record["step_seconds"] = seconds;
         record["tokens_per_second"] = tokens / Math.Max(seconds, 1e-9);
-        record["peak_memory_mb"] = MetricsLog.LifetimePeakBytes() / (1024.0 * 1024.0);
-        record["step_peak_memory_mb"] = MetricsLog.StepPeakBytes() / (1024.0 * 1024.0);
+        var (stepPeak, lifetimePeak) = _peakMemory.EndStep();
+        record["peak_memory_mb"] = lifetimePeak / (1024.0 * 1024.0);
+        if (stepPeak is { } bytes) record["step_peak_memory_mb"] = bytes / (1024.0 * 1024.0);
         return record;
     }
 

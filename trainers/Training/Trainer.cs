@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.Json.Nodes;
 using StyleAlign.Engine.Autograd;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Nn;
 using StyleAlign.Trainers.Batching;
@@ -19,6 +20,7 @@ namespace StyleAlign.Trainers.Training;
 public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters trainables, IObjective objective, PreferenceCollator collator, TrainerOptions options)
 {
     private readonly Dictionary<int, int[]> _epochOrders = [];
+    private readonly PeakMemory _peakMemory = new();
     private IReadOnlyList<PreferenceExample> _train = [];
     private ReferenceCache? _references;
     private OnPolicyNegatives? _negatives;

@@ -1,4 +1,5 @@
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Vision;
 using StyleAlign.Trainers.Batching;
@@ -80,7 +81,8 @@ public sealed record TrainingRecipe
         var loadOptions = (needsRejected ? DataLoadOptions.Preference : DataLoadOptions.Sft) with { SkipBad = SkipBad };
         var train = TrainExamples ?? PreferenceDataset.Load(DataPath, loadOptions).Examples;
         var eval = EvalDataPath is null ? null : PreferenceDataset.Load(EvalDataPath, DataLoadOptions.Preference with { SkipBad = SkipBad }).Examples;
-        var model = Qwen25VLModel.Load(WeightsPath);
+        // What full fine-tuning trains is read into f32 memory; every frozen weight stays in the mapped checkpoint.
+        var model = Qwen25VLModel.Load(WeightsPath, weights: new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) });
         model.Config.CheckTokenizer(tokenizer, Qwen25VLModel.ConfigFolder(WeightsPath));
         processor.CheckModel(model.Config.Vision, Qwen25VLModel.ConfigFolder(WeightsPath));
         if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval);

@@ -1,6 +1,7 @@
 using System.Numerics;
 using System.Numerics.Tensors;
 using Tensor = StyleAlign.Engine.Core.Tensor;
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Cpu;
 
 namespace StyleAlign.Engine.FusedOps.Attention;
@@ -19,9 +20,16 @@ public sealed partial class CpuFusedAttention
         Tensor q, Tensor k, Tensor v, Tensor output, Tensor logSumExp, Tensor gradOutput, AttentionGeometry g, AttentionSegments segments, AttentionOptions options)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var b = new BackwardBuffers<T>(
-            Strided.Dense<T>(q), Strided.Dense<T>(k), Strided.Dense<T>(v), Strided.Dense<T>(output), Strided.Dense<T>(logSumExp), Strided.Dense<T>(gradOutput),
-            new T[q.NumElements], new T[k.NumElements], new T[v.NumElements]);
+        var gradQ = CpuBackend.Output<T>(q.Shape, q.DType, out var dq, zero: true);
+        var gradK = CpuBackend.Output<T>(k.Shape, k.DType, out var dk, zero: true);
+        var gradV = CpuBackend.Output<T>(v.Shape, v.DType, out var dv, zero: true);
+        using var qData = Strided.Dense<T>(q);
+        using var kData = Strided.Dense<T>(k);
+        using var vData = Strided.Dense<T>(v);
+        using var oData = Strided.Dense<T>(output);
+        using var lseData = Strided.Dense<T>(logSumExp);
+        using var gradOData = Strided.Dense<T>(gradOutput);
+        var b = new BackwardBuffers<T>(qData, kData, vData, oData, lseData, gradOData, dq, dk, dv);
         var scale = T.CreateChecked(options.Scale);
         var groups = segments.KeyGroups;
         Parallel.For(0, groups.Count * g.HeadsKv, pair =>
@@ -33,11 +41,12 @@ public sealed partial class CpuFusedAttention
                 for (var h = kvHead * g.Group; h < (kvHead + 1) * g.Group; h++)
                     BackwardSegmentHead(b, g, segments, s, h, scale, options.Causal, tile);
         });
-        var dtype = q.DType;
-        return (CpuBackend.Wrap(b.GradQ, q.Shape, dtype), CpuBackend.Wrap(b.GradK, k.Shape, dtype), CpuBackend.Wrap(b.GradV, v.Shape, dtype));
+        return (gradQ, gradK, gradV);
     }
 
-    private sealed record BackwardBuffers<T>(T[] Q, T[] K, T[] V, T[] O, T[] Lse, T[] GradO, T[] GradQ, T[] GradK, T[] GradV);
+    private sealed record BackwardBuffers<T>(
+        CpuBuffer<T> Q, CpuBuffer<T> K, CpuBuffer<T> V, CpuBuffer<T> O, CpuBuffer<T> Lse, CpuBuffer<T> GradO, CpuBuffer<T> GradQ, CpuBuffer<T> GradK, CpuBuffer<T> GradV)
+        where T : unmanaged;
 
     /// <summary>Scratch of one backward worker: Kᵀ and Vᵀ of a key tile, P and dP (then dS) tiles, the row dots D.</summary>
     private sealed class BackwardTile<T>(int headDim, int segmentLength)

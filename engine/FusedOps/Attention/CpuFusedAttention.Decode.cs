@@ -24,10 +24,10 @@ public sealed partial class CpuFusedAttention
         var (batch, headsQ, d) = (q.Shape[0], q.Shape[1], q.Shape[2]);
         var maxTokens = kCache.Shape[1];
         var group = headsQ / headsKv;
-        var qData = Strided.Dense<T>(q);
-        var kData = Strided.Dense<T>(kCache);
-        var vData = Strided.Dense<T>(vCache);
-        var output = new T[qData.Length];
+        using var qData = Strided.Dense<T>(q);
+        using var kData = Strided.Dense<T>(kCache);
+        using var vData = Strided.Dense<T>(vCache);
+        var result = CpuBackend.Output<T>(q.Shape, q.DType, out var output, zero: true);
         var typedScale = T.CreateChecked(scale);
         Parallel.For(0, batch * headsQ, pair =>
         {
@@ -54,6 +54,6 @@ public sealed partial class CpuFusedAttention
             }
             if (runningSum > T.Zero) TensorPrimitives.Multiply(outRow, T.One / runningSum, outRow);
         });
-        return CpuBackend.Wrap(output, q.Shape, q.DType);
+        return result;
     }
 }

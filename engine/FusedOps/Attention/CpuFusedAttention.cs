@@ -79,11 +79,11 @@ public sealed partial class CpuFusedAttention : IFusedAttention
     private static (Tensor, Tensor) Forward<T>(Tensor q, Tensor k, Tensor v, AttentionGeometry g, AttentionSegments segments, AttentionOptions options)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
-        var qData = Strided.Dense<T>(q);
-        var kData = Strided.Dense<T>(k);
-        var vData = Strided.Dense<T>(v);
-        var output = new T[qData.Length];
-        var lse = new T[(long)g.HeadsQ * g.TotalQ];
+        using var qData = Strided.Dense<T>(q);
+        using var kData = Strided.Dense<T>(k);
+        using var vData = Strided.Dense<T>(v);
+        var result = CpuBackend.Output<T>(q.Shape, q.DType, out var output);
+        var logSumExp = CpuBackend.Output<T>(new Shape(g.HeadsQ, g.TotalQ), q.DType, out var lse);
         var scale = T.CreateChecked(options.Scale);
         Parallel.For(0, segments.Count * g.HeadsQ, pair =>
         {
@@ -92,8 +92,7 @@ public sealed partial class CpuFusedAttention : IFusedAttention
             var tile = new ForwardTile<T>(g.HeadDim);
             ForwardSegmentHead(qData, kData, vData, output, lse, g, segments, s, h, scale, options.Causal, tile);
         });
-        var dtype = q.DType;
-        return (CpuBackend.Wrap(output, q.Shape, dtype), CpuBackend.Wrap(lse, new Shape(g.HeadsQ, g.TotalQ), dtype));
+        return (result, logSumExp);
     }
 
     /// <summary>Scratch of one forward worker: Kᵀ of a key tile, a block of scores, accumulators, running max and sum.</summary>
@@ -108,7 +107,7 @@ public sealed partial class CpuFusedAttention : IFusedAttention
     }
 
     private static void ForwardSegmentHead<T>(
-        T[] q, T[] k, T[] v, T[] output, T[] lse, AttentionGeometry g, AttentionSegments segments, int s, int h, T scale, bool causal, ForwardTile<T> tile)
+        CpuBuffer<T> q, CpuBuffer<T> k, CpuBuffer<T> v, CpuBuffer<T> output, CpuBuffer<T> lse, AttentionGeometry g, AttentionSegments segments, int s, int h, T scale, bool causal, ForwardTile<T> tile)
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var (d, queryStride, keyStride, kvHead) = (g.HeadDim, g.QueryStride, g.KeyStride, h / g.Group);

@@ -37,7 +37,7 @@ public sealed partial class CudaFusedAttention
     }
 
     /// <summary>A host copy through the backends (not Tensor.To, which autograd would record).</summary>
-    private Tensor ToHost(Tensor x) => CpuBackend.Wrap((float[])_backend.Download(x), x.Shape, DType.F32);
+    private Tensor ToHost(Tensor x) => new(new CpuStorage(DType.F32, _backend.Download(x)), Layout.Contiguous(x.Shape));
 
     private Tensor ToDevice(Tensor x) =>
         new(_backend.Upload(Backends.For(Device.Cpu).Download(x), x.DType), Layout.Contiguous(x.Shape));

@@ -51,7 +51,7 @@ public sealed class TokenRowsOp : Op
             var (from, to) = unpack ? (i, rows[i]) : (rows[i], i);
             Array.Copy(source, (long)from * rowLength, result, (long)to * rowLength, rowLength);
         }
-        return new Tensor(x.Backend.Adopt(result, x.DType), Layout.Contiguous(shape));
+        return new Tensor(x.Backend.Upload(result, x.DType), Layout.Contiguous(shape));
     }
 
     private static void CheckRows(int[] rows, int count, string what)

@@ -45,17 +45,18 @@ public sealed partial class CpuFusedLogProbs
     }
 
     private static Tensor GatherRows<T>(Tensor x, int[] rows)
+        where T : unmanaged
     {
         if (x.Rank != 2) throw new ArgumentException($"row gather needs a 2-D tensor, got {x.Shape}");
-        var (src, offset) = Dense<T>(x);
+        using var src = Strided.Dense<T>(x);
         var width = x.Shape[1];
-        var result = new T[(long)rows.Length * width];
+        var output = CpuBackend.Output<T>(new Shape(rows.Length, width), x.DType, out var result);
         for (var i = 0; i < rows.Length; i++)
         {
             if ((uint)rows[i] >= (uint)x.Shape[0]) throw new ArgumentOutOfRangeException(nameof(rows), $"row {rows[i]} outside [0, {x.Shape[0]})");
-            Array.Copy(src, offset + (long)rows[i] * width, result, (long)i * width, width);
+            src.AsSpan((long)rows[i] * width, width).CopyTo(result.AsSpan((long)i * width, width));
         }
-        return CpuBackend.Wrap(result, new Shape(rows.Length, width), x.DType);
+        return output;
     }
 
     private static Tensor ScatterRows<T>(Tensor src, int[] rows, int totalRows)
@@ -63,16 +64,16 @@ public sealed partial class CpuFusedLogProbs
     {
         if (src.Rank != 2 || src.Shape[0] != rows.Length)
             throw new ArgumentException($"row scatter of {src.Shape} with {rows.Length} row indices");
-        var (data, offset) = Dense<T>(src);
+        using var data = Strided.Dense<T>(src);
         var width = src.Shape[1];
-        var result = new T[(long)totalRows * width];
+        var output = CpuBackend.Output<T>(new Shape(totalRows, width), src.DType, out var result, zero: true);
         for (var i = 0; i < rows.Length; i++)
         {
-            var dst = result.AsSpan(rows[i] * width, width);
-            var from = data.AsSpan(offset + i * width, width);
+            var dst = result.AsSpan((long)rows[i] * width, width);
+            var from = data.AsSpan((long)i * width, width);
             for (var j = 0; j < width; j++) dst[j] += from[j];
         }
-        return CpuBackend.Wrap(result, new Shape(totalRows, width), src.DType);
+        return output;
     }
 
     private static long[] SegmentIdsOf(Tensor segmentIds, int expected, int numSegments)

@@ -43,8 +43,9 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
 
     public void ChunkLogits(Tensor hidden, Tensor weight, Tensor? bias, int start, int count, Tensor chunk)
     {
-        if (chunk.DType == DType.F32) ChunkLogits<float>(hidden, weight, bias, start, count, chunk);
-        else ChunkLogits<double>(hidden, weight, bias, start, count, chunk);
+        if (chunk.DType == DType.F64) ChunkLogits<double, double>(hidden, weight, bias, start, count, chunk);
+        else if (weight.DType == DType.BF16) ChunkLogits<float, ushort>(hidden, weight, bias, start, count, chunk);
+        else ChunkLogits<float, float>(hidden, weight, bias, start, count, chunk);
     }
 
     public void ChunkForward(Tensor chunk, Tensor targets, int start, int count, Tensor logProbs, Tensor logSumExp, Tensor? entropy)
@@ -61,26 +62,28 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
 
     public void ChunkAccumulate(Tensor chunkGrad, Tensor hidden, Tensor weight, int start, int count, Tensor? gradHidden, Tensor? gradWeight, Tensor? gradBias)
     {
-        if (chunkGrad.DType == DType.F32) ChunkAccumulate<float>(chunkGrad, hidden, weight, start, count, gradHidden, gradWeight, gradBias);
-        else ChunkAccumulate<double>(chunkGrad, hidden, weight, start, count, gradHidden, gradWeight, gradBias);
+        if (chunkGrad.DType == DType.F64) ChunkAccumulate<double, double>(chunkGrad, hidden, weight, start, count, gradHidden, gradWeight, gradBias);
+        else if (weight.DType == DType.BF16) ChunkAccumulate<float, ushort>(chunkGrad, hidden, weight, start, count, gradHidden, gradWeight, gradBias);
+        else ChunkAccumulate<float, float>(chunkGrad, hidden, weight, start, count, gradHidden, gradWeight, gradBias);
     }
 
-    private static void ChunkLogits<T>(Tensor hidden, Tensor weight, Tensor? bias, int start, int count, Tensor chunk)
+    /// <summary>A BF16 weight (a frozen LM head read straight from its checkpoint) is widened while the GEMM packs it.</summary>
+    private static void ChunkLogits<T, TW>(Tensor hidden, Tensor weight, Tensor? bias, int start, int count, Tensor chunk)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TW : unmanaged
     {
         var d = hidden.Shape[1];
         var vocab = weight.Shape[0];
-        var (h, hOff) = Dense<T>(hidden);
-        var (w, wOff) = Dense<T>(weight);
-        var (z, zOff) = Output<T>(chunk);
-        Gemm(false, true, count, vocab, d, h, hOff + start * d, d, w, wOff, d, false, z, zOff, vocab);
+        using var h = Strided.Dense<T>(hidden);
+        using var w = Strided.Dense<TW>(weight);
+        var z = Output<T>(chunk);
+        CpuGemm.Gemm<T, TW, T>(GemmKernelKind.Auto, false, true, count, vocab, d, T.One, h.AsSpan((long)start * d), d, w, d, T.Zero, z, vocab);
         if (bias is null) return;
-        var (b, bOff) = Dense<T>(bias);
-        var biasRow = new ReadOnlySpan<T>(b, bOff, vocab);
+        using var b = Strided.Dense<T>(bias);
         for (var i = 0; i < count; i++)
         {
-            var row = z.AsSpan(zOff + i * vocab, vocab);
-            TensorPrimitives.Add(row, biasRow, row);
+            var row = z.AsSpan((long)i * vocab, vocab);
+            TensorPrimitives.Add(row, b, row);
         }
     }
 
@@ -88,25 +91,26 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vocab = chunk.Shape[1];
-        var (z, zOff) = Output<T>(chunk);
+        var z = Output<T>(chunk);
         var y = TargetsOf(targets);
-        var (lp, lpOff) = Output<T>(logProbs);
-        var (lse, lseOff) = Output<T>(logSumExp);
-        var (ent, entOff) = entropy is null ? (null, 0) : Output<T>(entropy);
+        var lp = Output<T>(logProbs);
+        var lse = Output<T>(logSumExp);
+        var ent = entropy is null ? default : Output<T>(entropy);
+        var withEntropy = entropy is not null;
         ForEachRow(count, vocab, (i, buffer) =>
         {
-            var row = new ReadOnlySpan<T>(z, zOff + i * vocab, vocab);
+            ReadOnlySpan<T> row = z.AsSpan((long)i * vocab, vocab);
             var tmp = MemoryMarshal.Cast<byte, T>(buffer.AsSpan())[..vocab];
             var max = TensorPrimitives.Max(row);
             TensorPrimitives.Subtract(row, max, tmp);
             TensorPrimitives.Exp(tmp, tmp);
             var sumExp = TensorPrimitives.Sum<T>(tmp);
             var rowLse = max + T.Log(sumExp);
-            lse[lseOff + start + i] = rowLse;
+            lse[start + i] = rowLse;
             var target = y[start + i];
-            lp[lpOff + start + i] = target < 0 ? T.Zero : row[(int)target] - rowLse;
-            if (ent is not null)
-                ent[entOff + start + i] = target < 0 ? T.Zero : rowLse - TensorPrimitives.Dot<T>(tmp, row) / sumExp;
+            lp[start + i] = target < 0 ? T.Zero : row[(int)target] - rowLse;
+            if (withEntropy)
+                ent[start + i] = target < 0 ? T.Zero : rowLse - TensorPrimitives.Dot<T>(tmp, row) / sumExp;
         });
     }
 
@@ -114,15 +118,16 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
         where T : unmanaged, IFloatingPointIeee754<T>
     {
         var vocab = chunk.Shape[1];
-        var (z, zOff) = Output<T>(chunk);
+        var z = Output<T>(chunk);
         var y = TargetsOf(targets);
-        var (lse, lseOff) = Dense<T>(logSumExp);
-        var (g, gOff) = Dense<T>(gradLogProbs);
-        var (ent, entOff) = entropy is null || gradEntropy is null ? (null, 0) : Dense<T>(entropy);
-        var (gEnt, gEntOff) = entropy is null || gradEntropy is null ? (null, 0) : Dense<T>(gradEntropy);
+        using var lse = Strided.Dense<T>(logSumExp);
+        using var g = Strided.Dense<T>(gradLogProbs);
+        var withEntropy = entropy is not null && gradEntropy is not null;
+        using var ent = withEntropy ? Strided.Dense<T>(entropy!) : default;
+        using var gEnt = withEntropy ? Strided.Dense<T>(gradEntropy!) : default;
         ForEachRow(count, vocab, (i, buffer) =>
         {
-            var row = z.AsSpan(zOff + i * vocab, vocab);
+            var row = z.AsSpan((long)i * vocab, vocab);
             var target = y[start + i];
             if (target < 0)
             {
@@ -130,9 +135,9 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
                 return;
             }
             var p = MemoryMarshal.Cast<byte, T>(buffer.AsSpan())[..vocab];
-            var gRow = g[gOff + start + i];
-            var rowLse = lse[lseOff + start + i];
-            if (gEnt is null || gEnt[gEntOff + start + i] == T.Zero)
+            var gRow = g[start + i];
+            var rowLse = lse[start + i];
+            if (!withEntropy || gEnt[start + i] == T.Zero)
             {
                 TensorPrimitives.Subtract(row, rowLse, row);
                 TensorPrimitives.Exp(row, row);
@@ -141,10 +146,10 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
             else
             {
                 // dH/dz = −p·(log p + H): the row becomes log p first, then the combined factor.
-                var gH = gEnt[gEntOff + start + i];
+                var gH = gEnt[start + i];
                 TensorPrimitives.Subtract(row, rowLse, row);
                 TensorPrimitives.Exp(row, p);
-                TensorPrimitives.Add(row, ent![entOff + start + i], row);
+                TensorPrimitives.Add(row, ent[start + i], row);
                 TensorPrimitives.Multiply(row, gH, row);
                 TensorPrimitives.Add(row, gRow, row);
                 TensorPrimitives.Multiply(row, p, row);
@@ -154,29 +159,29 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
         });
     }
 
-    private static void ChunkAccumulate<T>(Tensor chunkGrad, Tensor hidden, Tensor weight, int start, int count, Tensor? gradHidden, Tensor? gradWeight, Tensor? gradBias)
+    private static void ChunkAccumulate<T, TW>(Tensor chunkGrad, Tensor hidden, Tensor weight, int start, int count, Tensor? gradHidden, Tensor? gradWeight, Tensor? gradBias)
         where T : unmanaged, IFloatingPointIeee754<T>
+        where TW : unmanaged
     {
         var d = hidden.Shape[1];
         var vocab = weight.Shape[0];
-        var (gz, gzOff) = Output<T>(chunkGrad);
+        var gz = Output<T>(chunkGrad);
         if (gradHidden is not null)
         {
-            var (w, wOff) = Dense<T>(weight);
-            var (dh, dhOff) = Output<T>(gradHidden);
-            Gemm(false, false, count, d, vocab, gz, gzOff, vocab, w, wOff, d, false, dh, dhOff + start * d, d);
+            using var w = Strided.Dense<TW>(weight);
+            var dh = Output<T>(gradHidden);
+            CpuGemm.Gemm<T, TW, T>(GemmKernelKind.Auto, false, false, count, d, vocab, T.One, gz, vocab, w, d, T.Zero, dh.AsSpan((long)start * d), d);
         }
         if (gradWeight is not null)
         {
-            var (h, hOff) = Dense<T>(hidden);
-            var (dw, dwOff) = Output<T>(gradWeight);
-            Gemm(true, false, vocab, d, count, gz, gzOff, vocab, h, hOff + start * d, d, true, dw, dwOff, d);
+            using var h = Strided.Dense<T>(hidden);
+            var dw = Output<T>(gradWeight);
+            CpuGemm.Gemm<T, T, T>(GemmKernelKind.Auto, true, false, vocab, d, count, T.One, gz, vocab, h.AsSpan((long)start * d), d, T.One, dw, d);
         }
         if (gradBias is not null)
         {
-            var (db, dbOff) = Output<T>(gradBias);
-            var acc = db.AsSpan(dbOff, vocab);
-            for (var i = 0; i < count; i++) TensorPrimitives.Add(acc, new ReadOnlySpan<T>(gz, gzOff + i * vocab, vocab), acc);
+            Span<T> acc = Output<T>(gradBias);
+            for (var i = 0; i < count; i++) TensorPrimitives.Add(acc, gz.AsSpan((long)i * vocab, vocab), acc);
         }
     }
 
@@ -206,36 +211,16 @@ public sealed partial class CpuFusedLogProbs : IFusedLogProbs
         else Parallel.For(0, workers, Work);
     }
 
-    private static void Gemm<T>(bool transA, bool transB, int m, int n, int k, T[] a, int aOff, int lda, T[] b, int bOff, int ldb, bool accumulate, T[] c, int cOff, int ldc)
-    {
-        if (m == 0 || n == 0) return;
-        if (typeof(T) == typeof(float))
-            CpuGemm.Sgemm(transA, transB, m, n, k, 1f, ((float[])(object)a).AsSpan(aOff), lda, ((float[])(object)b).AsSpan(bOff), ldb, accumulate ? 1f : 0f, ((float[])(object)c).AsSpan(cOff), ldc);
-        else
-            CpuGemm.Dgemm(transA, transB, m, n, k, 1.0, ((double[])(object)a).AsSpan(aOff), lda, ((double[])(object)b).AsSpan(bOff), ldb, accumulate ? 1.0 : 0.0, ((double[])(object)c).AsSpan(cOff), ldc);
-    }
-
-    /// <summary>The storage array and start of a contiguous tensor (a dense copy when it is strided).</summary>
-    private static (T[] Data, int Offset) Dense<T>(Tensor x)
-    {
-        x.ThrowIfDisposed();
-        return x.IsContiguous ? (x.CpuStorage().As<T>(), checked((int)x.Layout.Offset)) : (Strided.Dense<T>(x), 0);
-    }
-
-    /// <summary>The storage array and start of a tensor the kernels write into: it must be contiguous.</summary>
-    private static (T[] Data, int Offset) Output<T>(Tensor x)
+    /// <summary>The elements of a tensor the kernels write into: it must be contiguous.</summary>
+    private static CpuBuffer<T> Output<T>(Tensor x)
+        where T : unmanaged
     {
         x.ThrowIfDisposed();
         if (!x.IsContiguous) throw new ArgumentException($"log-prob kernels write into contiguous tensors, got a strided {x.Shape} view");
-        return (x.CpuStorage().As<T>(), checked((int)x.Layout.Offset));
+        return Strided.Elements<T>(x).Slice(x.Layout.Offset, checked((int)x.NumElements));
     }
 
-    private static long[] TargetsOf(Tensor indices, string what = "targets") => indices.DType switch
-    {
-        DType.I64 => Strided.Dense<long>(indices),
-        DType.I32 => Array.ConvertAll(Strided.Dense<int>(indices), v => (long)v),
-        _ => throw new ArgumentException($"{what} must be I64 or I32, got {indices.DType}"),
-    };
+    private static long[] TargetsOf(Tensor indices, string what = "targets") => CpuBackend.IndexValues(indices, what);
 
     private static void RequireCompute(DType dtype, string what)
     {

@@ -96,7 +96,9 @@ public sealed class TokenLogProbsOp : Op
         if (hidden.Rank != 2) throw new ArgumentException($"token log-probs: hidden must be [N, d], got {hidden.Shape}");
         if (weight.Rank != 2 || weight.Shape[1] != hidden.Shape[1])
             throw new ArgumentException($"token log-probs: weight must be [V, d] with d = {hidden.Shape[1]}, got {weight.Shape}");
-        if (weight.DType != hidden.DType) throw new ArgumentException($"token log-probs: hidden is {hidden.DType} but weight is {weight.DType}");
+        // A frozen bf16 LM head meets f32 hidden states on the CPU: it is widened while the GEMM packs it.
+        var bf16Head = weight.DType == DType.BF16 && hidden.DType == DType.F32 && hidden.Device.IsCpu;
+        if (weight.DType != hidden.DType && !bf16Head) throw new ArgumentException($"token log-probs: hidden is {hidden.DType} but weight is {weight.DType}");
         if (!hidden.DType.IsFloat()) throw new ArgumentException($"token log-probs: hidden must be a float tensor, got {hidden.DType}");
         if (weight.Device != hidden.Device || targets.Device != hidden.Device)
             throw new ArgumentException($"token log-probs: hidden on {hidden.Device}, weight on {weight.Device}, targets on {targets.Device}");

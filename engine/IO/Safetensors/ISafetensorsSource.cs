@@ -13,6 +13,9 @@ public interface ISafetensorsSource : IDisposable
     /// <summary>Address of a tensor's first byte in the mapping, for bulk copies of any size; valid until disposed.</summary>
     nint GetDataPointer(string name);
 
+    /// <summary>A CPU tensor over the stored bytes (no copy) that keeps the mapping alive; see <see cref="SafetensorsFile.MapTensor"/>.</summary>
+    Core.Tensor MapTensor(string name);
+
     /// <summary>Any dtype widened to f32 (bf16 exactly, by a 16-bit shift).</summary>
     float[] ReadAsFloat32(string name);
 

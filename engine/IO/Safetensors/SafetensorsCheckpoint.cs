@@ -165,6 +165,8 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
 
     public nint GetDataPointer(string name) => FileOf(name).GetDataPointer(name);
 
+    public Core.Tensor MapTensor(string name) => FileOf(name).MapTensor(name);
+
     public float[] ReadAsFloat32(string name) => FileOf(name).ReadAsFloat32(name);
 
     public double[] ReadAsFloat64(string name) => FileOf(name).ReadAsFloat64(name);

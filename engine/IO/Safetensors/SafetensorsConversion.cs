@@ -1,6 +1,6 @@
 using System.Numerics.Tensors;
-using System.Runtime.Intrinsics;
 using System.Runtime.InteropServices;
+using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Engine.IO;
 
@@ -18,7 +18,7 @@ internal static class SafetensorsConversion
                 MemoryMarshal.Cast<byte, float>(bytes).CopyTo(destination);
                 break;
             case SafetensorsDType.BF16:
-                WidenBFloat16(MemoryMarshal.Cast<byte, ushort>(bytes), MemoryMarshal.Cast<float, uint>(destination));
+                BFloat16Bits.ToSingle(MemoryMarshal.Cast<byte, ushort>(bytes), destination);
                 break;
             case SafetensorsDType.F16:
                 TensorPrimitives.ConvertToSingle(MemoryMarshal.Cast<byte, Half>(bytes), destination);
@@ -93,22 +93,6 @@ internal static class SafetensorsConversion
             case SafetensorsDType.Bool: Widen(bytes, destination, static v => v != 0 ? 1L : 0L); break;
             default: throw new ArgumentOutOfRangeException(nameof(dtype), dtype, "Not an integer dtype.");
         }
-    }
-
-    /// <summary>bf16 is the upper half of an IEEE f32, so widening is a 16-bit shift of the bit pattern.</summary>
-    private static void WidenBFloat16(ReadOnlySpan<ushort> source, Span<uint> destination)
-    {
-        int i = 0;
-        if (Vector256.IsHardwareAccelerated)
-        {
-            for (; i <= source.Length - Vector256<ushort>.Count; i += Vector256<ushort>.Count)
-            {
-                (Vector256<uint> lower, Vector256<uint> upper) = Vector256.Widen(Vector256.Create(source.Slice(i, Vector256<ushort>.Count)));
-                (lower << 16).CopyTo(destination.Slice(i));
-                (upper << 16).CopyTo(destination.Slice(i + Vector256<uint>.Count));
-            }
-        }
-        for (; i < source.Length; i++) destination[i] = (uint)source[i] << 16;
     }
 
     private static void Widen<TIn, TOut>(ReadOnlySpan<TIn> source, Span<TOut> destination, Func<TIn, TOut> convert)

@@ -54,6 +54,20 @@ public static class SafetensorsDTypeExtensions
         }
     }
 
+    /// <summary>The tensor dtype that holds this element type bit for bit, or null when none does (I8, I16, U16, U32, U64).</summary>
+    public static Core.DType? ToTensorDType(this SafetensorsDType dtype) => dtype switch
+    {
+        SafetensorsDType.F32 => Core.DType.F32,
+        SafetensorsDType.F64 => Core.DType.F64,
+        SafetensorsDType.BF16 => Core.DType.BF16,
+        SafetensorsDType.F16 => Core.DType.F16,
+        SafetensorsDType.I32 => Core.DType.I32,
+        SafetensorsDType.I64 => Core.DType.I64,
+        SafetensorsDType.U8 => Core.DType.U8,
+        SafetensorsDType.Bool => Core.DType.Bool,
+        _ => null,
+    };
+
     public static bool IsFloatingPoint(this SafetensorsDType dtype) =>
         dtype is SafetensorsDType.F16 or SafetensorsDType.BF16 or SafetensorsDType.F32 or SafetensorsDType.F64;
 }

@@ -1,11 +1,15 @@
 using System.Buffers.Binary;
 using System.IO.MemoryMappedFiles;
+using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Cpu;
 
 namespace StyleAlign.Engine.IO;
 
 /// <summary>
 /// A memory-mapped safetensors file: 8-byte little-endian header length, JSON header, data buffer.
-/// The header is fully validated on open, so every later read stays inside the mapping.
+/// The header is fully validated on open, so every later read stays inside the mapping. The mapping is
+/// copy-on-write over a read-only handle: tensors mapped from it (<see cref="MapTensor"/>) may be written in memory
+/// without the file ever changing.
 /// </summary>
 public sealed unsafe class SafetensorsFile : ISafetensorsSource
 {
@@ -37,7 +41,16 @@ public sealed unsafe class SafetensorsFile : ISafetensorsSource
 
         try
         {
-            _mapping = MemoryMappedFile.CreateFromFile(Path, FileMode.Open, mapName: null, capacity: 0, MemoryMappedFileAccess.Read);
+            var stream = new FileStream(Path, FileMode.Open, FileAccess.Read, FileShare.Read);
+            try
+            {
+                _mapping = MemoryMappedFile.CreateFromFile(stream, mapName: null, capacity: 0, MemoryMappedFileAccess.CopyOnWrite, HandleInheritability.None, leaveOpen: false);
+            }
+            catch
+            {
+                stream.Dispose();
+                throw;
+            }
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
@@ -45,7 +58,7 @@ public sealed unsafe class SafetensorsFile : ISafetensorsSource
         }
         try
         {
-            _view = _mapping.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.Read);
+            _view = _mapping.CreateViewAccessor(0, fileLength, MemoryMappedFileAccess.CopyOnWrite);
             byte* basePointer = null;
             _view.SafeMemoryMappedViewHandle.AcquirePointer(ref basePointer);
             _pointerAcquired = true;
@@ -92,6 +105,23 @@ public sealed unsafe class SafetensorsFile : ISafetensorsSource
     /// <summary>Address of a tensor's first byte inside the mapping (for bulk copies, e.g. to a device);
     /// valid until this file is disposed.</summary>
     public nint GetDataPointer(string name) => (nint)(_dataStart + GetEntry(name).Offset);
+
+    /// <summary>
+    /// A CPU tensor over the tensor's stored bytes, in its stored dtype, without a copy: pages are read from the file
+    /// as they are touched. The tensor keeps the mapping alive after this file is disposed; a write into it stays in
+    /// this process's memory. Element types without a tensor dtype (I8, I16, U16, U32, U64) cannot be mapped.
+    /// </summary>
+    public Tensor MapTensor(string name)
+    {
+        ObjectDisposedException.ThrowIf(_disposed, this);
+        SafetensorsEntry entry = GetEntry(name);
+        var dtype = entry.DType.ToTensorDType()
+            ?? throw new NotSupportedException($"{Path}: tensor '{name}' is {entry.DType.ToHeaderName()}, which no tensor dtype holds; read it with ReadAsInt64");
+        var shape = new Shape(entry.Shape.Select(d => d <= int.MaxValue ? (int)d
+            : throw new NotSupportedException($"{Path}: tensor '{name}' has a dimension of {d}, more than a tensor holds")).ToArray());
+        var storage = CpuStorage.Mapped(dtype, (nint)(_dataStart + entry.Offset), entry.ElementCount, _view!.SafeMemoryMappedViewHandle);
+        return new Tensor(storage, Layout.Contiguous(shape));
+    }
 
     public float[] ReadAsFloat32(string name) => ReadAsFloat32(name, DefaultChunkElements);
 

@@ -47,13 +47,16 @@ public sealed class Qwen25VLModel
     public static Qwen25VLModel Create(Qwen25VLConfig config, IParameterSource source) => new(config, source);
 
     /// <summary>Loads a checkpoint folder (or one .safetensors file with config.json beside it), strictly: the header
-    /// is checked against the config and the size against memory before any weight is read.</summary>
-    public static Qwen25VLModel Load(string weightsPath, Device? device = null)
+    /// is checked against the config and the size against memory before any weight is read. On the CPU, weights that
+    /// <paramref name="weights"/> does not name as trained stay in the mapped checkpoint, bf16 matrices as bf16 (every
+    /// matrix of this model feeds a matmul or the embedding lookup); see <see cref="WeightOptions"/>.</summary>
+    public static Qwen25VLModel Load(string weightsPath, Device? device = null, WeightOptions? weights = null)
     {
         var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
         using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
         return ModelLoading.Load(checkpoint, $"checkpoint '{weightsPath}'", source => new Qwen25VLModel(config, source),
-            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, device);
+            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, device,
+            weights ?? WeightOptions.Frozen, bf16Matrices: true);
     }
 
     /// <summary>What the checkpoint lacks or holds in excess for the model its config describes, from the header

@@ -70,7 +70,12 @@ public sealed class TextDecoder
         for (var i = 0; i < _layers.Length; i++)
         {
             hiddenStates?.Add(x);
-            x = _layers[i].Forward(x, cos, sin, mask, cache?.Layer(i));
+            var layer = _layers[i];
+            // Without a tape (and without a cache, which keeps the layer's keys and values) a layer's temporaries
+            // are dead once it returns; freeing them at once keeps an inference pass to one layer's worth.
+            x = cache is null && !GradMode.IsEnabled
+                ? TensorScope.KeepingOnlyResult(() => layer.Forward(x, cos, sin, mask, null))
+                : layer.Forward(x, cos, sin, mask, cache?.Layer(i));
         }
         var normed = Functional.RmsNorm(x, _finalNorm, _config.RmsNormEps);
         hiddenStates?.Add(normed);
