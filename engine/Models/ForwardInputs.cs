@@ -23,7 +23,12 @@ public sealed class ForwardInputs(SafetensorsFile file)
     /// <summary>An F32 tensor of the stored shape.</summary>
     public Tensor Float(string name) => Use(name, () => Tensor.FromFloats(file.ReadAsFloat32(name), Shape(name)));
 
-    public Shape Shape(string name) => new(file.GetEntry(name).Shape.Select(d => checked((int)d)).ToArray());
+    public Shape Shape(string name) => new(EntryShape(name).Select(d => checked((int)d)).ToArray());
+
+    /// <summary>The stored shape, as the file's header states it.</summary>
+    public long[] EntryShape(string name) => file.GetEntry(name).Shape;
+
+    public SafetensorsDType EntryDType(string name) => file.GetEntry(name).DType;
 
     /// <summary>An integer input as a tensor of its stored shape.</summary>
     public Tensor LongTensor(string name) => Tensor.FromArray(Long(name), Shape(name).ToArray());
@@ -37,7 +42,7 @@ public sealed class ForwardInputs(SafetensorsFile file)
             return null;
         }
         var shape = Shape(name);
-        if (shape.Rank != 2) throw new InvalidDataException($"{Path}: input '{name}' has shape {shape}, expected [B, T]");
+        if (shape.Rank != 2) throw new InvalidInputException($"{Path}: input '{name}' has shape {shape}, expected [B, T]");
         var values = Long(name);
         var m = new long[shape[0], shape[1]];
         for (var i = 0; i < shape[0]; i++)
@@ -52,5 +57,5 @@ public sealed class ForwardInputs(SafetensorsFile file)
         return read();
     }
 
-    private InvalidDataException Missing(string name) => new($"{Path}: required input '{name}' is missing");
+    private InvalidInputException Missing(string name) => new($"{Path}: required input '{name}' is missing");
 }
