@@ -27,7 +27,7 @@ public sealed class ForwardVerb : IVerb
             Example:
               engine-cli forward --weights tiny-qwen --inputs in.safetensors --out out.safetensors --hidden-states
             """);
-        foreach (var o in new Option[] { weights, inputs, output, device, dtype, hidden }) command.Options.Add(o);
+        foreach (var o in new Option[] { weights, inputs, output, device, dtype, hidden, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var weightsPath = parse.GetValue(weights)!;

@@ -15,6 +15,7 @@ public sealed class InspectVerb : IVerb
         var command = new Command("inspect", "Show a checkpoint's tensors and check them against the model its config.json names.\n\nExample:\n  engine-cli inspect --weights Qwen2.5-VL-3B-Instruct/");
         command.Options.Add(weights);
         command.Options.Add(all);
+        command.Options.Add(VerbSupport.AllowOutsidePaths());
         command.SetAction(parse =>
         {
             var path = parse.GetValue(weights)!;
