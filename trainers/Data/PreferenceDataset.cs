@@ -66,7 +66,7 @@ public sealed partial class PreferenceDataset
         var seenIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var imageErrors = new Dictionary<string, string?>(StringComparer.Ordinal);
 
-        foreach (var (lineNumber, line) in InputFiles.ReadLines(fullPath, DataLimits.MaxLineCharacters, "data file"))
+        foreach (var (lineNumber, line) in InputFiles.ReadLines(fullPath, DataLimits.MaxLineBytes, "data file"))
         {
             if (string.IsNullOrWhiteSpace(line)) continue;
             var context = new LineContext(fullPath, lineNumber, baseDirectory, allowOutside);

@@ -64,8 +64,8 @@ public sealed class DataFormatException : FormatException
 /// </summary>
 public static class DataLimits
 {
-    /// <summary>Characters in one line of a JSONL data file.</summary>
-    public const int MaxLineCharacters = 1 << 20;
+    /// <summary>Bytes in one line of a JSONL data file.</summary>
+    public const int MaxLineBytes = 1 << 20;
 
     /// <summary>Characters in one prompt or caption (real ones hold tens to a few hundred).</summary>
     public const int MaxTextCharacters = 8192;

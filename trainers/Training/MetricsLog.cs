@@ -37,7 +37,7 @@ public sealed class MetricsLog
     private List<Dictionary<string, double>> ReadRecords(Action<string>? warn)
     {
         var records = new List<Dictionary<string, double>>();
-        foreach (var (number, line) in InputFiles.ReadLines(_path, DataLimits.MaxLineCharacters, "metrics log"))
+        foreach (var (number, line) in InputFiles.ReadLines(_path, DataLimits.MaxLineBytes, "metrics log"))
         {
             if (line.Length == 0) continue;
             try

@@ -25,7 +25,20 @@ public static class SequenceBudget
         foreach (var example in examples)
         {
             if (!imageTokens.TryGetValue(example.ImagePath, out var grid))
-                imageTokens[example.ImagePath] = grid = Grid(example.ImagePath, collator.Processor);
+            {
+                try
+                {
+                    imageTokens[example.ImagePath] = grid = Grid(example.ImagePath, collator.Processor);
+                }
+                catch (InvalidInputException imageProblem)
+                {
+                    // The image decodes but the processor cannot take it (too small, too elongated): name the line too.
+                    var refused = new DataFormatException(example.SourcePath ?? "data", example.LineNumber, imageProblem.Message);
+                    if (!skipBad) throw refused;
+                    warn?.Invoke($"{refused.Message}; skipped");
+                    continue;
+                }
+            }
             var prompt = ChatTemplate.EncodePrompt(collator.Tokenizer, example.Prompt, [grid], collator.Options.SystemPrompt, collator.Processor.MergeSize).InputIds.Count;
             var caption = Math.Max(collator.CompletionIds(example.Chosen).Length, example.Rejected is null ? 0 : collator.CompletionIds(example.Rejected).Length);
             if (prompt + caption <= maxPositions)
@@ -46,6 +59,8 @@ public static class SequenceBudget
     private static ImageGrid Grid(string imagePath, QwenImageProcessor processor)
     {
         var (width, height) = ImageDecoder.DeclaredSize(InputFiles.ReadAllBytes(imagePath, InputFiles.MaxImageBytes, "image"), imagePath);
+        if (processor.DoResize && SmartResize.Problem(height, width, processor.PatchSize * processor.MergeSize) is { } problem)
+            throw new ImageInputException($"{imagePath}: {problem}");
         var (h, w) = processor.TargetSize(height, width);
         return new ImageGrid(1, h / processor.PatchSize, w / processor.PatchSize);
     }
