@@ -62,8 +62,15 @@ public static class OptionRanges
     public static Option<T> Require<T>(this Option<T> option, Func<T, bool> allowed, string expected)
     {
         Ranges.AddOrUpdate(option, expected);
+        bool number = (Nullable.GetUnderlyingType(typeof(T)) ?? typeof(T)) is var type && (type == typeof(double) || type == typeof(float));
         option.Validators.Add(result =>
         {
+            // The parser reads "1,5" as 15 (a thousands separator); a decimal comma is a mistake to report, not to guess.
+            if (number && result.Tokens.FirstOrDefault(t => t.Value.Contains(',', StringComparison.Ordinal)) is { } comma)
+            {
+                result.AddError($"{option.Name} {comma.Value}: expected {expected}, written with '.' for decimals and no ','");
+                return;
+            }
             T value;
             try
             {
