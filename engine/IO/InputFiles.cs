@@ -95,7 +95,7 @@ public static class InputFiles
                 int newline = buffer.AsSpan(start, read - start).IndexOf((byte)'\n');
                 int end = newline < 0 ? read : start + newline;
                 if (line.Length + end - start > maxLineBytes)
-                    throw new InputFileException(fullPath, $"line {number} is longer than the {maxLineBytes:N0} bytes a line of a {what} may be");
+                    throw new InputFileException(fullPath, $"line {number} is longer than the {maxLineBytes} bytes a line of a {what} may be");
                 line.Write(buffer, start, end - start);
                 if (newline < 0) break;
                 yield return (number, DecodeLine(line, number, fullPath));

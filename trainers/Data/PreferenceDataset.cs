@@ -180,7 +180,7 @@ public sealed partial class PreferenceDataset
             string text = ConfigJson.TryGetString(value) ?? throw Error($"field '{field}' is not valid Unicode text (a lone surrogate escape)");
             if (string.IsNullOrWhiteSpace(text)) throw Error($"field '{field}' is empty");
             if (text.Length > DataLimits.MaxTextCharacters)
-                throw Error($"field '{field}' is {text.Length:N0} characters, more than the {DataLimits.MaxTextCharacters:N0} a prompt or caption may be");
+                throw Error($"field '{field}' is {text.Length} characters, more than the {DataLimits.MaxTextCharacters} a prompt or caption may be");
             return text;
         }
 
