@@ -34,7 +34,7 @@ public sealed class FuzzTests
     {
         "image" => 256L << 20,
         // A verb loads a model and may train a step; its own thread's allocations stay well under this (other
-        // threads' are not counted; the heap-limit cases bound the whole process).
+        // threads' are not counted).
         "data" or "verbs" or "forward-inputs" => 512L << 20,
         _ => 64L << 20,
     };
@@ -47,7 +47,17 @@ public sealed class FuzzTests
     [OneTimeTearDown]
     public void DeleteWorkspace() => _workspace.Dispose();
 
-    private IFuzzTarget Target(string kind) => kind switch
+    private readonly Dictionary<string, IFuzzTarget> _targets = [];
+
+    /// <summary>One target per kind for the fixture's life: a target writes its seed files into the shared workspace
+    /// once, and the verbs kind reuses the library kinds' targets (and their seeds) when they already ran.</summary>
+    private IFuzzTarget Target(string kind)
+    {
+        if (!_targets.TryGetValue(kind, out var target)) _targets[kind] = target = NewTarget(kind);
+        return target;
+    }
+
+    private IFuzzTarget NewTarget(string kind) => kind switch
     {
         "safetensors" => new SafetensorsFuzz(_workspace),
         "qwen-config" => new ConfigFuzz(_workspace, qwen: true),
