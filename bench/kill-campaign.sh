@@ -12,8 +12,8 @@
 # run's time (startup, loading, the final evaluation). After the last kill its round is resumed to the end.
 # A round passes when
 #   * every attempt either was killed or exited 0 (a resume never fails),
-#   * every checkpoint-N holds adapter_model.safetensors and optimizer.safetensors byte-identical to the
-#     reference's, and the final adapter too,
+#   * every checkpoint-N holds adapter_model.safetensors, optimizer.safetensors and trainer_state.json
+#     byte-identical to the reference's, and the final adapter too,
 #   * metrics.jsonl holds the same records as the reference's (timings aside): no step missing or written twice,
 #   * no temporary file or folder ('.name.tmp-…', '.name.old-…') is left in the run folder.
 #
@@ -71,7 +71,7 @@ check_round() {
     if ! output=$(cli "${train[@]}" --out run --resume 2>&1 > /dev/null); then fail "resuming the finished run failed: $output"; fi
     (( $(wc -l < run/metrics.jsonl) == before )) || fail "resuming the finished run added metrics records"
     for ((step = 1; step <= steps; step++)); do
-        for file in adapter_model.safetensors optimizer.safetensors; do
+        for file in adapter_model.safetensors optimizer.safetensors trainer_state.json; do
             cmp -s "reference/checkpoint-$step/$file" "run/checkpoint-$step/$file" || fail "checkpoint-$step/$file differs from the reference"
         done
     done
