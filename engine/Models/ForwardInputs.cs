@@ -20,8 +20,22 @@ public sealed class ForwardInputs(SafetensorsFile file)
 
     public long[] Long(string name) => Use(name, () => file.ReadAsInt64(name));
 
-    /// <summary>An F32 tensor of the stored shape.</summary>
-    public Tensor Float(string name) => Use(name, () => Tensor.FromFloats(file.ReadAsFloat32(name), Shape(name)));
+    /// <summary>An F32 tensor of the stored shape; a NaN or infinite value (a damaged file) is refused naming its index.</summary>
+    public Tensor Float(string name) => Use(name, () => Tensor.FromFloats(Finite(name, file.ReadAsFloat32(name)), Shape(name)));
+
+    private float[] Finite(string name, float[] values)
+    {
+        int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad < 0) return values;
+        var shape = EntryShape(name);
+        var index = new long[shape.Length];
+        for (int d = shape.Length - 1, rest = bad; d >= 0; d--)
+        {
+            index[d] = rest % shape[d];
+            rest = (int)(rest / shape[d]);
+        }
+        throw new InvalidInputException($"{Path}: input '{name}' [{string.Join(", ", index)}] = {values[bad]}; expected finite values");
+    }
 
     public Shape Shape(string name) => new(EntryShape(name).Select(d => checked((int)d)).ToArray());
 

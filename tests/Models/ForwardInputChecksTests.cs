@@ -77,6 +77,21 @@ public sealed class ForwardInputChecksTests
     }
 
     [Test]
+    public void A_nan_or_infinite_pixel_is_refused_naming_its_index()
+    {
+        foreach (var bad in new[] { float.NaN, float.PositiveInfinity })
+        {
+            var path = Inputs(i =>
+            {
+                var pixels = i["pixel_values"].Floats!.ToArray();
+                pixels[2 * 1176 + 5] = bad;
+                i["pixel_values"] = (SafetensorsDType.F32, [48, 1176], null, pixels);
+            });
+            Assert.That(Refused(path).Message, Is.EqualTo($"{path}: input 'pixel_values' [2, 5] = {bad}; expected finite values"));
+        }
+    }
+
+    [Test]
     public void The_checked_inputs_still_reproduce_the_reference_logits()
     {
         var path = Inputs(_ => { });
