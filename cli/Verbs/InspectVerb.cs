@@ -44,7 +44,12 @@ public sealed class InspectVerb : IVerb
             Console.WriteLine($"unexpected: {unexpected.Count}{List(unexpected)}");
             Console.WriteLine($"shape mismatch: {mismatched.Count}{List(mismatched)}");
             if (missing.Count + unexpected.Count + mismatched.Count > 0)
-                throw new InvalidInputException($"{Path.GetFullPath(path)}: the checkpoint does not match the {modelType} model its config.json describes ({missing.Count} missing, {unexpected.Count} unexpected, {mismatched.Count} mis-shaped tensors, listed above)");
+            {
+                // The error names the tensors too (as detail lines under it): stdout may be piped elsewhere.
+                var details = string.Concat(new[] { ("missing", missing), ("unexpected", unexpected), ("mis-shaped", mismatched) }
+                    .Where(group => group.Item2.Count > 0).Select(group => $"\n{group.Item1} ({group.Item2.Count}):{List(group.Item2)}"));
+                throw new InvalidInputException($"{Path.GetFullPath(path)}: the checkpoint does not match the {modelType} model its config.json describes ({missing.Count} missing, {unexpected.Count} unexpected, {mismatched.Count} mis-shaped tensors){details}");
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -42,6 +42,7 @@ public sealed class VerbDataErrorTests
         var (code, output, error) = CliRunner.Run("inspect", "--weights", folder);
         Assert.That(output, Does.Contain("missing: 1").And.Contain("visual_projection.weight"));
         Assert.That(OneLine(code, error), Does.Contain(folder).And.Contain("1 missing"));
+        Assert.That(CliRunner.AssertOneErrorLine(error)[1..].Select(l => l.Trim()), Is.EqualTo(new[] { "missing (1):", "visual_projection.weight [16, 32]" }), "the error lists the tensors under it");
     }
 
     [Test]
