@@ -58,6 +58,20 @@ public static class OptionRanges
         return option;
     }
 
+    /// <summary>
+    /// For an option that takes several values after one flag: a value that looks like a flag is refused as one the
+    /// verb does not know (the parser would otherwise read "--image a.png --no-such-flag 1" as three images).
+    /// </summary>
+    public static Option<string[]> NoFlagValues(this Option<string[]> option)
+    {
+        option.Validators.Add(result =>
+        {
+            if (result.Tokens.FirstOrDefault(t => t.Value.StartsWith("--", StringComparison.Ordinal)) is { } flag)
+                result.AddError($"Unrecognized command or argument '{flag.Value}' (a value of {option.Name} cannot start with '--'; write ./{flag.Value} for such a file).");
+        });
+        return option;
+    }
+
     /// <summary>Adds a validator refusing values for which <paramref name="allowed"/> is false, saying they must be <paramref name="expected"/>.</summary>
     public static Option<T> Require<T>(this Option<T> option, Func<T, bool> allowed, string expected)
     {

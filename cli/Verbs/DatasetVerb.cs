@@ -20,7 +20,7 @@ public sealed class DatasetVerb : IVerb
         {
             Description = $"Styles to write (repeatable): {string.Join(", ", SyntheticCaptions.Styles)}. Default: all.",
             AllowMultipleArgumentsPerToken = true,
-        };
+        }.NoFlagValues();
         var forceOption = new Option<bool>("--force") { Description = "Write into a folder that is not empty (files of the same name are replaced)." };
 
         var synth = new Command("synth", "Generate the synthetic style dataset (shapes with factual, humorous and romantic captions).");

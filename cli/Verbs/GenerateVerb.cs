@@ -11,7 +11,7 @@ public sealed class GenerateVerb : IVerb
     public Command Build()
     {
         var weights = VerbSupport.Weights();
-        var image = new Option<string[]>("--image") { Description = "Image file(s) (PNG or JPEG); several make a batch", Required = true, AllowMultipleArgumentsPerToken = true };
+        var image = new Option<string[]>("--image") { Description = "Image file(s) (PNG or JPEG); several make a batch", Required = true, AllowMultipleArgumentsPerToken = true }.NoFlagValues();
         var prompt = new Option<string>("--prompt") { Description = $"The user's instruction (at most {DataLimits.MaxTextCharacters} characters)", DefaultValueFactory = _ => "Describe this image." }
             .Require(p => p is { Length: > 0 and <= DataLimits.MaxTextCharacters }, $"1 to {DataLimits.MaxTextCharacters} characters");
         var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 48, Description = $"Stop after this many new tokens (at most {GenerationLimits.MaxNewTokens}, and what the model's max_position_embeddings leaves after the prompt)" }

@@ -55,6 +55,17 @@ public sealed class FlagRangeTests
         Assert.That(output, Is.Empty);
     }
 
+    [TestCase("generate --weights w --image x.png --no-such-flag 1", "--no-such-flag", "engine-cli generate --help")]
+    [TestCase("dataset synth --out d --style humor --bogus", "--bogus", "engine-cli dataset synth --help")]
+    public void An_unknown_flag_after_a_several_valued_option_is_not_taken_as_its_value(string line, string flag, string help)
+    {
+        var (code, _, error) = CliRunner.Run(line.Split(' '));
+        Assert.That(code, Is.EqualTo(ExitCodes.Usage), error);
+        var lines = CliRunner.AssertOneErrorLine(error);
+        Assert.That(lines, Has.Length.EqualTo(1));
+        Assert.That(lines[0], Does.Contain($"'{flag}'").And.EndWith($"(see '{help}')"));
+    }
+
     [Test]
     public void The_parser_names_the_kind_of_value_a_flag_takes_in_plain_words()
     {
