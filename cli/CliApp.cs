@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Invocation;
+using StyleAlign.Engine.IO;
 
 namespace StyleAlign.Cli;
 
@@ -51,7 +52,13 @@ public static class CliApp
         switch (command.Action)
         {
             case SynchronousCommandLineAction action:
-                command.SetAction(parse => CliErrors.Run(parse, action));
+                var allowOutside = command.Options.OfType<Option<bool>>().FirstOrDefault(o => o.Name == VerbSupport.AllowOutsidePathsFlag);
+                command.SetAction(parse =>
+                {
+                    // The flag lifts the folder confinement for every loader the verb calls (InputPaths).
+                    using var paths = InputPaths.AllowOutside(allowOutside is not null && parse.GetValue(allowOutside));
+                    return CliErrors.Run(parse, action);
+                });
                 break;
             case not null:
                 throw new InvalidOperationException($"verb '{command.Name}' has an asynchronous action; engine-cli verbs are synchronous so their errors go through CliErrors");

@@ -37,16 +37,21 @@ public static class CliErrors
         }
         catch (Exception e)
         {
-            return Report(e, parse.InvocationConfiguration.Error, parse.GetValue(Verbose));
+            return Report(e, parse.InvocationConfiguration.Error, parse.GetValue(Verbose), HelpHint(parse.CommandResult));
         }
     }
 
-    /// <summary>Writes the error line (and, when verbose, the stack trace); returns the exit code.</summary>
-    public static int Report(Exception exception, TextWriter error, bool verbose)
+    /// <summary>
+    /// Writes the error line (and, when verbose, the stack trace); returns the exit code. A usage error's line ends
+    /// with <paramref name="helpHint"/> (where to read about the flags).
+    /// </summary>
+    public static int Report(Exception exception, TextWriter error, bool verbose, string? helpHint = null)
     {
         var e = Unwrap(exception);
         var lines = Describe(e).Replace("\r", "", StringComparison.Ordinal).Split('\n', StringSplitOptions.RemoveEmptyEntries);
-        error.WriteLine($"error: {(lines.Length > 0 ? lines[0] : "the command failed")}");
+        var first = lines.Length > 0 ? lines[0] : "the command failed";
+        if (e is UsageException && helpHint is not null) first += $" ({helpHint})";
+        error.WriteLine($"error: {first}");
         foreach (var line in lines.Skip(1)) error.WriteLine(Indent(line));
         if (verbose)
             foreach (var line in e.ToString().Replace("\r", "", StringComparison.Ordinal).Split('\n')) error.WriteLine(Indent(line));
@@ -56,10 +61,26 @@ public static class CliErrors
     /// <summary>A command line that did not parse: one error line with a pointer to the verb's help, exit code 2.</summary>
     public static int ReportParseErrors(ParseResult parse, TextWriter error)
     {
-        var messages = string.Join(" ", parse.Errors.Select(e => e.Message.Trim()).Distinct());
-        error.WriteLine($"error: {messages} (see '{CommandPath(parse.CommandResult)} --help')");
+        var messages = string.Join(" ", parse.Errors.Select(e => Plain(e.Message.Trim())).Distinct());
+        error.WriteLine($"error: {messages} ({HelpHint(parse.CommandResult)})");
         return ExitCodes.Usage;
     }
+
+    /// <summary>"see 'engine-cli simpo --help'": where the flags of the command that failed are described.</summary>
+    private static string HelpHint(CommandResult command) => $"see '{CommandPath(command)} --help'";
+
+    /// <summary>The parser names the .NET type a value did not convert to; the user reads what kind of value it needs.</summary>
+    private static string Plain(string parserMessage) =>
+        System.Text.RegularExpressions.Regex.Replace(parserMessage, "as expected type '([^']+)'", match => "as " + ValueKind(match.Groups[1].Value));
+
+    private static string ValueKind(string typeName) => typeName switch
+    {
+        _ when typeName.Contains("UInt", StringComparison.Ordinal) => "a non-negative integer",
+        _ when typeName.Contains("Int", StringComparison.Ordinal) => "an integer",
+        _ when typeName.Contains("Double", StringComparison.Ordinal) || typeName.Contains("Single", StringComparison.Ordinal) => "a number",
+        _ when typeName.Contains("Boolean", StringComparison.Ordinal) => "true or false",
+        _ => "the kind of value the flag takes",
+    };
 
     /// <summary>Runs a check of values that came from flags: the <see cref="ArgumentException"/> it throws is a usage error.</summary>
     public static void AsUsage(Action validate)

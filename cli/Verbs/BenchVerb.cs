@@ -1,4 +1,5 @@
 using System.CommandLine;
+using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Cli;
 
@@ -24,5 +25,34 @@ public sealed class BenchVerb : IVerb
             .OrderBy(c => c.Name, StringComparer.Ordinal);
         foreach (var sub in subverbs) command.Subcommands.Add(sub);
         return command;
+    }
+}
+
+/// <summary>The device a benchmark runs on: one the engine has the benchmarked op for, or a usage error.</summary>
+internal static class BenchDevices
+{
+    public static Device Require<TOp>(string text)
+        where TOp : class
+    {
+        Device device;
+        try
+        {
+            device = Device.Parse(text);
+        }
+        catch (FormatException e)
+        {
+            throw new UsageException($"--device '{text}': {e.Message}");
+        }
+        if (device.IsCpu) return device;
+        try
+        {
+            Backends.For<TOp>(device);
+            Backends.For(device);
+        }
+        catch (Exception e) when (e is InvalidOperationException or NotSupportedException)
+        {
+            throw new UsageException($"--device {device}: {e.Message}");
+        }
+        return device;
     }
 }

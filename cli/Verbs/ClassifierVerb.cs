@@ -29,18 +29,18 @@ public sealed class ClassifierVerb : IVerb
         var style = new Option<string>("--style") { Description = "Style to learn; lines of other styles are skipped.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder to write classifier.safetensors and classifier.json into.", Required = true };
         var validation = new Option<string?>("--validation") { Description = "Validation JSONL for early stopping (default: 10 % of the training examples held out)." };
-        var epochs = new Option<int>("--epochs") { Description = "Most epochs to train.", DefaultValueFactory = _ => defaults.Epochs };
-        var hidden = new Option<int>("--hidden") { Description = "Hidden width of the MLP.", DefaultValueFactory = _ => defaults.HiddenSize };
-        var layers = new Option<int>("--layers") { Description = "Linear layers of the MLP (2-4).", DefaultValueFactory = _ => defaults.Layers };
-        var dropout = new Option<double>("--dropout") { Description = "Dropout after each hidden layer.", DefaultValueFactory = _ => defaults.Dropout };
-        var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => defaults.LearningRate };
-        var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => defaults.BatchSize };
-        var patience = new Option<int>("--patience") { Description = "Epochs without a better validation result before stopping.", DefaultValueFactory = _ => defaults.Patience };
-        var seed = new Option<ulong>("--seed") { Description = "Seed for initialization, shuffling, dropout and the hold-out split.", DefaultValueFactory = _ => defaults.Seed };
+        var epochs = new Option<int>("--epochs") { Description = "Most epochs to train.", DefaultValueFactory = _ => defaults.Epochs }.AtLeast(1);
+        var hidden = new Option<int>("--hidden") { Description = "Hidden width of the MLP.", DefaultValueFactory = _ => defaults.HiddenSize }.Between(1, 65_536);
+        var layers = new Option<int>("--layers") { Description = "Linear layers of the MLP (2-4).", DefaultValueFactory = _ => defaults.Layers }.Between(2, 4);
+        var dropout = new Option<double>("--dropout") { Description = "Dropout after each hidden layer.", DefaultValueFactory = _ => defaults.Dropout }.Between(0, 1, maxExcluded: true);
+        var learningRate = new Option<double>("--lr") { Description = "AdamW learning rate.", DefaultValueFactory = _ => defaults.LearningRate }.Positive();
+        var batchSize = new Option<int>("--batch-size") { Description = "Examples per step.", DefaultValueFactory = _ => defaults.BatchSize }.AtLeast(1);
+        var patience = new Option<int>("--patience") { Description = "Epochs without a better validation result before stopping.", DefaultValueFactory = _ => defaults.Patience }.AtLeast(1);
+        var seed = new Option<ulong>("--seed") { Description = "Seed for initialization, shuffling, dropout and the hold-out split.", DefaultValueFactory = _ => defaults.Seed }.AnyValue();
         var cache = CacheOption();
 
         var train = new Command("train", "Train a style classifier on CLIP embeddings of reference captions (stylized = 1, factual = 0).");
-        foreach (Option option in new Option[] { clip, data, style, output, validation, epochs, hidden, layers, dropout, learningRate, batchSize, patience, seed, cache })
+        foreach (Option option in new Option[] { clip, data, style, output, validation, epochs, hidden, layers, dropout, learningRate, batchSize, patience, seed, cache, VerbSupport.AllowOutsidePaths() })
             train.Options.Add(option);
         train.SetAction(parse =>
         {
@@ -71,7 +71,7 @@ public sealed class ClassifierVerb : IVerb
         var cache = CacheOption();
 
         var eval = new Command("eval", "Accuracy of a style classifier on reference captions (the Style-Acc ceiling).");
-        foreach (Option option in new Option[] { clip, classifierFolder, data, json, records, cache })
+        foreach (Option option in new Option[] { clip, classifierFolder, data, json, records, cache, VerbSupport.AllowOutsidePaths() })
             eval.Options.Add(option);
         eval.SetAction(parse =>
         {
@@ -93,7 +93,7 @@ public sealed class ClassifierVerb : IVerb
         }
         else
         {
-            if (training.Count < 2) throw new UsageException($"{dataPath}: {training.Count} example of style '{style}' cannot be split into training and validation; pass --validation");
+            if (training.Count < 2) throw new DataFormatException(Path.GetFullPath(dataPath), 0, $"{training.Count} example of style '{style}' cannot be split into training and validation; pass --validation");
             (training, validation) = StyleClassifier.HoldOut(training, options.Seed);
         }
 
@@ -114,7 +114,7 @@ public sealed class ClassifierVerb : IVerb
         using var judge = ClipStyleJudge.Open(clipFolder, classifierFolder, cacheRoot);
         var style = judge.Classifier.Info.Style;
         var examples = PreferenceDataset.Load(dataPath).Examples.Where(e => e.Style is null || e.Style == style).ToList();
-        if (examples.Count == 0) throw new UsageException($"--data {dataPath} has no examples of style '{style}', the style of --classifier {classifierFolder}");
+        if (examples.Count == 0) throw new DataFormatException(Path.GetFullPath(dataPath), 0, $"no examples of style '{style}', the style of the classifier {classifierFolder}");
         var result = StyleEvaluator.Evaluate(examples, scorer: null, classifier: judge);
         if (recordsPath is not null) StyleEvaluationJson.WriteRecords(recordsPath, result.Records);
         if (asJson)

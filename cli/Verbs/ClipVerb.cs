@@ -23,11 +23,11 @@ public sealed class ClipVerb : IVerb
         var data = new Option<string>("--data") { Description = "Dataset folder (train.jsonl, optional validation.jsonl) or one preference JSONL; its factual and stylized captions are the positives of their images.", Required = true };
         var output = new Option<string>("--out") { Description = "Folder to write the fine-tuned checkpoint into.", Required = true };
         var validation = new Option<string?>("--validation") { Description = "Validation JSONL (default: validation.jsonl of a dataset folder)." };
-        var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => defaults.Epochs };
-        var learningRate = new Option<double>("--lr") { Description = "Peak AdamW learning rate (linear warm-up, cosine decay).", DefaultValueFactory = _ => defaults.LearningRate };
-        var batchSize = new Option<int>("--batch-size") { Description = "Images per contrastive batch (each with one of its captions).", DefaultValueFactory = _ => defaults.BatchSize };
-        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the weight matrices.", DefaultValueFactory = _ => defaults.WeightDecay };
-        var seed = new Option<ulong>("--seed") { Description = "Seed for shuffling and caption choice.", DefaultValueFactory = _ => defaults.Seed };
+        var epochs = new Option<int>("--epochs") { Description = "Passes over the training images.", DefaultValueFactory = _ => defaults.Epochs }.AtLeast(1);
+        var learningRate = new Option<double>("--lr") { Description = "Peak AdamW learning rate (linear warm-up, cosine decay).", DefaultValueFactory = _ => defaults.LearningRate }.Positive();
+        var batchSize = new Option<int>("--batch-size") { Description = "Images per contrastive batch (each with one of its captions).", DefaultValueFactory = _ => defaults.BatchSize }.AtLeast(2);
+        var weightDecay = new Option<double>("--weight-decay") { Description = "AdamW weight decay of the weight matrices.", DefaultValueFactory = _ => defaults.WeightDecay }.NonNegative();
+        var seed = new Option<ulong>("--seed") { Description = "Seed for shuffling and caption choice.", DefaultValueFactory = _ => defaults.Seed }.AnyValue();
         var captions = new Option<string>("--captions") { Description = "Captions to train on: all (factual and stylized), factual or stylized.", DefaultValueFactory = _ => "all" };
         var freezeVision = new Option<bool>("--freeze-vision") { Description = "Keep the vision tower and its projection fixed; train the text side and the temperature." };
         var force = new Option<bool>("--force") { Description = "Write into a non-empty output folder (files of the same name are replaced)." };
@@ -42,7 +42,7 @@ public sealed class ClipVerb : IVerb
               engine-cli clip train --clip tiny-clip --data data/ --out clip-trained
               engine-cli clip train --clip clip-vit-base --data train.jsonl --validation val.jsonl --out clip-ft --lr 1e-5 --epochs 3 --freeze-vision
             """);
-        foreach (Option option in new Option[] { clipFolder, data, output, validation, epochs, learningRate, batchSize, weightDecay, seed, captions, freezeVision, force, quiet })
+        foreach (Option option in new Option[] { clipFolder, data, output, validation, epochs, learningRate, batchSize, weightDecay, seed, captions, freezeVision, force, quiet, VerbSupport.AllowOutsidePaths() })
             train.Options.Add(option);
         train.SetAction(parse =>
         {

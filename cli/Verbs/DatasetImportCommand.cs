@@ -56,7 +56,7 @@ internal static class DatasetImportCommand
         var from = new Option<string>("--from") { Description = "FlickrStyle10k folder (humor/funny_train.txt, humor/train.p, romantic/romantic_train.txt, romantic/train.p).", Required = true };
         var flickr30k = new Option<string>("--flickr30k") { Description = "Flickr30k folder: results_20130124.token and the images (flickr30k-images/).", Required = true };
         var style = new Option<string?>("--style") { Description = "Import only humor or romantic (default: both)." };
-        var seed = new Option<ulong>("--seed") { Description = "Seed of the split by image (test 1/7, validation 6/70, train the rest).", DefaultValueFactory = _ => new FlickrStyleImportOptions().Seed };
+        var seed = new Option<ulong>("--seed") { Description = "Seed of the split by image (test 1/7, validation 6/70, train the rest).", DefaultValueFactory = _ => new FlickrStyleImportOptions().Seed }.AnyValue();
         var output = OutOption();
         var force = ForceOption();
         var skipBad = SkipBadOption();

@@ -11,16 +11,16 @@ public sealed class DatasetVerb : IVerb
     {
         var defaults = new SyntheticOptions();
         var outOption = new Option<string>("--out") { Description = "Folder to write the dataset into.", Required = true };
-        var seedOption = new Option<ulong>("--seed") { Description = "Generator seed; the same seed writes identical files.", DefaultValueFactory = _ => defaults.Seed };
-        var trainOption = new Option<int>("--train") { Description = "Training images.", DefaultValueFactory = _ => defaults.TrainCount };
-        var validationOption = new Option<int>("--validation") { Description = "Validation images.", DefaultValueFactory = _ => defaults.ValidationCount };
-        var testOption = new Option<int>("--test") { Description = "Test images.", DefaultValueFactory = _ => defaults.TestCount };
-        var sizeOption = new Option<int>("--size") { Description = "Image side in pixels.", DefaultValueFactory = _ => defaults.ImageSize };
+        var seedOption = new Option<ulong>("--seed") { Description = "Generator seed; the same seed writes identical files.", DefaultValueFactory = _ => defaults.Seed }.AnyValue();
+        var trainOption = new Option<int>("--train") { Description = "Training images.", DefaultValueFactory = _ => defaults.TrainCount }.AtLeast(1);
+        var validationOption = new Option<int>("--validation") { Description = "Validation images.", DefaultValueFactory = _ => defaults.ValidationCount }.AtLeast(0);
+        var testOption = new Option<int>("--test") { Description = "Test images.", DefaultValueFactory = _ => defaults.TestCount }.AtLeast(0);
+        var sizeOption = new Option<int>("--size") { Description = "Image side in pixels.", DefaultValueFactory = _ => defaults.ImageSize }.Between(16, 1024); // the generator's own bounds (SyntheticOptions.Validate)
         var styleOption = new Option<string[]>("--style")
         {
             Description = $"Styles to write (repeatable): {string.Join(", ", SyntheticCaptions.Styles)}. Default: all.",
             AllowMultipleArgumentsPerToken = true,
-        };
+        }.NoFlagValues();
         var forceOption = new Option<bool>("--force") { Description = "Write into a folder that is not empty (files of the same name are replaced)." };
 
         var synth = new Command("synth", "Generate the synthetic style dataset (shapes with factual, humorous and romantic captions).");

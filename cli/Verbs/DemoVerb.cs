@@ -16,10 +16,10 @@ public sealed class DemoVerb : IVerb
         var method = new Option<string>("--method") { Description = "sft, dpo, simpo or cwdpo", DefaultValueFactory = _ => "simpo" };
         var output = new Option<string>("--out") { Description = "Run folder", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
         var device = VerbSupport.DeviceOption();
-        var steps = new Option<int>("--steps") { Description = "Preference-training steps", DefaultValueFactory = _ => new DemoOptions().PreferenceSteps };
-        var warmup = new Option<int>("--warmup-steps") { Description = "SFT warm-up steps on factual captions", DefaultValueFactory = _ => new DemoOptions().WarmupSteps };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => new DemoOptions().Seed };
-        var images = new Option<int>("--images") { Description = "Training images of the synthetic dataset (validation and test get a quarter each)", DefaultValueFactory = _ => new DemoOptions().TrainImages };
+        var steps = new Option<int>("--steps") { Description = "Preference-training steps", DefaultValueFactory = _ => new DemoOptions().PreferenceSteps }.AtLeast(1);
+        var warmup = new Option<int>("--warmup-steps") { Description = "SFT warm-up steps on factual captions", DefaultValueFactory = _ => new DemoOptions().WarmupSteps }.AtLeast(1);
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => new DemoOptions().Seed }.AnyValue();
+        var images = new Option<int>("--images") { Description = "Training images of the synthetic dataset (validation and test get a quarter each)", DefaultValueFactory = _ => new DemoOptions().TrainImages }.AtLeast(1);
         var quiet = new Option<bool>("--quiet") { Description = "No progress display" };
         var json = new Option<bool>("--json") { Description = "Print {\"wr_logp_before\", \"wr_logp_after\", \"style_acc_before\", \"style_acc_after\", \"object_accuracy_before\", \"object_accuracy_after\", \"distinct_before\", \"distinct_after\", \"clipscore_before\", \"clipscore_after\", \"classifier_ceiling\", \"seconds\", \"run_dir\"} as the last line" };
         var command = new Command("demo", """

@@ -20,8 +20,8 @@ public sealed class EvalVerb : IVerb
         var classifier = new Option<string?>("--classifier") { Description = "Style classifier folder (enables Style-Acc and the ceiling)" };
         var clip = new Option<string?>("--clip") { Description = "CLIP folder the classifier was trained on" };
         var style = new Option<string?>("--style") { Description = "Only examples of this style" };
-        var limit = new Option<int>("--limit") { Description = "Evaluate at most this many examples (0 = all)", DefaultValueFactory = _ => 0 };
-        var maxNew = new Option<int>("--max-new-tokens") { Description = "Length limit of generated captions", DefaultValueFactory = _ => 32 };
+        var limit = new Option<int>("--limit") { Description = "Evaluate at most this many examples (0 = all)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var maxNew = new Option<int>("--max-new-tokens") { Description = "Length limit of generated captions", DefaultValueFactory = _ => 32 }.Between(1, GenerationLimits.MaxNewTokens);
         var records = new Option<string?>("--records") { Description = "Per-example JSONL output (default: beside the data, eval-records.jsonl)" };
         var json = new Option<bool>("--json") { Description = "Print {\"n\", \"wr_logp\", \"style_acc\", \"classifier_ceiling\"} and, with a classifier, the content keys (clipscore, refclipscore, distinct, distinct_2, object_accuracy, mode_collapse) as the last line" };
         var skipBad = new Option<bool>("--skip-bad") { Description = "Skip malformed lines and missing images, counting them" };
@@ -38,7 +38,7 @@ public sealed class EvalVerb : IVerb
             Example:
               engine-cli eval --weights run/merged --data data/test.jsonl --classifier clf/ --clip tiny-clip --json
             """);
-        foreach (var o in new Option[] { weights, data, classifier, clip, style, limit, maxNew, records, json, skipBad }) command.Options.Add(o);
+        foreach (var o in new Option[] { weights, data, classifier, clip, style, limit, maxNew, records, json, skipBad, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var classifierPath = parse.GetValue(classifier);
@@ -48,7 +48,9 @@ public sealed class EvalVerb : IVerb
             var examples = PreferenceDataset.Load(dataPath, DataLoadOptions.Preference with { SkipBad = parse.GetValue(skipBad), Style = parse.GetValue(style) }).Examples;
             if (parse.GetValue(limit) > 0) examples = examples.Take(parse.GetValue(limit)).ToList();
             var session = CaptionSession.Load(parse.GetValue(weights)!);
-            var qwen = new QwenCaptionModel(session.Model, new PreferenceCollator(session.Tokenizer, session.Processor), new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew) });
+            var collator = new PreferenceCollator(session.Tokenizer, session.Processor);
+            examples = SequenceBudget.Fit(examples, collator, session.Model.Config.Text.MaxPositionEmbeddings, parse.GetValue(skipBad), message => CliErrors.Warn(parse, message));
+            var qwen = new QwenCaptionModel(session.Model, collator, new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew) });
             using var judge = classifierPath is null ? null : ClipStyleJudge.Open(clipPath!, classifierPath, null);
             var result = StyleEvaluator.Evaluate(examples, qwen, judge is null ? null : qwen, judge, contentClip: judge?.Embeddings);
             var recordsPath = parse.GetValue(records) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, "eval-records.jsonl");

@@ -27,13 +27,14 @@ public sealed class ForwardVerb : IVerb
             Example:
               engine-cli forward --weights tiny-qwen --inputs in.safetensors --out out.safetensors --hidden-states
             """);
-        foreach (var o in new Option[] { weights, inputs, output, device, dtype, hidden }) command.Options.Add(o);
+        foreach (var o in new Option[] { weights, inputs, output, device, dtype, hidden, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
         command.SetAction(parse =>
         {
             var weightsPath = parse.GetValue(weights)!;
-            var modelType = HfConfig.ReadModelType(Qwen25VLModel.ConfigFolder(weightsPath));
+            var configFolder = Qwen25VLModel.ConfigFolder(weightsPath);
+            var modelType = HfConfig.ReadModelType(configFolder);
             if (!ModelForward.Supports(modelType))
-                throw new UsageException($"model_type '{modelType}' is not supported by forward (supported: {string.Join(", ", ModelForward.ModelTypes)})");
+                throw new InvalidInputException($"{Path.Combine(Path.GetFullPath(configFolder), "config.json")}: model_type '{modelType}' has no forward pass here (supported: {string.Join(", ", ModelForward.ModelTypes)})");
             var dt = parse.GetValue(dtype) switch
             {
                 "f32" => DType.F32,

@@ -1,6 +1,7 @@
 using System.CommandLine;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Vision;
+using StyleAlign.Trainers.Data;
 
 namespace StyleAlign.Cli.Verbs;
 
@@ -10,22 +11,30 @@ public sealed class GenerateVerb : IVerb
     public Command Build()
     {
         var weights = VerbSupport.Weights();
-        var image = new Option<string[]>("--image") { Description = "Image file(s) (PNG or JPEG); several make a batch", Required = true, AllowMultipleArgumentsPerToken = true };
-        var prompt = new Option<string>("--prompt") { Description = "The user's instruction", DefaultValueFactory = _ => "Describe this image." };
-        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 48, Description = "Stop after this many new tokens" };
-        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.0, Description = "0 = greedy; otherwise sampling temperature" };
-        var topP = new Option<double>("--top-p") { DefaultValueFactory = _ => 1.0, Description = "Nucleus sampling mass" };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL, Description = "Sampling seed" };
+        var image = new Option<string[]>("--image") { Description = "Image file(s) (PNG or JPEG); several make a batch", Required = true, AllowMultipleArgumentsPerToken = true }.NoFlagValues();
+        var prompt = new Option<string>("--prompt") { Description = $"The user's instruction (at most {DataLimits.MaxTextCharacters} characters)", DefaultValueFactory = _ => "Describe this image." }
+            .Require(p => p is { Length: > 0 and <= DataLimits.MaxTextCharacters }, $"1 to {DataLimits.MaxTextCharacters} characters");
+        var maxNew = new Option<int>("--max-new-tokens") { DefaultValueFactory = _ => 48, Description = $"Stop after this many new tokens (at most {GenerationLimits.MaxNewTokens}, and what the model's max_position_embeddings leaves after the prompt)" }
+            .Between(1, GenerationLimits.MaxNewTokens);
+        var temperature = new Option<double>("--temperature") { DefaultValueFactory = _ => 0.0, Description = "0 = greedy; otherwise sampling temperature" }.NonNegative();
+        var topP = new Option<double>("--top-p") { DefaultValueFactory = _ => 1.0, Description = "Nucleus sampling mass" }.AboveUpTo(0, 1);
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL, Description = "Sampling seed" }.AnyValue();
         var command = new Command("generate", "Caption images with a Qwen2.5-VL checkpoint (KV cache; greedy or temperature/top-p).\n\nExample:\n  engine-cli generate --weights tiny-qwen --image cat.png --prompt \"Describe this image in a humorous way.\"");
-        foreach (var o in new Option[] { weights, image, prompt, maxNew, temperature, topP, seed }) command.Options.Add(o);
+        foreach (var o in new Option[] { weights, image, prompt, maxNew, temperature, topP, seed, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
         command.SetAction(parse =>
         {
-            if (parse.GetValue(maxNew) < 1) throw new UsageException("--max-new-tokens must be at least 1");
             var topPValue = parse.GetValue(topP);
-            if (topPValue is <= 0 or > 1) throw new UsageException("--top-p must be in (0, 1]");
             var session = CaptionSession.Load(parse.GetValue(weights)!);
             var text = parse.GetValue(prompt)!;
-            var requests = parse.GetValue(image)!.Select(path => (ImageDecoder.Load(path), text)).ToList();
+            var paths = parse.GetValue(image)!;
+            var requests = paths.Select(path => new CaptionRequest(session.Processor.Process(ImageDecoder.Load(path)), text)).ToList();
+            var maxPositions = session.Model.Config.Text.MaxPositionEmbeddings;
+            for (var i = 0; i < requests.Count; i++)
+            {
+                var promptTokens = session.PromptIds(requests[i]).Length;
+                if (promptTokens + parse.GetValue(maxNew) > maxPositions)
+                    throw new UsageException($"--max-new-tokens {parse.GetValue(maxNew)}: the prompt with image '{paths[i]}' takes {promptTokens} tokens and the model's max_position_embeddings is {maxPositions}, so at most {Math.Max(0, maxPositions - promptTokens)} new tokens fit");
+            }
             var options = new GenerationOptions
             {
                 MaxNewTokens = parse.GetValue(maxNew),

@@ -17,8 +17,8 @@ public sealed class InitRandomVerb : IVerb
         var config = new Option<string>("--config") { Description = "A Qwen2.5-VL config.json", Required = true };
         var output = new Option<string>("--out") { Description = "Folder to write", Required = true };
         var dtype = new Option<string>("--dtype") { Description = "bf16 (default) or f32", DefaultValueFactory = _ => "bf16" };
-        var shardMb = new Option<int>("--shard-mb") { Description = "Largest shard size in MiB (an index is written)", DefaultValueFactory = _ => 2048 };
-        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL };
+        var shardMb = new Option<int>("--shard-mb") { Description = "Largest shard size in MiB (an index is written)", DefaultValueFactory = _ => 2048 }.AtLeast(1);
+        var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 1UL }.AnyValue();
         var force = new Option<bool>("--force") { Description = "Overwrite a non-empty folder" };
         var command = new Command("init-random", "Write a random checkpoint with the tensor names and shapes a config implies (sharded, with an index).\n\nExample:\n  engine-cli init-random --config docs/configs/qwen2.5-vl-3b-instruct.config.json --out /tmp/qwen3b-random");
         foreach (var o in new Option[] { config, output, dtype, shardMb, seed, force }) command.Options.Add(o);
@@ -33,8 +33,7 @@ public sealed class InitRandomVerb : IVerb
                 "f32" => DType.F32,
                 var other => throw new UsageException($"--dtype {other} is not one of: bf16, f32"),
             };
-            if (parse.GetValue(shardMb) < 1) throw new UsageException("--shard-mb must be at least 1");
-            var cfg = Qwen25VLConfig.Load(parse.GetValue(config)!);
+                        var cfg = Qwen25VLConfig.Load(parse.GetValue(config)!);
             Directory.CreateDirectory(folder);
             cfg.Save(folder);
             var written = ModelWriter.WriteRandom(folder, source => Qwen25VLModel.Create(cfg, source), parse.GetValue(seed), stored, (long)parse.GetValue(shardMb) << 20);

@@ -18,7 +18,7 @@ public sealed class InitTinyVerb : IVerb
     {
         var dir = new Argument<string>("DIR") { Description = "Folder to write the checkpoint into" };
         var model = new Option<string>("--model") { Description = "qwen25vl (default) or clip", DefaultValueFactory = _ => "qwen25vl" };
-        var seed = new Option<ulong?>("--seed") { Description = "Seed of the deterministic random weights" };
+        var seed = new Option<ulong?>("--seed") { Description = "Seed of the deterministic random weights" }.AnyValue();
         var force = new Option<bool>("--force") { Description = "Overwrite a non-empty folder" };
         var command = new Command("init-tiny", "Write a built-in tiny model as a Hugging Face checkpoint folder.\n\nExample:\n  engine-cli init-tiny tiny-qwen\n  engine-cli init-tiny tiny-clip --model clip");
         command.Arguments.Add(dir);

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
+using StyleAlign.Engine.Models;
+using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Models.Qwen25VL;
 
 namespace StyleAlign.Cli.Verbs;
@@ -15,6 +17,7 @@ public sealed class InspectVerb : IVerb
         var command = new Command("inspect", "Show a checkpoint's tensors and check them against the model its config.json names.\n\nExample:\n  engine-cli inspect --weights Qwen2.5-VL-3B-Instruct/");
         command.Options.Add(weights);
         command.Options.Add(all);
+        command.Options.Add(VerbSupport.AllowOutsidePaths());
         command.SetAction(parse =>
         {
             var path = parse.GetValue(weights)!;
@@ -30,20 +33,34 @@ public sealed class InspectVerb : IVerb
             }
             var folder = Qwen25VLModel.ConfigFolder(path);
             var modelType = HfConfig.ReadModelType(folder);
-            if (modelType != Qwen25VLConfig.ModelType)
+            if (!StructuralChecks.TryGetValue(modelType, out var inspect))
             {
                 Console.WriteLine($"model_type '{modelType}': no structural check for this model type here");
                 return ExitCodes.Ok;
             }
-            var (missing, unexpected, mismatched, tensorCount, parameterCount) = Qwen25VLModel.Inspect(path);
+            var (missing, unexpected, mismatched, tensorCount, parameterCount) = inspect(path);
             Console.WriteLine($"{modelType}: the model needs {tensorCount} tensors, {parameterCount:N0} parameters");
             Console.WriteLine($"missing: {missing.Count}{List(missing)}");
             Console.WriteLine($"unexpected: {unexpected.Count}{List(unexpected)}");
             Console.WriteLine($"shape mismatch: {mismatched.Count}{List(mismatched)}");
-            return missing.Count + unexpected.Count + mismatched.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+            if (missing.Count + unexpected.Count + mismatched.Count > 0)
+            {
+                // The error names the tensors too (as detail lines under it): stdout may be piped elsewhere.
+                var details = string.Concat(new[] { ("missing", missing), ("unexpected", unexpected), ("mis-shaped", mismatched) }
+                    .Where(group => group.Item2.Count > 0).Select(group => $"\n{group.Item1} ({group.Item2.Count}):{List(group.Item2)}"));
+                throw new InvalidInputException($"{Path.GetFullPath(path)}: the checkpoint does not match the {modelType} model its config.json describes ({missing.Count} missing, {unexpected.Count} unexpected, {mismatched.Count} mis-shaped tensors){details}");
+            }
+            return ExitCodes.Ok;
         });
         return command;
     }
+
+    /// <summary>Per model_type, what the checkpoint lacks or holds in excess for the model its config describes.</summary>
+    private static readonly Dictionary<string, Func<string, CheckpointMatch>> StructuralChecks = new(StringComparer.Ordinal)
+    {
+        [Qwen25VLConfig.ModelType] = Qwen25VLModel.Inspect,
+        ["clip"] = path => ClipModel.Inspect(Qwen25VLModel.ConfigFolder(path)),
+    };
 
     private static string List(IReadOnlyList<string> items) => items.Count == 0 ? "" : "\n  " + string.Join("\n  ", items.Take(50));
 }

@@ -15,9 +15,13 @@ public sealed class MergeVerb : IVerb
         command.Options.Add(weights);
         command.Options.Add(adapter);
         command.Options.Add(output);
+        command.Options.Add(VerbSupport.AllowOutsidePaths());
         command.SetAction(parse =>
         {
-            LoraMerge.Merge(parse.GetValue(weights)!, parse.GetValue(adapter)!, parse.GetValue(output)!);
+            var outFolder = parse.GetValue(output)!;
+            if (Directory.Exists(outFolder) && Directory.EnumerateFileSystemEntries(outFolder).Any())
+                throw new UsageException($"--out '{outFolder}' is not empty; merge writes a new checkpoint folder");
+            LoraMerge.Merge(parse.GetValue(weights)!, parse.GetValue(adapter)!, outFolder);
             parse.InvocationConfiguration.Output.WriteLine($"merged '{LoraMerge.AdapterFolder(parse.GetValue(adapter)!)}' into '{parse.GetValue(output)}'");
             return ExitCodes.Ok;
         });

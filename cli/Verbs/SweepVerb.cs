@@ -12,8 +12,8 @@ public sealed class SweepVerb : IVerb
         var command = new Command("sweep", "Train one run per nested data fraction (same step count each) and write saturation.md/.json/.png.");
         var method = new Option<string>("--method") { Description = "sft | dpo | simpo.", DefaultValueFactory = _ => "simpo" };
         var fractions = new Option<string>("--fractions") { Description = "Comma-separated percentages of the training data.", DefaultValueFactory = _ => "1,5,10,25,50,100" };
-        var beta = new Option<double?>("--beta") { Description = "β (default: the method's)." };
-        var gammaRatio = new Option<double>("--gamma-beta-ratio") { Description = "SimPO γ/β.", DefaultValueFactory = _ => 0.5 };
+        var beta = new Option<double?>("--beta") { Description = "β (default: the method's)." }.Positive();
+        var gammaRatio = new Option<double>("--gamma-beta-ratio") { Description = "SimPO γ/β.", DefaultValueFactory = _ => 0.5 }.NonNegative();
         command.Options.Add(method);
         command.Options.Add(fractions);
         command.Options.Add(beta);
@@ -37,6 +37,7 @@ public sealed class SweepVerb : IVerb
             var recipe = common.Recipe(parse) with { Method = m, Beta = parse.GetValue(beta), GammaBetaRatio = parse.GetValue(gammaRatio) };
             if (parse.GetValue(common.Lr) is null)
                 recipe = recipe with { Trainer = recipe.Trainer with { LearningRate = TrainingRecipe.DefaultLearningRate(m, recipe.Full) } };
+            common.PrepareRunFolder(parse);
             var rows = SaturationSweep.Run(recipe, percents, recipe.Trainer.OutputDirectory, output);
             output.WriteLine(File.ReadAllText(Path.Combine(recipe.Trainer.OutputDirectory, "saturation.md")));
             return rows.Count == percents.Count ? ExitCodes.Ok : ExitCodes.Failure;

@@ -42,19 +42,20 @@ internal static class TrainCommand
         var command = new Command(name, description);
         var o = new CommonOptions(method);
         o.AddTo(command);
-        var labelSmoothing = Add(command, new Option<double>("--label-smoothing") { Description = method == TrainingMethod.Sft ? "ε of the label-smoothed token NLL." : "ε: cDPO / robust / SimPO label smoothing.", DefaultValueFactory = _ => 0.0 });
+        var labelSmoothing = Add(command, new Option<double>("--label-smoothing") { Description = method == TrainingMethod.Sft ? "ε of the label-smoothed token NLL." : "ε: cDPO / robust / SimPO label smoothing.", DefaultValueFactory = _ => 0.0 }
+            .Between(0, method == TrainingMethod.Sft ? 1 : 0.5, maxExcluded: true));
         Option<double?>? beta = null;
         Option<string>? lossType = null;
         Option<double>? gammaRatio = null, sftWeight = null;
         CoolingFlags? cooling = null;
         if (method != TrainingMethod.Sft)
-            beta = Add(command, new Option<double?>("--beta") { Description = method == TrainingMethod.SimPo ? "β (default 2.0)." : "β (default 0.1)." });
+            beta = Add(command, new Option<double?>("--beta") { Description = method == TrainingMethod.SimPo ? "β (default 2.0)." : "β (default 0.1)." }.Positive());
         if (method == TrainingMethod.Dpo)
             lossType = Add(command, new Option<string>("--loss-type") { Description = "sigmoid | robust | ipo.", DefaultValueFactory = _ => "sigmoid" });
         if (method == TrainingMethod.SimPo)
         {
-            gammaRatio = Add(command, new Option<double>("--gamma-beta-ratio") { Description = "γ/β; the margin is γ = ratio·β.", DefaultValueFactory = _ => 0.5 });
-            sftWeight = Add(command, new Option<double>("--sft-weight") { Description = "Weight of an added chosen-caption NLL term (0: pure SimPO).", DefaultValueFactory = _ => 0.0 });
+            gammaRatio = Add(command, new Option<double>("--gamma-beta-ratio") { Description = "γ/β; the margin is γ = ratio·β.", DefaultValueFactory = _ => 0.5 }.NonNegative());
+            sftWeight = Add(command, new Option<double>("--sft-weight") { Description = "Weight of an added chosen-caption NLL term (0: pure SimPO).", DefaultValueFactory = _ => 0.0 }.NonNegative());
         }
         if (method == TrainingMethod.CwDpo) cooling = new CoolingFlags(command);
 
@@ -69,6 +70,7 @@ internal static class TrainCommand
                 SftWeight = sftWeight is null ? 0 : parse.GetValue(sftWeight),
             };
             if (cooling is not null) recipe = cooling.Apply(parse, recipe);
+            o.PrepareRunFolder(parse);
             var result = ShowsProgress(parse.GetValue(o.Quiet), parse.GetValue(o.Json))
                 ? TrainingProgress.Run(recipe)
                 : recipe.Run();

@@ -74,6 +74,80 @@ public static class InputFiles
     }
 
     /// <summary>
+    /// The lines of a UTF-8 text file of any length (a data file), read as a stream, each with its 1-based number and
+    /// without its line ending. A line longer than <paramref name="maxLineBytes"/> bytes is refused before it is held
+    /// in memory, as is a line that is not UTF-8, each naming the line.
+    /// </summary>
+    public static IEnumerable<(int Number, string Text)> ReadLines(string path, int maxLineBytes, string what)
+    {
+        string fullPath = Path.GetFullPath(path);
+        RequireRegularFile(fullPath, what);
+        using var stream = OpenForReading(fullPath);
+        var buffer = new byte[1 << 16];
+        using var line = new MemoryStream();
+        int number = 1, read;
+        while ((read = Read(stream, buffer, fullPath)) > 0)
+        {
+            int start = 0;
+            while (true)
+            {
+                // A newline byte never occurs inside a UTF-8 sequence, so lines split on bytes before decoding.
+                int newline = buffer.AsSpan(start, read - start).IndexOf((byte)'\n');
+                int end = newline < 0 ? read : start + newline;
+                if (line.Length + end - start > maxLineBytes)
+                    throw new InputFileException(fullPath, $"line {number} is longer than the {maxLineBytes} bytes a line of a {what} may be");
+                line.Write(buffer, start, end - start);
+                if (newline < 0) break;
+                yield return (number, DecodeLine(line, number, fullPath));
+                line.SetLength(0);
+                number++;
+                start = end + 1;
+            }
+        }
+        if (line.Length > 0) yield return (number, DecodeLine(line, number, fullPath));
+    }
+
+    private static FileStream OpenForReading(string fullPath)
+    {
+        try
+        {
+            return new FileStream(fullPath, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1, FileOptions.SequentialScan);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw new InputFileException(fullPath, $"cannot be read: {e.Message}", e);
+        }
+    }
+
+    private static int Read(FileStream stream, byte[] buffer, string fullPath)
+    {
+        try
+        {
+            return stream.Read(buffer);
+        }
+        catch (IOException e)
+        {
+            throw new InputFileException(fullPath, $"cannot be read: {e.Message}", e);
+        }
+    }
+
+    /// <summary>A line's text without a carriage return before its newline (and, on the first line, a byte-order mark).</summary>
+    private static string DecodeLine(MemoryStream line, int number, string fullPath)
+    {
+        ReadOnlySpan<byte> bytes = line.GetBuffer().AsSpan(0, (int)line.Length);
+        if (number == 1) bytes = WithoutBom(bytes);
+        if (bytes.EndsWith("\r"u8)) bytes = bytes[..^1];
+        try
+        {
+            return StrictUtf8.GetString(bytes);
+        }
+        catch (DecoderFallbackException e)
+        {
+            throw new InputFileException(fullPath, $"line {number} is not UTF-8 text (invalid byte at column {e.Index + 1})", e);
+        }
+    }
+
+    /// <summary>
     /// Parses UTF-8 JSON (a leading byte-order mark is dropped). A syntax error becomes the exception
     /// <paramref name="fail"/> makes from a message naming the file, line and column.
     /// </summary>

@@ -20,10 +20,29 @@ public sealed class ForwardInputs(SafetensorsFile file)
 
     public long[] Long(string name) => Use(name, () => file.ReadAsInt64(name));
 
-    /// <summary>An F32 tensor of the stored shape.</summary>
-    public Tensor Float(string name) => Use(name, () => Tensor.FromFloats(file.ReadAsFloat32(name), Shape(name)));
+    /// <summary>An F32 tensor of the stored shape; a NaN or infinite value (a damaged file) is refused naming its index.</summary>
+    public Tensor Float(string name) => Use(name, () => Tensor.FromFloats(Finite(name, file.ReadAsFloat32(name)), Shape(name)));
 
-    public Shape Shape(string name) => new(file.GetEntry(name).Shape.Select(d => checked((int)d)).ToArray());
+    private float[] Finite(string name, float[] values)
+    {
+        int bad = Array.FindIndex(values, v => !float.IsFinite(v));
+        if (bad < 0) return values;
+        var shape = EntryShape(name);
+        var index = new long[shape.Length];
+        for (int d = shape.Length - 1, rest = bad; d >= 0; d--)
+        {
+            index[d] = rest % shape[d];
+            rest = (int)(rest / shape[d]);
+        }
+        throw new InvalidInputException($"{Path}: input '{name}' [{string.Join(", ", index)}] = {values[bad]}; expected finite values");
+    }
+
+    public Shape Shape(string name) => new(EntryShape(name).Select(d => checked((int)d)).ToArray());
+
+    /// <summary>The stored shape, as the file's header states it.</summary>
+    public long[] EntryShape(string name) => file.GetEntry(name).Shape;
+
+    public SafetensorsDType EntryDType(string name) => file.GetEntry(name).DType;
 
     /// <summary>An integer input as a tensor of its stored shape.</summary>
     public Tensor LongTensor(string name) => Tensor.FromArray(Long(name), Shape(name).ToArray());
@@ -37,7 +56,7 @@ public sealed class ForwardInputs(SafetensorsFile file)
             return null;
         }
         var shape = Shape(name);
-        if (shape.Rank != 2) throw new InvalidDataException($"{Path}: input '{name}' has shape {shape}, expected [B, T]");
+        if (shape.Rank != 2) throw new InvalidInputException($"{Path}: input '{name}' has shape {shape}, expected [B, T]");
         var values = Long(name);
         var m = new long[shape[0], shape[1]];
         for (var i = 0; i < shape[0]; i++)
@@ -52,5 +71,5 @@ public sealed class ForwardInputs(SafetensorsFile file)
         return read();
     }
 
-    private InvalidDataException Missing(string name) => new($"{Path}: required input '{name}' is missing");
+    private InvalidInputException Missing(string name) => new($"{Path}: required input '{name}' is missing");
 }

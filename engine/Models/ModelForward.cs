@@ -1,5 +1,6 @@
 using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Models.Qwen25VL;
@@ -37,19 +38,29 @@ public static class ModelForward
         if (!Runners.TryGetValue(modelType, out var run))
             throw new NotSupportedException($"model_type '{modelType}' has no forward pass here (supported: {string.Join(", ", ModelTypes)})");
         using (GradMode.NoGrad())
-            return run(weightsPath, inputs, options);
+        {
+            try
+            {
+                return run(weightsPath, inputs, options);
+            }
+            catch (ArgumentException e)
+            {
+                // The inputs were checked against the config; what the model still finds wrong is about them too.
+                throw new InvalidInputException($"{inputs.Path}: {e.Message}", e);
+            }
+        }
     }
 
     /// <summary>CLIP: image and/or text embeddings (projected, L2-normalized) and logits_per_image when both are given.</summary>
     private static ForwardResult RunClip(string weightsPath, ForwardInputs inputs, ForwardOptions options)
     {
+        ForwardInputChecks.CheckClip(inputs, ClipConfig.Load(Qwen25VLModel.ConfigFolder(weightsPath)));
         var model = ClipModel.Load(weightsPath);
         var outputs = new Dictionary<string, Tensor>();
         Tensor? image = null, text = null;
         if (inputs.Has("pixel_values"))
         {
             var pixels = inputs.Float("pixel_values");
-            if (pixels.Rank != 4) throw new InvalidDataException($"{inputs.Path}: pixel_values has shape {pixels.Shape}, expected [B, 3, H, W]");
             outputs["image_embeds"] = image = model.EncodeImages(pixels);
         }
         if (inputs.Has("input_ids"))
@@ -58,13 +69,14 @@ public static class ModelForward
             var mask = inputs.Has("attention_mask") ? inputs.LongTensor("attention_mask") : null;
             outputs["text_embeds"] = text = model.EncodeTexts(ids, mask);
         }
-        if (image is null && text is null) throw new InvalidDataException($"{inputs.Path}: a CLIP forward needs pixel_values and/or input_ids");
+        if (image is null && text is null) throw new InvalidInputException($"{inputs.Path}: a CLIP forward needs pixel_values and/or input_ids");
         if (image is not null && text is not null) outputs["logits_per_image"] = model.LogitsPerImage(image, text);
         return new ForwardResult(outputs, []);
     }
 
     private static ForwardResult RunQwen(string weightsPath, ForwardInputs inputs, ForwardOptions options)
     {
+        ForwardInputChecks.CheckQwen(inputs, Qwen25VLConfig.Load(Qwen25VLModel.ConfigFolder(weightsPath)));
         // bf16: the matrices are held as bf16 (mapped when the checkpoint stores them so) and multiply f32 activations.
         var model = Qwen25VLModel.Load(weightsPath, weights: new WeightOptions { Bf16 = options.DType == DType.BF16 });
         var ids = inputs.Matrix("input_ids", required: true)!;

@@ -26,7 +26,7 @@ public class AttentionBenchVerbTests
     {
         var output = RunCli("bench", "attention", "--device", "cuda", "--seq", "16", "--json");
         Assert.That(output.ExitCode, Is.EqualTo(2));
-        Assert.That(output.Error, Does.Contain("bench attention:"));
+        Assert.That(output.Error.Trim(), Does.StartWith("error: --device cuda:0:").And.EndWith("(see 'engine-cli bench attention --help')"));
     }
 
     private static (int ExitCode, string Out, string Error) RunCli(params string[] args)

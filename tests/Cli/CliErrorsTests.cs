@@ -54,7 +54,7 @@ public class CliErrorsTests
     [TestCase("dpo --weights w --data d --loss-type hinge", "--loss-type 'hinge'")]
     [TestCase("cwdpo --weights w --data d --stage 3", "--stage '3'")]
     [TestCase("kernels --compile-all --arch sm_1", "sm_1")]
-    [TestCase("dataset synth --out {dir} --size 4", "ImageSize 4 px")]
+    [TestCase("dataset synth --out {dir} --size 4", "--size 4")]
     [TestCase("init-random --config c --out {dir} --dtype f16", "--dtype f16")]
     public void Flags_that_make_no_sense_are_usage_errors(string line, string named)
     {

@@ -36,10 +36,10 @@ public class ClipVerbTests
         string[] common = ["clip", "train", "--clip", temp.File("clip"), "--data", temp.File("missing"), "--out", temp.File("out")];
 
         var (code, _, error) = CliRunner.Run([.. common, "--captions", "funny"]);
-        Assert.That((code, error.Trim()), Is.EqualTo((ExitCodes.Usage, "error: --captions funny is not one of: all, factual, stylized")));
+        Assert.That((code, error.Trim()), Is.EqualTo((ExitCodes.Usage, "error: --captions funny is not one of: all, factual, stylized (see 'engine-cli clip train --help')")));
 
         (code, _, error) = CliRunner.Run([.. common, "--batch-size", "1"]);
-        Assert.That((code, error.Trim()), Is.EqualTo((ExitCodes.Usage, "error: --batch-size: a contrastive batch needs at least two images")));
+        Assert.That((code, error.Trim()), Is.EqualTo((ExitCodes.Usage, "error: --batch-size 1: expected an integer ≥ 2 (see 'engine-cli clip train --help')")));
 
         (code, _, error) = CliRunner.Run(["clip", "train", "--clip", temp.File("clip"), "--data", temp.File("data"), "--out", temp.File("clip")]);
         Assert.That(code, Is.EqualTo(ExitCodes.Usage));

@@ -36,7 +36,7 @@ public class DatasetVerbTests
         var (code, _, error) = CliRunner.Run(["dataset", "synth", "--out", temp.File("x"), "--size", "4"]);
 
         Assert.That(code, Is.EqualTo(2));
-        Assert.That(error, Does.Contain("ImageSize"));
+        Assert.That(error, Does.Contain("--size 4: expected an integer from 16 to 1024"));
     }
 
     [Test]

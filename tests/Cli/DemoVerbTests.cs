@@ -42,6 +42,6 @@ public class DemoVerbTests
     {
         var (code, _, error) = CliRunner.Run("demo", "--out", _temp.File("x"), flag, value);
         Assert.That(code, Is.EqualTo(ExitCodes.Usage));
-        Assert.That(error.Trim(), Is.EqualTo($"error: {message}"));
+        Assert.That(error.Trim(), Is.EqualTo($"error: {message} (see 'engine-cli demo --help')"));
     }
 }

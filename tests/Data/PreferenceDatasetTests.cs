@@ -32,11 +32,11 @@ public class PreferenceDatasetTests
         string path = WriteJsonl("data/pairs.jsonl",
             GoodLine1.Replace("img/ok.png", "../img/ok.png"), "", GoodLine2.Replace("img/ok.png", "../img/ok.png"));
 
-        var data = PreferenceDataset.Load(path);
+        var data = PreferenceDataset.Load(path, DataLoadOptions.Preference with { AllowOutsidePaths = true });
 
         Assert.That(data.Count, Is.EqualTo(2));
         var first = data.Examples[0];
-        Assert.That(first, Is.EqualTo(new PreferenceExample("a", _temp.File("img/ok.png"), "Describe.", "a silly cat!", "a cat", "humor", 1)));
+        Assert.That(first, Is.EqualTo(new PreferenceExample("a", _temp.File("img/ok.png"), "Describe.", "a silly cat!", "a cat", "humor", 1, path)));
         Assert.That(data.Examples[1].LineNumber, Is.EqualTo(3));
         Assert.That(data.SkippedCount, Is.Zero);
     }
@@ -138,7 +138,7 @@ public class PreferenceDatasetTests
         // The expanded pairs are exactly those of the split files.
         var trainFile = PreferenceDataset.Load(dataset.File("train.jsonl")).Examples;
         var trainExpanded = PreferenceDataset.ExpandCaptions(captions, split: DataSplits.Train).Examples;
-        Assert.That(trainExpanded.Select(e => e with { LineNumber = 0 }), Is.EqualTo(trainFile.Select(e => e with { LineNumber = 0 })));
+        Assert.That(trainExpanded.Select(e => e with { LineNumber = 0, SourcePath = null }), Is.EqualTo(trainFile.Select(e => e with { LineNumber = 0, SourcePath = null })));
     }
 
     [Test]

@@ -14,6 +14,7 @@ internal static class FuzzRunner
     public static FuzzResult Run(string kind, int index, FuzzCase fuzzCase, TimeSpan timeout, long allocationLimit)
     {
         Exception? error = null;
+        VerbOutcome? outcome = null;
         long allocated = 0;
         var clock = Stopwatch.StartNew();
         var thread = new Thread(() =>
@@ -21,8 +22,16 @@ internal static class FuzzRunner
             long before = GC.GetAllocatedBytesForCurrentThread();
             try
             {
-                fuzzCase.Run();
-                fuzzCase.CheckAccepted?.Invoke();
+                if (fuzzCase.Verb is { } verb)
+                {
+                    outcome = VerbOracle.Run(verb.Args);
+                    if (outcome.Code == 0) fuzzCase.CheckAccepted?.Invoke();
+                }
+                else
+                {
+                    fuzzCase.Run();
+                    fuzzCase.CheckAccepted?.Invoke();
+                }
             }
             catch (Exception e)
             {
@@ -33,9 +42,16 @@ internal static class FuzzRunner
         thread.Start();
         bool finished = thread.Join(timeout);
         clock.Stop();
-        FuzzResult Result(string? failure) => new(kind, index, fuzzCase.Mutation, error is not null, allocated, clock.Elapsed, failure);
+        FuzzResult Result(string? failure) => new(kind, index, fuzzCase.Mutation, error is not null || outcome is { Code: not 0 }, allocated, clock.Elapsed, failure);
 
         if (!finished) return Result($"hang: still running after {timeout.TotalSeconds:0} s");
+        if (fuzzCase.Verb is { } command && error is null && outcome is not null)
+        {
+            string? failure = VerbOracle.Judge(outcome, fuzzCase.Expect, fuzzCase.MustName, command.Usage, command.Flag);
+            if (failure is null && allocated > allocationLimit)
+                failure = $"allocated {InputFiles.Size(allocated)}, above the {InputFiles.Size(allocationLimit)} bound";
+            return Result(failure is null ? null : $"{failure} [engine-cli {string.Join(' ', command.Args.Select(Quote))}]");
+        }
         if (error is InvariantBrokenException broken) return Result($"invalid input accepted: {broken.Message}");
         if (error is not null and not InvalidInputException)
             return Result($"stack trace: {error.GetType().FullName}: {error.Message}{Environment.NewLine}{FirstFrames(error)}");
@@ -50,6 +66,8 @@ internal static class FuzzRunner
         }
         return Result(fuzzCase.Expect == Expect.Refuse ? "invalid input accepted" : null);
     }
+
+    private static string Quote(string arg) => arg.Length > 0 && !arg.Contains(' ') ? arg : $"'{arg}'";
 
     private static string FirstFrames(Exception error) =>
         string.Join(Environment.NewLine, (error.StackTrace ?? "").Split(Environment.NewLine).Take(6));

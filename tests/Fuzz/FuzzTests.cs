@@ -15,6 +15,14 @@ namespace StyleAlign.Tests.Fuzz;
 public sealed class FuzzTests
 {
     private const int DefaultCasesPerKind = 60;
+
+    /// <summary>Kinds whose cases run whole verbs (a model load, a training step) run fewer cases in CI.</summary>
+    private static int DefaultCases(string kind) => kind switch
+    {
+        "data" => 30,
+        "verbs" => 40,
+        _ => DefaultCasesPerKind,
+    };
     private const int DefaultSeed = 20240917;
 
     /// <summary>Far above any case's normal time (a few hundred ms at most on a busy machine).</summary>
@@ -22,7 +30,14 @@ public sealed class FuzzTests
 
     /// <summary>Bound on what one case may allocate: the tiny models and files need a few MB; a bad input refused
     /// before allocation needs less. Images may legitimately decode to tens of MB.</summary>
-    private static long AllocationLimit(string kind) => kind == "image" ? 256L << 20 : 64L << 20;
+    private static long AllocationLimit(string kind) => kind switch
+    {
+        "image" => 256L << 20,
+        // A verb loads a model and may train a step; its own thread's allocations stay well under this (other
+        // threads' are not counted).
+        "data" or "verbs" or "forward-inputs" => 512L << 20,
+        _ => 64L << 20,
+    };
 
     private FuzzWorkspace _workspace = null!;
 
@@ -32,7 +47,17 @@ public sealed class FuzzTests
     [OneTimeTearDown]
     public void DeleteWorkspace() => _workspace.Dispose();
 
-    private IFuzzTarget Target(string kind) => kind switch
+    private readonly Dictionary<string, IFuzzTarget> _targets = [];
+
+    /// <summary>One target per kind for the fixture's life: a target writes its seed files into the shared workspace
+    /// once, and the verbs kind reuses the library kinds' targets (and their seeds) when they already ran.</summary>
+    private IFuzzTarget Target(string kind)
+    {
+        if (!_targets.TryGetValue(kind, out var target)) _targets[kind] = target = NewTarget(kind);
+        return target;
+    }
+
+    private IFuzzTarget NewTarget(string kind) => kind switch
     {
         "safetensors" => new SafetensorsFuzz(_workspace),
         "qwen-config" => new ConfigFuzz(_workspace, qwen: true),
@@ -40,6 +65,10 @@ public sealed class FuzzTests
         "tokenizer" => new TokenizerFuzz(_workspace),
         "preprocessor" => new ProcessorFuzz(_workspace),
         "image" => new ImageFuzz(_workspace),
+        "forward-inputs" => new ForwardInputsFuzz(_workspace),
+        "data" => new DataFuzz(_workspace),
+        "verbs" => new VerbFuzz(_workspace, Target),
+        "command-line" => new CommandLineFuzz(),
         _ => throw new ArgumentException(kind),
     };
 
@@ -49,10 +78,14 @@ public sealed class FuzzTests
     [TestCase("tokenizer")]
     [TestCase("preprocessor")]
     [TestCase("image")]
+    [TestCase("forward-inputs")]
+    [TestCase("data")]
+    [TestCase("verbs")]
+    [TestCase("command-line")]
     public void MutatedInputsAreRefusedCleanlyOrLoaded(string kind)
     {
         int seed = EnvironmentInt("STYLEALIGN_FUZZ_SEED") ?? DefaultSeed;
-        int cases = EnvironmentInt("STYLEALIGN_FUZZ_CASES") ?? DefaultCasesPerKind;
+        int cases = EnvironmentInt("STYLEALIGN_FUZZ_CASES") ?? DefaultCases(kind);
         var only = Environment.GetEnvironmentVariable("STYLEALIGN_FUZZ_ONLY")?.Split(':');
         if (only is not null && only[0] != kind) Assert.Ignore($"STYLEALIGN_FUZZ_ONLY selects {only[0]}");
         var indexes = only is { Length: 2 } ? [int.Parse(only[1], System.Globalization.CultureInfo.InvariantCulture)] : Enumerable.Range(0, cases);

@@ -42,6 +42,17 @@ public class GenerationTests
     }
 
     [Test]
+    public void DecodingEndsAtTheModelsPositions()
+    {
+        var config = TinyQwen.Config with { Text = TinyQwen.Config.Text with { MaxPositionEmbeddings = 12 } };
+        var model = Qwen25VLModel.Create(config, new RandomParameterSource(5, std: 0.3));
+        var options = new GenerationOptions { MaxNewTokens = 10 };
+        Assert.That(Generation.Generate(model, [Prompt(9, 1), Prompt(5, 2)], null, [], options)[0], Has.Length.EqualTo(3), "9 prompt tokens leave 3 of 12 positions");
+        Assert.That(Generation.Generate(model, [Prompt(12, 1)], null, [], options)[0], Is.Empty, "a prompt that fills the positions gets nothing more");
+        Assert.That(Generation.Generate(Model, [Prompt(9, 1)], null, [], options)[0], Has.Length.EqualTo(10), "below the positions the limit holds");
+    }
+
+    [Test]
     public void ALeftPaddedBatchGeneratesWhatEachRowGeneratesAlone()
     {
         var a = Prompt(5, 2);

@@ -42,7 +42,7 @@ public class ModelForwardTests
         var path = dir.File("inputs.safetensors");
         SafetensorsWriter.Write(path, [SafetensorsWriter.Int64("attention_mask", [1, 2], [1, 1])]);
         using var file = SafetensorsFile.Open(path);
-        var error = Assert.Throws<InvalidDataException>(() => ModelForward.Run(Weights, new ForwardInputs(file), new ForwardOptions()))!;
+        var error = Assert.Throws<InvalidInputException>(() => ModelForward.Run(Weights, new ForwardInputs(file), new ForwardOptions()))!;
         Assert.That(error.Message, Does.Contain("inputs.safetensors").And.Contain("'input_ids' is missing"));
     }
 }

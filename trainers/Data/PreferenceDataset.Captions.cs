@@ -34,7 +34,7 @@ public sealed partial class PreferenceDataset
                 string caption = context.NonEmptyString(property.Value, $"styles.{property.Name}");
                 if (style is not null && property.Name != style) continue;
                 pairs.Add(new PreferenceExample($"{id}-{property.Name}", imagePath, StylePrompts.For(property.Name),
-                    caption, factual, property.Name, context.LineNumber));
+                    caption, factual, property.Name, context.LineNumber, context.FilePath));
             }
             if (style is not null && pairs.Count == 0)
                 throw context.Error($"no caption for style '{style}' in 'styles'");

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Vision;
 
 namespace StyleAlign.Trainers.Data;
@@ -47,7 +48,7 @@ public sealed partial class PreferenceDataset
                 : context.OptionalString(root, "rejected");
             string? style = context.OptionalString(root, "style");
             if (options.Style is not null && style != options.Style) return [];
-            return [new PreferenceExample(id, context.ResolveImage(image), prompt, chosen, rejected, style, context.LineNumber)];
+            return [new PreferenceExample(id, context.ResolveImage(image), prompt, chosen, rejected, style, context.LineNumber, context.FilePath)];
         });
     }
 
@@ -57,20 +58,18 @@ public sealed partial class PreferenceDataset
     private static PreferenceDataset ReadLines(string jsonlPath, DataLoadOptions options, string? filter, LineParser parse)
     {
         string fullPath = Path.GetFullPath(jsonlPath);
-        if (!File.Exists(fullPath)) throw new FileNotFoundException($"data file not found: {fullPath}", fullPath);
         string baseDirectory = Path.GetDirectoryName(fullPath) ?? ".";
+        bool allowOutside = options.AllowOutsidePaths ?? InputPaths.OutsideAllowed;
 
         var examples = new List<PreferenceExample>();
         var skipped = new List<DataFormatException>();
         var seenIds = new Dictionary<string, int>(StringComparer.Ordinal);
         var imageErrors = new Dictionary<string, string?>(StringComparer.Ordinal);
 
-        int lineNumber = 0;
-        foreach (string line in File.ReadLines(fullPath))
+        foreach (var (lineNumber, line) in InputFiles.ReadLines(fullPath, DataLimits.MaxLineBytes, "data file"))
         {
-            lineNumber++;
             if (string.IsNullOrWhiteSpace(line)) continue;
-            var context = new LineContext(fullPath, lineNumber, baseDirectory);
+            var context = new LineContext(fullPath, lineNumber, baseDirectory, allowOutside);
             try
             {
                 var parsed = ParseLine(line, context, parse);
@@ -147,9 +146,11 @@ public sealed partial class PreferenceDataset
     }
 
     /// <summary>Where a line came from, and the field readers that report problems against it.</summary>
-    private sealed class LineContext(string filePath, int lineNumber, string baseDirectory)
+    private sealed class LineContext(string filePath, int lineNumber, string baseDirectory, bool allowOutside)
     {
         public int LineNumber => lineNumber;
+
+        public string FilePath => filePath;
 
         public DataFormatException Error(string reason) => new(filePath, lineNumber, reason);
 
@@ -176,12 +177,16 @@ public sealed partial class PreferenceDataset
         {
             if (value.ValueKind != JsonValueKind.String)
                 throw Error($"field '{field}' must be a string, found {value.ValueKind}");
-            string text = value.GetString()!;
+            string text = ConfigJson.TryGetString(value) ?? throw Error($"field '{field}' is not valid Unicode text (a lone surrogate escape)");
             if (string.IsNullOrWhiteSpace(text)) throw Error($"field '{field}' is empty");
+            if (text.Length > DataLimits.MaxTextCharacters)
+                throw Error($"field '{field}' is {text.Length} characters, more than the {DataLimits.MaxTextCharacters} a prompt or caption may be");
             return text;
         }
 
+        /// <summary>An image path relative to the data file; by default it must stay inside the file's folder.</summary>
         public string ResolveImage(string relativeOrAbsolute) =>
-            Path.GetFullPath(Path.Combine(baseDirectory, relativeOrAbsolute.Replace('\\', '/')));
+            InputPaths.Resolve(baseDirectory, relativeOrAbsolute.Replace('\\', '/'), allowOutside)
+            ?? throw Error($"image '{relativeOrAbsolute}' lies outside the data file's folder {baseDirectory} (absolute or ../ paths need --allow-outside-paths)");
     }
 }

@@ -1,3 +1,5 @@
+using StyleAlign.Engine.IO;
+
 namespace StyleAlign.Trainers.Data;
 
 /// <summary>
@@ -11,7 +13,8 @@ public sealed record PreferenceExample(
     string Chosen,
     string? Rejected,
     string? Style,
-    int LineNumber);
+    int LineNumber,
+    string? SourcePath = null);
 
 /// <summary>How strictly a data file is read.</summary>
 public sealed record DataLoadOptions
@@ -27,6 +30,9 @@ public sealed record DataLoadOptions
 
     /// <summary>Keep only examples of this style (null keeps all). Lines without a style never match.</summary>
     public string? Style { get; init; }
+
+    /// <summary>Let image paths leave the data file's folder (absolute or ../ paths); null: <see cref="InputPaths.OutsideAllowed"/>.</summary>
+    public bool? AllowOutsidePaths { get; init; }
 
     public static DataLoadOptions Preference { get; } = new();
 
@@ -50,4 +56,17 @@ public sealed class DataFormatException : FormatException
     public int LineNumber { get; }
 
     public string Reason { get; }
+}
+
+/// <summary>
+/// Bounds on what one line of a data file may hold (docs/input-limits.md). They sit far above real data and keep
+/// every line's work bounded: a text field is tokenized whole before a caption is cut to its token limit.
+/// </summary>
+public static class DataLimits
+{
+    /// <summary>Bytes in one line of a JSONL data file.</summary>
+    public const int MaxLineBytes = 1 << 20;
+
+    /// <summary>Characters in one prompt or caption (real ones hold tens to a few hundred).</summary>
+    public const int MaxTextCharacters = 8192;
 }

@@ -1,6 +1,7 @@
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.Models;
 using System.Text.Json;
+using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Trainers.Training;
 
@@ -19,24 +20,27 @@ public static class LoraMerge
             if (File.Exists(Path.Combine(candidate, AdapterFile)) && File.Exists(Path.Combine(candidate, ConfigFile))) return candidate;
         var latest = CheckpointStore.Latest(runOrAdapter);
         if (latest is not null && File.Exists(Path.Combine(latest, AdapterFile))) return latest;
-        throw new FileNotFoundException($"'{runOrAdapter}' holds no {AdapterFile} with {ConfigFile} (nor a checkpoint with one)");
+        throw new InputFileException(Path.GetFullPath(runOrAdapter), $"holds no {AdapterFile} with {ConfigFile} (nor a checkpoint with one)");
     }
 
-    /// <summary>Rank, alpha and target modules from a PEFT adapter_config.json.</summary>
+    /// <summary>Rank, alpha and target modules from a PEFT adapter_config.json; a missing or bad value is refused naming the file and key.</summary>
     public static LoraOptions ReadOptions(string adapterFolder)
     {
-        var path = Path.Combine(adapterFolder, ConfigFile);
-        using var doc = JsonDocument.Parse(InputFiles.ReadAllText(path, InputFiles.MaxConfigBytes, ConfigFile));
-        var root = doc.RootElement;
-        if (!root.TryGetProperty("r", out var rank) || !root.TryGetProperty("lora_alpha", out var alpha) || !root.TryGetProperty("target_modules", out var targets))
-            throw new InvalidDataException($"'{path}' lacks r, lora_alpha or target_modules");
-        return new LoraOptions
+        var config = ConfigJson.Load(adapterFolder, ConfigFile);
+        var options = new LoraOptions
         {
-            Rank = rank.GetInt32(),
-            Alpha = alpha.GetDouble(),
-            TargetModules = targets.EnumerateArray().Select(t => t.GetString()!).ToArray(),
+            Rank = config.Int(1, MaxRank, "r"),
+            Alpha = config.PositiveDouble("lora_alpha"),
+            TargetModules = config.StringArray("target_modules"),
         };
+        var unknown = options.TargetModules.Except(LoraOptions.AllTargetModules).ToList();
+        config.Check(unknown.Count == 0, $"'target_modules' names {string.Join(", ", unknown.Select(m => $"'{m}'"))}; this engine adapts {string.Join(", ", LoraOptions.AllTargetModules)}");
+        config.ThrowIfProblems("LoRA adapter");
+        return options;
     }
+
+    /// <summary>Far above any useful rank; keeps the adapters' size bounded by the hidden sizes.</summary>
+    private const int MaxRank = 65_536;
 
     /// <summary>Loads the base, folds the adapters in (W₀ + (α/r)·B·A), and writes model.safetensors plus the base folder's other files
     /// (config, tokenizer, processor) into <paramref name="outputFolder"/>, renamed into place when complete.</summary>

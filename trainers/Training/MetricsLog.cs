@@ -17,19 +17,39 @@ public sealed class MetricsLog
     private readonly string _path;
     private readonly List<Dictionary<string, double>> _records = [];
 
-    public MetricsLog(string runDirectory, long resumeStep)
+    /// <param name="resumeStep">the step a resumed run continues from (0: a new run, the log starts empty)</param>
+    /// <param name="keepRecords">how many records the log held when that step's checkpoint was written, when known:
+    /// exactly those are kept, so nothing written after the checkpoint (a final evaluation) appears twice</param>
+    /// <param name="warn">told about lines dropped because an interrupted write tore them</param>
+    public MetricsLog(string runDirectory, long resumeStep, int? keepRecords = null, Action<string>? warn = null)
     {
         _path = Path.Combine(runDirectory, FileName);
         if (resumeStep > 0 && File.Exists(_path))
         {
             // Lines past the checkpoint belong to the interrupted run; the resumed run writes them again.
-            foreach (var line in File.ReadAllLines(_path).Where(l => l.Length > 0))
-            {
-                var record = JsonSerializer.Deserialize<Dictionary<string, double>>(line)!;
-                if (record.GetValueOrDefault("step") <= resumeStep) _records.Add(record);
-            }
+            var records = ReadRecords(warn);
+            _records.AddRange(keepRecords is { } count ? records.Take(count) : records.Where(r => r.GetValueOrDefault("step") <= resumeStep));
         }
         AtomicFile.WriteAllText(_path, string.Concat(_records.Select(r => JsonSerializer.Serialize(r) + "\n")));
+    }
+
+    /// <summary>The file's records; a line that is not one (cut short by a kill) is dropped and reported.</summary>
+    private List<Dictionary<string, double>> ReadRecords(Action<string>? warn)
+    {
+        var records = new List<Dictionary<string, double>>();
+        foreach (var (number, line) in InputFiles.ReadLines(_path, DataLimits.MaxLineBytes, "metrics log"))
+        {
+            if (line.Length == 0) continue;
+            try
+            {
+                records.Add(JsonSerializer.Deserialize<Dictionary<string, double>>(line) ?? throw new JsonException("null"));
+            }
+            catch (JsonException)
+            {
+                warn?.Invoke($"{_path}:{number}: not a complete record (a write was interrupted); dropped");
+            }
+        }
+        return records;
     }
 
     public IReadOnlyList<IReadOnlyDictionary<string, double>> Records => _records;

@@ -127,6 +127,7 @@ public sealed partial class Trainer
             ["best_margin"] = Num(run.BestMargin),
             ["best_step"] = run.BestStep,
             ["negatives"] = _negatives?.ToJson(),
+            [CheckpointStore.MetricsRecordsKey] = _metrics?.Records.Count,
         };
         CheckpointStore.Save(options.OutputDirectory, name, trainables, optimizer.StateDict(), state);
     }

@@ -24,6 +24,7 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
     private IReadOnlyList<PreferenceExample> _train = [];
     private ReferenceCache? _references;
     private OnPolicyNegatives? _negatives;
+    private MetricsLog? _metrics;
 
     public TrainerOptions Options => options;
 
@@ -60,6 +61,7 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
     {
         var dir = options.OutputDirectory;
         Directory.CreateDirectory(dir);
+        foreach (var cleared in CheckpointStore.RemoveOrphans(dir)) Warn(cleared);
 
         var perStep = options.BatchSize * options.GradientAccumulation;
         var stepsPerEpoch = Math.Max(1, (int)Math.Ceiling((double)train.Count / perStep));
@@ -75,14 +77,14 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
 
         var run = new RunState();
         var startStep = 0;
-        var latest = options.Resume ? CheckpointStore.Latest(dir) : null;
+        var latest = options.Resume ? CheckpointStore.LatestIntact(dir, Warn) : null;
         if (options.Resume && latest is null) Say($"resume: no checkpoint in '{dir}', starting from step 0");
         if (latest is not null)
         {
             startStep = Restore(latest, optimizer, run);
             Say($"resumed from '{latest}' at step {startStep}");
         }
-        var metrics = new MetricsLog(dir, startStep);
+        var metrics = _metrics = new MetricsLog(dir, startStep, latest is null ? null : MetricsRecordsAt(latest), Warn);
         if (objective.UsesReference)
             _references = ReferenceCache.LoadOrCompute(dir, model, trainables, collator, train, options.EvalBatchSize);
         if (options.OnPolicy is not null)
@@ -154,6 +156,17 @@ public sealed partial class Trainer(Qwen25VLModel model, ITrainableParameters tr
         if (options.WritePlot) metrics.Plot($"{objective.Name}: {Path.GetFileName(Path.GetFullPath(dir))}");
         return new TrainingResult(step, run.FinalLoss, run.WinRateBefore, after, clock.Elapsed.TotalSeconds, dir, stopReason);
     }
+
+    /// <summary>Something the user should know that does not stop the run (what a resume passed over or cleared).</summary>
+    private void Warn(string message)
+    {
+        if (options.Warn is not null) options.Warn(message);
+        else options.Log?.WriteLine($"warning: {message}");
+    }
+
+    /// <summary>How many metrics records existed when a checkpoint was written, if it says.</summary>
+    private static int? MetricsRecordsAt(string checkpoint) =>
+        CheckpointStore.ReadState(checkpoint)[CheckpointStore.MetricsRecordsKey] is JsonValue count && count.TryGetValue<int>(out var n) ? n : null;
 
     private void Say(string line)
     {

@@ -44,6 +44,10 @@ public sealed record TrainerOptions
     public bool? CheckpointActivations { get; init; }
     public TextWriter? Log { get; init; }
 
+    /// <summary>Receives warnings (a damaged checkpoint passed over, leftovers of an interrupted run cleared); null
+    /// writes them to <see cref="Log"/> as "warning: …" lines.</summary>
+    public Action<string>? Warn { get; init; }
+
     /// <summary>Called after every optimizer step with (step, total steps, loss): drives progress displays.</summary>
     public Action<int, int, double>? Progress { get; init; }
 }

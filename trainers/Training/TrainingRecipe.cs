@@ -85,6 +85,9 @@ public sealed record TrainingRecipe
         var model = Qwen25VLModel.Load(WeightsPath, weights: new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) });
         model.Config.CheckTokenizer(tokenizer, Qwen25VLModel.ConfigFolder(WeightsPath));
         processor.CheckModel(model.Config.Vision, Qwen25VLModel.ConfigFolder(WeightsPath));
+        var positions = model.Config.Text.MaxPositionEmbeddings;
+        train = SequenceBudget.Fit(train, collator, positions, SkipBad, Trainer.Warn);
+        if (eval is not null) eval = SequenceBudget.Fit(eval, collator, positions, SkipBad, Trainer.Warn);
         if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval);
         // Full fine-tuning keeps a copy of the starting weights whenever reference log-probs may be needed after the
         // first update (a resumed run's cache check, on-policy negatives); LoRA gets the reference by zeroing its update.

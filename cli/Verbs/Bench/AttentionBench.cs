@@ -17,13 +17,13 @@ public sealed class AttentionBench : IBenchSubverb
     public Command Build()
     {
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var seq = new Option<int>("--seq") { Description = "T, tokens in the packed sequence", DefaultValueFactory = _ => 1024 };
-        var heads = new Option<int>("--heads") { Description = "query heads", DefaultValueFactory = _ => 4 };
-        var kvHeads = new Option<int?>("--kv-heads") { Description = "key/value heads (default: --heads)" };
-        var headDim = new Option<int>("--head-dim") { Description = "D", DefaultValueFactory = _ => 64 };
+        var seq = new Option<int>("--seq") { Description = "T, tokens in the packed sequence", DefaultValueFactory = _ => 1024 }.AtLeast(1);
+        var heads = new Option<int>("--heads") { Description = "query heads", DefaultValueFactory = _ => 4 }.AtLeast(1);
+        var kvHeads = new Option<int?>("--kv-heads") { Description = "key/value heads (default: --heads)" }.AtLeast(1);
+        var headDim = new Option<int>("--head-dim") { Description = "D", DefaultValueFactory = _ => 64 }.AtLeast(1);
         var causal = new Option<bool>("--causal") { Description = "causal mask" };
-        var window = new Option<int>("--window") { Description = "split the sequence into segments of W tokens (0: one segment)", DefaultValueFactory = _ => 0 };
-        var repeat = new Option<int>("--repeat") { Description = "timed runs of each; the best is reported", DefaultValueFactory = _ => 1 };
+        var window = new Option<int>("--window") { Description = "split the sequence into segments of W tokens (0: one segment)", DefaultValueFactory = _ => 0 }.AtLeast(0);
+        var repeat = new Option<int>("--repeat") { Description = "timed runs of each; the best is reported", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var skipComposite = new Option<bool>("--skip-composite") { Description = "time only the fused op (the composite needs O(T²) memory)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object" };
         var command = new Command("attention", "Time fused attention (forward+backward) against the composite reference.");
@@ -31,7 +31,7 @@ public sealed class AttentionBench : IBenchSubverb
         command.SetAction(parse =>
         {
             var settings = new Settings(parse.GetValue(device) ?? "cpu", parse.GetValue(seq), parse.GetValue(heads), parse.GetValue(kvHeads) ?? parse.GetValue(heads),
-                parse.GetValue(headDim), parse.GetValue(causal), parse.GetValue(window), Math.Max(1, parse.GetValue(repeat)), parse.GetValue(skipComposite));
+                parse.GetValue(headDim), parse.GetValue(causal), parse.GetValue(window), parse.GetValue(repeat), parse.GetValue(skipComposite));
             return Run(settings, parse.GetValue(json));
         });
         return command;
@@ -41,33 +41,16 @@ public sealed class AttentionBench : IBenchSubverb
 
     private static int Run(Settings s, bool json)
     {
-        Device device;
-        try
-        {
-            device = Device.Parse(s.Device);
-            if (!device.IsCpu) Backends.For<IFusedAttention>(device);
-        }
-        catch (Exception e) when (e is FormatException or InvalidOperationException or NotSupportedException)
-        {
-            Console.Error.WriteLine($"bench attention: {e.Message}");
-            return 2;
-        }
-        Dictionary<string, object?> report;
-        try
-        {
-            report = AttentionBenchmark.Run(new AttentionBenchSettings(device, s.Tokens, s.Heads, s.KvHeads, s.HeadDim, s.Causal, s.Window, s.Repeat, s.SkipComposite));
-        }
-        catch (ArgumentException e)
-        {
-            Console.Error.WriteLine($"bench attention: {e.Message}");
-            return 2;
-        }
+        var device = BenchDevices.Require<IFusedAttention>(s.Device);
+        var settings = new AttentionBenchSettings(device, s.Tokens, s.Heads, s.KvHeads, s.HeadDim, s.Causal, s.Window, s.Repeat, s.SkipComposite);
+        Dictionary<string, object?> report = null!;
+        CliErrors.AsUsage(() => report = AttentionBenchmark.Run(settings));
         if (json)
         {
             Console.WriteLine(JsonSerializer.Serialize(report));
-            return 0;
+            return ExitCodes.Ok;
         }
         foreach (var (key, value) in report) Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{key,-30} {value}"));
-        return 0;
+        return ExitCodes.Ok;
     }
 }

@@ -12,8 +12,8 @@ public sealed class GemmBench : IBenchSubverb
     public Command Build()
     {
         var device = new Option<string>("--device") { Description = "cpu or cuda", DefaultValueFactory = _ => "cpu" };
-        var size = new Option<int>("--size") { Description = "N of the N×N×N product", DefaultValueFactory = _ => 1024 };
-        var repeat = new Option<int>("--repeat") { Description = "timed calls; the best one is reported", DefaultValueFactory = _ => 5 };
+        var size = new Option<int>("--size") { Description = "N of the N×N×N product", DefaultValueFactory = _ => 1024 }.AtLeast(1);
+        var repeat = new Option<int>("--repeat") { Description = "timed calls; the best one is reported", DefaultValueFactory = _ => 5 }.AtLeast(1);
         var shape = new Option<string?>("--shape") { Description = "M,N,K of a rectangular product (overrides --size)" };
         var json = new Option<bool>("--json") { Description = "print one JSON object instead of text" };
         var dtype = new Option<string>("--dtype") { Description = "f32, bf16 (A and B), or on cpu f32-bf16 (A f32, B bf16)", DefaultValueFactory = _ => "f32" };
@@ -34,31 +34,17 @@ public sealed class GemmBench : IBenchSubverb
     private static int Run(string device, int size, string? shapeText, int repeat, bool json, string dtypeText, bool transposeB)
     {
         if (device != "cpu" && device != "cuda")
-        {
-            Console.Error.WriteLine($"bench gemm: unknown device '{device}', expected cpu or cuda.");
-            return 2;
-        }
+            throw new UsageException($"--device '{device}': expected cpu or cuda");
         int m = size, n = size, k = size;
         if (shapeText is not null)
         {
             var parts = shapeText.Split(',');
             if (parts.Length != 3 || !int.TryParse(parts[0], out m) || !int.TryParse(parts[1], out n) || !int.TryParse(parts[2], out k))
-            {
-                Console.Error.WriteLine($"bench gemm: --shape must be M,N,K (three integers), got '{shapeText}'.");
-                return 2;
-            }
+                throw new UsageException($"--shape '{shapeText}': expected M,N,K (three integers)");
+            if (m < 1 || n < 1 || k < 1) throw new UsageException($"--shape '{shapeText}': every size must be at least 1");
         }
-        if (m < 1 || n < 1 || k < 1 || repeat < 1)
-        {
-            Console.Error.WriteLine($"bench gemm: sizes and --repeat must be positive, got {m}×{n}×{k} and {repeat}.");
-            return 2;
-        }
-
         if (dtypeText is not ("f32" or "bf16" or "f32-bf16") || (dtypeText == "f32-bf16" && device == "cuda"))
-        {
-            Console.Error.WriteLine($"bench gemm: --dtype must be f32, bf16 or (cpu only) f32-bf16, got '{dtypeText}' on {device}.");
-            return 2;
-        }
+            throw new UsageException($"--dtype '{dtypeText}': expected f32, bf16 or (cpu only) f32-bf16 on {device}");
         if (device == "cuda") return RunCuda(m, n, k, repeat, json, dtypeText == "bf16" ? DType.BF16 : DType.F32);
 
         var inputs = dtypeText switch { "bf16" => CpuGemmInputs.Bf16, "f32-bf16" => CpuGemmInputs.F32TimesBf16, _ => CpuGemmInputs.F32 };
@@ -82,11 +68,7 @@ public sealed class GemmBench : IBenchSubverb
     /// <summary>The cuBLAS GEMM the CUDA backend's MatMul uses, timed with CUDA events; reports TFLOP/s.</summary>
     private static int RunCuda(int m, int n, int k, int repeat, bool json, DType dtype)
     {
-        if (!CudaContext.IsAvailable)
-        {
-            Console.Error.WriteLine($"bench gemm: no CUDA device: {CudaContext.UnavailableReason}.");
-            return 2;
-        }
+        if (!CudaContext.IsAvailable) throw new UsageException($"--device cuda: no CUDA device: {CudaContext.UnavailableReason}");
         var timing = CudaGemmBenchmark.Measure(m, n, k, dtype, repeat);
         var inv = CultureInfo.InvariantCulture;
         var name = dtype.Name();

@@ -17,8 +17,8 @@ public sealed class ModelForwardBench : IBenchSubverb
         var weights = VerbSupport.Weights(required: false);
         var config = new Option<string?>("--config") { Description = "A Qwen2.5-VL config.json: random weights are made in memory in its torch_dtype, every byte written" };
         var dtype = new Option<string?>("--dtype") { Description = "f32 or bf16 weights (default: the config's torch_dtype with --config, f32 with --weights)" };
-        var size = new Option<int>("--image-size") { Description = "Square image side in pixels", DefaultValueFactory = _ => 448 };
-        var text = new Option<int>("--text-tokens") { Description = "Ordinary tokens around the image", DefaultValueFactory = _ => 32 };
+        var size = new Option<int>("--image-size") { Description = "Square image side in pixels", DefaultValueFactory = _ => 448 }.Between(1, 8192);
+        var text = new Option<int>("--text-tokens") { Description = "Ordinary tokens around the image", DefaultValueFactory = _ => 32 }.AtLeast(0);
         var json = new Option<bool>("--json") { Description = "Print one JSON object" };
         var command = new Command("model-forward", "Time one CPU forward pass of a Qwen2.5-VL (a checkpoint, or random weights from a config) on one image.\n\nExample:\n  engine-cli bench model-forward --config docs/configs/qwen2.5-vl-3b-instruct.config.json --image-size 448 --json");
         foreach (var o in new Option[] { weights, config, dtype, size, text, json }) command.Options.Add(o);

@@ -3,7 +3,7 @@ using System.Text.Json;
 namespace StyleAlign.Engine.IO.Config;
 
 /// <summary>Finding keys and reading JSON values without ever letting a generic reader exception escape.</summary>
-internal sealed partial class ConfigJson
+public sealed partial class ConfigJson
 {
     /// <summary>Values longer than this are cut in messages.</summary>
     private const int MaxShownValue = 60;
@@ -59,7 +59,7 @@ internal sealed partial class ConfigJson
     }
 
     /// <summary>The string value, or null for another kind or for text that is not valid Unicode (a lone surrogate escape).</summary>
-    internal static string? TryGetString(JsonElement element)
+    public static string? TryGetString(JsonElement element)
     {
         if (element.ValueKind != JsonValueKind.String) return null;
         try
@@ -73,7 +73,7 @@ internal sealed partial class ConfigJson
     }
 
     /// <summary>A property name, or null when its escapes do not form valid Unicode.</summary>
-    internal static string? TryGetName(JsonProperty property)
+    public static string? TryGetName(JsonProperty property)
     {
         try
         {
@@ -118,7 +118,7 @@ internal sealed partial class ConfigJson
         _invalid.Add($"'{path}' must be {expected}, found {Describe(found)}");
 
     /// <summary>A value as JSON text, cut when long (a message must stay one readable line).</summary>
-    internal static string Describe(JsonElement element)
+    public static string Describe(JsonElement element)
     {
         // A large object or array is summarized without copying its text.
         if (element.ValueKind == JsonValueKind.Array && element.GetArrayLength() > 8) return $"an array of {element.GetArrayLength()} values";

@@ -9,7 +9,7 @@ namespace StyleAlign.Engine.IO.Config;
 /// that is used, and every missing, ill-typed or out-of-range key is collected so that one exception lists them
 /// all with the file, the key, the value found and what is allowed.
 /// </summary>
-internal sealed partial class ConfigJson
+public sealed partial class ConfigJson
 {
     private readonly List<string> _missing = [];
     private readonly List<string> _invalid = [];
@@ -107,6 +107,24 @@ internal sealed partial class ConfigJson
             found = true;
             int[]? values = element.ValueKind == JsonValueKind.Array && element.GetArrayLength() <= MaxArrayLength ? ReadInts(element, min, max) : null;
             if (values is null) Invalid(path, $"an array of integers in [{min}, {max}]", element);
+            first ??= values;
+        }
+        if (!found) Missing(candidatePaths);
+        return first ?? [];
+    }
+
+    /// <summary>A non-empty array of non-empty strings.</summary>
+    public string[] StringArray(params string[] candidatePaths)
+    {
+        string[]? first = null;
+        bool found = false;
+        foreach (var (path, element) in FindAll(candidatePaths))
+        {
+            found = true;
+            string[]? values = element.ValueKind == JsonValueKind.Array && element.GetArrayLength() is > 0 and <= MaxArrayLength
+                ? element.EnumerateArray().Select(TryGetString).ToArray() is var read && read.All(v => v is { Length: > 0 }) ? read.Select(v => v!).ToArray() : null
+                : null;
+            if (values is null) Invalid(path, "a non-empty array of non-empty strings", element);
             first ??= values;
         }
         if (!found) Missing(candidatePaths);

@@ -34,8 +34,8 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
     }
 
     /// <param name="allowShardsOutsideFolder">let a shard index name files outside the checkpoint folder (by default
-    /// every shard path must be a relative path that stays inside it)</param>
-    public static SafetensorsCheckpoint Open(string path, bool allowShardsOutsideFolder = false)
+    /// every shard path must be a relative path that stays inside it); null: <see cref="InputPaths.OutsideAllowed"/></param>
+    public static SafetensorsCheckpoint Open(string path, bool? allowShardsOutsideFolder = null)
     {
         string fullPath = System.IO.Path.GetFullPath(path);
         if (!Directory.Exists(fullPath)) return FromFiles(fullPath, [fullPath], indexMetadata: null, weightMap: null);
@@ -53,7 +53,7 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
             : $"folder holds {candidates.Length} safetensors files ({string.Join(", ", candidates.Select(System.IO.Path.GetFileName).Order())}) but no {SafetensorsWriter.IndexFileName} saying which form the model");
     }
 
-    private static SafetensorsCheckpoint FromIndex(string folder, string indexPath, bool allowShardsOutsideFolder)
+    private static SafetensorsCheckpoint FromIndex(string folder, string indexPath, bool? allowShardsOutsideFolder)
     {
         var weightMap = new Dictionary<string, string>(StringComparer.Ordinal);
         var indexMetadata = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -83,7 +83,7 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
         foreach (string shard in weightMap.Values.Distinct().Order(StringComparer.Ordinal))
         {
             string example = weightMap.First(pair => pair.Value == shard).Key;
-            string shardPath = ShardPath(folder, shard, allowShardsOutsideFolder)
+            string shardPath = InputPaths.Resolve(folder, shard, allowShardsOutsideFolder)
                 ?? throw new SafetensorsFormatException(
                     $"{indexPath}: shard '{shard}' (holding e.g. '{example}') lies outside the checkpoint folder; only files inside it are read");
             if (!File.Exists(shardPath))
@@ -91,24 +91,6 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
             shardPaths.Add(shardPath);
         }
         return FromFiles(folder, shardPaths, indexMetadata, weightMap);
-    }
-
-    /// <summary>The full path of a shard, or null when it leaves the folder and that is not allowed.</summary>
-    private static string? ShardPath(string folder, string shard, bool allowOutsideFolder)
-    {
-        string full;
-        try
-        {
-            full = System.IO.Path.GetFullPath(System.IO.Path.Combine(folder, shard));
-        }
-        catch (Exception e) when (e is ArgumentException or NotSupportedException or PathTooLongException)
-        {
-            return null;
-        }
-        if (allowOutsideFolder) return full;
-        // Lexical containment only: hub caches link each file to a blob elsewhere, which is fine once named from inside.
-        string root = System.IO.Path.TrimEndingDirectorySeparator(folder) + System.IO.Path.DirectorySeparatorChar;
-        return !System.IO.Path.IsPathRooted(shard) && full.StartsWith(root, StringComparison.Ordinal) ? full : null;
     }
 
     private static SafetensorsCheckpoint FromFiles(string path, List<string> filePaths,

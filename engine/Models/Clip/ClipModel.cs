@@ -48,6 +48,15 @@ public sealed class ClipModel
             model => model.Parameters, (_, name) => IsLegacyBuffer(name), device: device);
     }
 
+    /// <summary>What the checkpoint lacks or holds in excess for the model its config describes, from the header alone.</summary>
+    public static CheckpointMatch Inspect(string folder)
+    {
+        var config = ClipConfig.Load(folder);
+        using var checkpoint = SafetensorsCheckpoint.Open(folder);
+        return ModelLoading.Check(checkpoint, $"CLIP checkpoint '{checkpoint.Path}'", source => new ClipModel(config, source),
+            model => model.Parameters, (_, name) => IsLegacyBuffer(name));
+    }
+
     /// <summary>
     /// Tokenizes captions for this model: ids and mask [B, L]. Captions are cut at min(77, max_position_embeddings)
     /// tokens, and L is the longest caption of the batch: with a causal mask, padding after EOS changes nothing

@@ -17,7 +17,7 @@ public sealed record GenerationOptions
 /// <summary>
 /// The decoding loop behind <see cref="CaptionSession"/>: rows are left-padded to a common length, prefilled once,
 /// then decoded one token per step with a KV cache. A row stops at its first stop token (not included in the
-/// output) or at the limit.
+/// output), at the limit, or when the sequence reaches max_position_embeddings.
 /// </summary>
 internal static class Generation
 {
@@ -53,7 +53,10 @@ internal static class Generation
         var keyMask = new List<long[]>();
         for (var b = 0; b < batch; b++) keyMask.Add(Enumerable.Range(0, length).Select(t => mask[b, t]).ToArray());
 
-        for (var step = 0; step < options.MaxNewTokens; step++)
+        // No row grows past the positions the model was built for: there decoding ends as at the limit (the caller
+        // may ask for more, e.g. eval's --max-new-tokens, without knowing each prompt's length).
+        var maxNew = Math.Min(options.MaxNewTokens, model.Config.Text.MaxPositionEmbeddings - length);
+        for (var step = 0; step < maxNew; step++)
         {
             var last = model.Logits(hidden.Narrow(1, hidden.Shape[1] - 1, 1)).Reshape(batch, -1).ToFloatArray();
             var vocab = last.Length / batch;
@@ -68,7 +71,7 @@ internal static class Generation
                 }
                 next[b, 0] = token;
             }
-            if (done.All(d => d) || step == options.MaxNewTokens - 1) break;
+            if (done.All(d => d) || step == maxNew - 1) break;
 
             var cached = cache.Length;
             var stepPositions = new long[3 * batch];

@@ -1,0 +1,92 @@
+using StyleAlign.Engine.IO;
+using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Models.Clip;
+using StyleAlign.Trainers.Data;
+
+namespace StyleAlign.Tests.Fuzz;
+
+/// <summary>
+/// The library fuzzers' cases run through the verbs a user would run on them: a mutated checkpoint or config through
+/// <c>inspect</c> or <c>forward</c>, a mutated tokenizer or image-processor config through <c>generate</c> (Qwen) or
+/// <c>classifier train</c> (CLIP), a mutated image through <c>generate</c>. Each case's folder is completed with the
+/// tiny model's other files; what must happen is what the library case says, judged on the command's output.
+/// </summary>
+internal sealed class VerbFuzz : IFuzzTarget
+{
+    private static readonly string[] InnerKinds = ["safetensors", "qwen-config", "clip-config", "tokenizer", "preprocessor", "image"];
+
+    private readonly Dictionary<string, IFuzzTarget> _inner;
+    private readonly string _qwen, _clip, _data, _qwenInputs, _clipInputs, _image;
+
+    public VerbFuzz(FuzzWorkspace workspace, Func<string, IFuzzTarget> library)
+    {
+        _inner = InnerKinds.ToDictionary(k => k, library);
+        _qwen = Path.Combine(workspace.Seeds, "verbs-qwen");
+        Directory.CreateDirectory(_qwen);
+        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "config.json"), Path.Combine(_qwen, "config.json"));
+        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "model.safetensors"), Path.Combine(_qwen, "model.safetensors"));
+        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "processor", "preprocessor_config.json"), Path.Combine(_qwen, "preprocessor_config.json"));
+        TinyTokenizers.WriteQwen(_qwen);
+        _clip = Path.Combine(workspace.Seeds, "verbs-clip");
+        TinyClip.Write(_clip);
+        _data = Path.Combine(workspace.Seeds, "verbs-data");
+        SyntheticStyleDataset.Generate(_data, new SyntheticOptions { TrainCount = 4, ValidationCount = 0, TestCount = 0, Styles = [SyntheticCaptions.Humor], ImageSize = 32 });
+        _qwenInputs = InputsOnly("qwen25vl_tiny", "case1_text_leftpad.safetensors", Path.Combine(workspace.Seeds, "verbs-qwen-inputs.safetensors"), "input_ids", "attention_mask");
+        _clipInputs = InputsOnly("clip_tiny", "case_forward.safetensors", Path.Combine(workspace.Seeds, "verbs-clip-inputs.safetensors"), "input_ids", "attention_mask", "pixel_values");
+        _image = FuzzWorkspace.Fixture("qwen25vl_tiny", "processor", "img84x112.png");
+    }
+
+    public string Kind => "verbs";
+
+    public FuzzCase Generate(Random rng, string folder)
+    {
+        string kind = rng.Pick(InnerKinds);
+        var inner = _inner[kind].Generate(rng, folder);
+        // The sharded checkpoint (in a "model" subfolder) is a CLIP one.
+        bool clip = inner.Mutation.StartsWith("clip", StringComparison.Ordinal) || kind == "clip-config" || Directory.Exists(Path.Combine(folder, "model"));
+        string output = Path.Combine(folder, "verb-output");
+        VerbCommand verb = kind switch
+        {
+            "safetensors" or "qwen-config" or "clip-config" => CheckpointVerb(rng, Directory.Exists(Path.Combine(folder, "model")) ? Path.Combine(folder, "model") : folder, clip, output),
+            // The tokenizer case decides which tokenizer files exist (vocab.json + merges.txt instead of tokenizer.json).
+            "tokenizer" => ModelVerb(Complete(folder, clip, name => name is "config.json" or "model.safetensors" or "preprocessor_config.json"), clip, output),
+            "preprocessor" => ModelVerb(Complete(folder, clip, _ => true), clip, output),
+            _ => Generate(_qwen, ImagePath(folder, inner.Mutation)),
+        };
+        return FuzzCase.Command($"{kind} → {string.Join(' ', verb.Args.TakeWhile(a => !a.StartsWith('-')))}: {inner.Mutation}", inner.Expect, verb, inner.MustName, inner.CheckAccepted);
+    }
+
+    private VerbCommand CheckpointVerb(Random rng, string weights, bool clip, string output) => rng.Next(2) == 0
+        ? new(["inspect", "--weights", weights])
+        : new(["forward", "--weights", weights, "--inputs", clip ? _clipInputs : _qwenInputs, "--out", output + ".safetensors"]);
+
+    private VerbCommand ModelVerb(string model, bool clip, string output) => clip ? ClassifierTrain(model, output) : Generate(model, _image);
+
+    private static VerbCommand Generate(string weights, string image) =>
+        new(["generate", "--weights", weights, "--image", image, "--max-new-tokens", "4"]);
+
+    private VerbCommand ClassifierTrain(string clip, string output) =>
+        new(["classifier", "train", "--clip", clip, "--data", Path.Combine(_data, "train.jsonl"), "--style", SyntheticCaptions.Humor, "--out", output,
+            "--epochs", "1", "--hidden", "8", "--cache", "none"]);
+
+    /// <summary>Copies the seed model's files that <paramref name="wanted"/> picks and the case did not write into its folder.</summary>
+    private string Complete(string folder, bool clip, Func<string, bool> wanted)
+    {
+        foreach (string file in Directory.GetFiles(clip ? _clip : _qwen))
+        {
+            string name = Path.GetFileName(file), target = Path.Combine(folder, name);
+            if (wanted(name) && !File.Exists(target) && !Directory.Exists(target)) File.Copy(file, target);
+        }
+        return folder;
+    }
+
+    /// <summary>The image a case wrote: its mutation starts with the file's name.</summary>
+    private static string ImagePath(string folder, string mutation) => Path.Combine(folder, mutation[..mutation.IndexOf(':')]);
+
+    private static string InputsOnly(string fixture, string file, string target, params string[] names)
+    {
+        using var source = SafetensorsFile.Open(FuzzWorkspace.Fixture(fixture, file));
+        SafetensorsWriter.Write(target, names.Select(n => (n, source.GetEntry(n).DType, source.GetEntry(n).Shape, (ReadOnlyMemory<byte>)source.GetBytes(n).ToArray())));
+        return target;
+    }
+}
