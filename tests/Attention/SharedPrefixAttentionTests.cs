@@ -98,6 +98,38 @@ public class SharedPrefixAttentionTests
         GradCheck.Check(x => FusedAttention.Varlen(x[0], x[1], x[2], segments, causal), [q, k, v], mustRecord: [typeof(AttentionOp)]);
     }
 
+    /// <summary>
+    /// Two captions reading one 70-row prompt (longer than a 64-row tile) after its chosen caption, then a short pair:
+    /// rows [prompt 70 | chosen 9 | rejected 6 | second rejected 5 | prompt 6 + chosen 4 | rejected 3].
+    /// </summary>
+    internal static AttentionSegments PrefixReadByTwoSegments() =>
+        new([0, 79, 85, 90, 100, 103], [0, 79, 85, 90, 100, 103], [0, 0, 0, 0, 90], [0, 70, 70, 0, 6]);
+
+    [Test]
+    public void MaterializedPrefixesCopyEachPrefixRowOncePerReader()
+    {
+        var (plain, rows) = Shared([(3, 2, 2)]).WithPrefixesMaterialized();
+        Assert.That(rows, Is.EqualTo(new[] { 0, 1, 2, 3, 4, 0, 1, 2, 5, 6 }));
+        Assert.That((plain.CuSeqlensQ, plain.CuSeqlensK, plain.HasKeyPrefixes), Is.EqualTo((new[] { 0, 5, 7 }, new[] { 0, 5, 10 }, false)));
+    }
+
+    [TestCase(true), TestCase(false)]
+    public void MaterializedPrefixesEqualThePrefixSegmentsWithGradientsSummedBack(bool causal)
+    {
+        var segments = PrefixReadByTwoSegments();
+        var (plain, keyRows) = segments.WithPrefixesMaterialized();
+        var rows = Tensor.FromArray(keyRows.Select(r => (long)r).ToArray());
+        var (q, k, v) = Inputs(new RandomGenerator(35), segments, 4, 2, 16, DType.F64);
+        var projection = Tensor.RandN(q.Shape, new RandomGenerator(36), dtype: DType.F64);
+        var (prefixOut, prefixGrads) = RunWithGradients(x => FusedAttention.Varlen(x[0], x[1], x[2], segments, causal), q, k, v, projection);
+        var (plainOut, plainGrads) = RunWithGradients(
+            x => FusedAttention.Varlen(x[0], x[1].IndexSelect(0, rows), x[2].IndexSelect(0, rows), plain, causal), q, k, v, projection);
+        Assert.That(MaxAbsDiff(prefixOut, plainOut), Is.LessThan(1e-12), "output");
+        string[] names = ["dq", "dk", "dv"];
+        for (var i = 0; i < 3; i++)
+            Assert.That(MaxAbsDiff(prefixGrads[i], plainGrads[i]), Is.LessThan(1e-11), names[i]);
+    }
+
     /// <summary>[prefix | chosen | rejected] per pair: segment 2p = prefix and chosen, segment 2p+1 = rejected reading the prefix.</summary>
     internal static AttentionSegments Shared((int Prefix, int Chosen, int Rejected)[] pairs)
     {

@@ -82,6 +82,25 @@ public sealed class AttentionSegments
     /// </summary>
     public IReadOnlyList<int[]> KeyGroups => _keyGroups ??= BuildKeyGroups();
 
+    /// <summary>
+    /// The same attention for kernels that know only plain key segments: every segment's keys copied out as one run,
+    /// [prefix rows ; own rows]. KeyRows[j] is the key row that materialized row j copies (a prefix row read by several
+    /// segments appears once per reader, so the gradient of those copies must be summed back into it); Segments reads
+    /// the materialized rows with no prefixes and the same query bounds, so the causal rule is unchanged.
+    /// </summary>
+    public (AttentionSegments Segments, int[] KeyRows) WithPrefixesMaterialized()
+    {
+        var cuSeqlensK = new int[Count + 1];
+        var rows = new List<int>(TotalK);
+        for (var s = 0; s < Count; s++)
+        {
+            foreach (var (row, length, _) in KeyRanges(s))
+                for (var i = 0; i < length; i++) rows.Add(row + i);
+            cuSeqlensK[s + 1] = rows.Count;
+        }
+        return (new AttentionSegments(CuSeqlensQ, cuSeqlensK), rows.ToArray());
+    }
+
     /// <summary>Reads I32 (or I64) cu_seqlens tensors of shape [S+1].</summary>
     public static AttentionSegments FromTensors(Tensor cuSeqlensQ, Tensor cuSeqlensK)
     {

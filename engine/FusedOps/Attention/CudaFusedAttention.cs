@@ -12,8 +12,9 @@ namespace StyleAlign.Engine.FusedOps.Attention;
 /// Fused attention on a CUDA device through kernels/attention.cu and kernels/attention_bwd.cu: bf16 q, k, v and
 /// output, fp32 log-sum-exp [Hq, Tq] and row dots, head dims that are multiples of 8 up to 128. Inputs that are
 /// strided views, or whose first element is not 16-byte aligned (the kernels stream rows with 16-byte cp.async
-/// copies), are copied dense first. The segment bounds are uploaded per call and freed in stream order. F32 inputs
-/// are computed by the CPU implementation on host copies (CudaFusedAttention.F32.cs).
+/// copies), are copied dense first. The segment bounds are uploaded per call and freed in stream order. Segments
+/// that read a key prefix run on materialized keys (CudaFusedAttention.Prefixes.cs). F32 inputs are computed by the
+/// CPU implementation on host copies (CudaFusedAttention.F32.cs).
 /// </summary>
 public sealed partial class CudaFusedAttention : IFusedAttention
 {
@@ -49,6 +50,7 @@ public sealed partial class CudaFusedAttention : IFusedAttention
     {
         var g = AttentionGeometry.Of(q, k, v, segments);
         if (RequireFloat("attention forward", q, k, v) == DType.F32) return ForwardOnHost(q, k, v, segments, options);
+        if (segments.HasKeyPrefixes) return ForwardOnMaterializedKeys(q, k, v, segments, options);
         AttentionKernels.PaddedHeadDim(g.HeadDim);
         using var scratch = new CudaBackend.Scratch(_backend);
         var output = _backend.NewTensor(q.Shape, DType.BF16);
@@ -69,6 +71,7 @@ public sealed partial class CudaFusedAttention : IFusedAttention
         if (logSumExp.Shape != new Shape(g.HeadsQ, g.TotalQ) || logSumExp.DType != DType.F32)
             throw new ArgumentException($"attention backward: log-sum-exp must be F32 [Hq, Tq] = [{g.HeadsQ}, {g.TotalQ}], got {logSumExp.DType.Name()} {logSumExp.Shape}");
         if (dtype == DType.F32) return BackwardOnHost(q, k, v, output, logSumExp, gradOutput, segments, options);
+        if (segments.HasKeyPrefixes) return BackwardOnMaterializedKeys(q, k, v, output, logSumExp, gradOutput, segments, options);
         RequireSharedMemory(g.HeadDim);
         using var scratch = new CudaBackend.Scratch(_backend);
         var dq = _backend.NewTensor(q.Shape, DType.BF16);

@@ -1,6 +1,7 @@
 using NUnit.Framework;
 using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
+using StyleAlign.Tests.Attention;
 using static StyleAlign.Tests.Cuda.Conformance.Conformance;
 
 namespace StyleAlign.Tests.Cuda.Conformance;
@@ -9,8 +10,9 @@ namespace StyleAlign.Tests.Cuda.Conformance;
 /// Fused attention through autograd on CUDA (the registered <see cref="CudaFusedAttention"/>) against the CPU, forward
 /// and the gradients of q, k and v: the vision tower's shape (head dim 80, windows of 64 tokens, full attention), the
 /// decoder's (head dim 128, causal, grouped-query heads), a tiny head dim with shared-prefix segments (fewer queries than
-/// keys, and the reverse), the padded entry point and a view that starts off the 16-byte alignment cp.async needs.
-/// The kernels are bf16 only, so the cases run in BF16; one case also runs in F32 (computed on the host).
+/// keys, and the reverse), a key prefix read by two segments, the padded entry point and a view that starts off the
+/// 16-byte alignment cp.async needs. The kernels are bf16 only, so the cases run in BF16; the two shared-prefix ones
+/// also run in F32 (computed on the host).
 /// </summary>
 [TestFixture, Category("Cuda")]
 public sealed class FusedAttentionConformanceTests
@@ -41,6 +43,16 @@ public sealed class FusedAttentionConformanceTests
         var segments = new AttentionSegments([0, 5, 14], [0, 12, 16]);
         Check("attention D=16 shared prefix", dtype, [Random(521, 14, 4, 16), Random(522, 16, 2, 16), Random(523, 16, 2, 16)], [0, 1, 2],
             t => FusedAttention.Varlen(t[0], t[1], t[2], segments, causal: true, scale: 0.3));
+    }
+
+    [TestCaseSource(typeof(Conformance), nameof(FloatTypes)), CudaCaseFor(typeof(AttentionOp))]
+    public void KeyPrefixReadByTwoSegments(DType dtype)
+    {
+        // The kernels know no key prefixes; the device runs them on materialized keys and sums the gradients of the
+        // copies back, so the 70 prompt rows' dK and dV collect what the chosen and both rejected captions send them.
+        var segments = SharedPrefixAttentionTests.PrefixReadByTwoSegments();
+        Check("attention key prefix read by two segments", dtype, [Random(571, 103, 4, 32), Random(572, 103, 2, 32), Random(573, 103, 2, 32)], [0, 1, 2],
+            t => FusedAttention.Varlen(t[0], t[1], t[2], segments, causal: true));
     }
 
     [TestCaseSource(nameof(Bf16)), CudaCaseFor(typeof(AttentionOp))]
