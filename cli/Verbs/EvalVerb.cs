@@ -35,6 +35,7 @@ public sealed class EvalVerb : IVerb
               engine-cli eval --weights run/merged --data data/test.jsonl --classifier clf/ --clip tiny-clip --json
             """);
         foreach (var o in new Option[] { weights, data, classifier, clip, style, limit, maxNew, records, json, skipBad }) command.Options.Add(o);
+        var placement = new PlacementOptions(command);
         command.SetAction(parse =>
         {
             var classifierPath = parse.GetValue(classifier);
@@ -43,9 +44,10 @@ public sealed class EvalVerb : IVerb
             var dataPath = parse.GetValue(data)!;
             var examples = PreferenceDataset.Load(dataPath, DataLoadOptions.Preference with { SkipBad = parse.GetValue(skipBad), Style = parse.GetValue(style) }).Examples;
             if (parse.GetValue(limit) > 0) examples = examples.Take(parse.GetValue(limit)).ToList();
-            var session = CaptionSession.Load(parse.GetValue(weights)!);
+            var place = placement.Parse(parse);
+            var session = CaptionSession.Load(parse.GetValue(weights)!, place);
             var qwen = new QwenCaptionModel(session.Model, new PreferenceCollator(session.Tokenizer, session.Processor), new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew) });
-            using var judge = classifierPath is null ? null : ClipStyleJudge.Open(clipPath!, classifierPath, null);
+            using var judge = classifierPath is null ? null : ClipStyleJudge.Open(clipPath!, classifierPath, null, place.Device);
             var result = StyleEvaluator.Evaluate(examples, qwen, judge is null ? null : qwen, judge);
             var recordsPath = parse.GetValue(records) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, "eval-records.jsonl");
             StyleEvaluationJson.WriteRecords(recordsPath, result.Records);

@@ -18,12 +18,13 @@ public sealed class GenerateVerb : IVerb
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL, Description = "Sampling seed" };
         var command = new Command("generate", "Caption images with a Qwen2.5-VL checkpoint (KV cache; greedy or temperature/top-p).\n\nExample:\n  engine-cli generate --weights tiny-qwen --image cat.png --prompt \"Describe this image in a humorous way.\"");
         foreach (var o in new Option[] { weights, image, prompt, maxNew, temperature, topP, seed }) command.Options.Add(o);
+        var placement = new PlacementOptions(command);
         command.SetAction(parse =>
         {
             if (parse.GetValue(maxNew) < 1) throw new UsageException("--max-new-tokens must be at least 1");
             var topPValue = parse.GetValue(topP);
             if (topPValue is <= 0 or > 1) throw new UsageException("--top-p must be in (0, 1]");
-            var session = CaptionSession.Load(parse.GetValue(weights)!);
+            var session = CaptionSession.Load(parse.GetValue(weights)!, placement.Parse(parse));
             var text = parse.GetValue(prompt)!;
             var requests = parse.GetValue(image)!.Select(path => (ImageDecoder.Load(path), text)).ToList();
             var options = new GenerationOptions

@@ -39,8 +39,11 @@ internal sealed class CommonOptions(TrainingMethod method)
     public Option<double> LoraDropout { get; } = new("--lora-dropout") { Description = "LoRA dropout on the adapter input (masks keyed by seed, step and module).", DefaultValueFactory = _ => 0.0 };
     public Option<string> LoraTargets { get; } = new("--lora-targets") { Description = "Comma-separated decoder projections.", DefaultValueFactory = _ => string.Join(",", LoraOptions.AllTargetModules) };
 
+    private PlacementOptions? _placement;
+
     public void AddTo(Command command)
     {
+        _placement = new PlacementOptions(command);
         foreach (Option option in new Option[] { Weights, Data, EvalData, Out, MaxSteps, Epochs, BatchSize, GradAccum, Lr, WarmupRatio, Scheduler, WeightDecay, MaxGradNorm, SaveEvery, EvalEvery, MaxEvalPairs, Seed, Resume, Quiet, Json, SkipBad, MaxCaptionTokens, Full, TrainVision, LoraRank, LoraAlpha, LoraDropout, LoraTargets })
             command.Options.Add(option);
     }
@@ -59,6 +62,7 @@ internal sealed class CommonOptions(TrainingMethod method)
         return new TrainingRecipe
         {
             Method = method,
+            Placement = _placement!.Parse(parse),
             WeightsPath = parse.GetValue(Weights)!,
             DataPath = parse.GetValue(Data)!,
             EvalDataPath = parse.GetValue(EvalData),

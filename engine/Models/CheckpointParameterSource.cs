@@ -16,6 +16,7 @@ public sealed class CheckpointParameterSource : IParameterSource
     private readonly ISafetensorsSource _checkpoint;
     private readonly string _description;
     private readonly Device _device;
+    private readonly DType _dtype;
     private readonly bool _headerOnly;
     private readonly Dictionary<string, string> _canonicalToStored = new(StringComparer.Ordinal);
     private readonly HashSet<string> _used = new(StringComparer.Ordinal);
@@ -25,9 +26,11 @@ public sealed class CheckpointParameterSource : IParameterSource
 
     /// <param name="normalize">maps a stored name to the canonical name the model asks for (e.g. new → legacy Qwen names)</param>
     /// <param name="headerOnly">check against the header and return placeholders instead of reading tensors</param>
+    /// <param name="dtype">the float dtype the weights are stored in once read (F32 or BF16)</param>
     public CheckpointParameterSource(ISafetensorsSource checkpoint, string description, Func<string, string>? normalize = null, Device? device = null,
-        bool headerOnly = false)
+        bool headerOnly = false, DType dtype = DType.F32)
     {
+        _dtype = dtype;
         _checkpoint = checkpoint;
         _description = description;
         _device = device ?? Device.Cpu;
@@ -59,7 +62,10 @@ public sealed class CheckpointParameterSource : IParameterSource
             _mismatched.Add($"{stored}: stored as {entry.DType.ToHeaderName()}, the model needs a floating-point tensor");
             return Placeholder(shape);
         }
-        return _headerOnly ? Placeholder(shape) : Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
+        if (_headerOnly) return Placeholder(shape);
+        var weight = Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
+        if (_dtype == DType.F32) return weight;
+        using (weight) return weight.To(_dtype);
     }
 
     /// <summary>A view of one zero with the parameter's shape: nothing of that size is allocated.</summary>

@@ -6,8 +6,12 @@ using StyleAlign.Engine.Models.Qwen25VL;
 
 namespace StyleAlign.Engine.Models;
 
-/// <summary>How to run a forward pass: the weights' dtype and whether to return the intermediate states too.</summary>
-public sealed record ForwardOptions(DType DType = DType.F32, bool HiddenStates = false);
+/// <summary>How to run a forward pass: the weights' dtype, whether to return the intermediate states too, and the
+/// device (the CPU when null).</summary>
+public sealed record ForwardOptions(DType DType = DType.F32, bool HiddenStates = false, Device? Device = null)
+{
+    public Device OnDevice => Device ?? Core.Device.Cpu;
+}
 
 /// <summary>The named output tensors, and notes on how the pass ran (e.g. a dtype the CPU emulates).</summary>
 public sealed record ForwardResult(IReadOnlyDictionary<string, Tensor> Outputs, IReadOnlyList<string> Notes);
@@ -37,13 +41,24 @@ public static class ModelForward
         if (!Runners.TryGetValue(modelType, out var run))
             throw new NotSupportedException($"model_type '{modelType}' has no forward pass here (supported: {string.Join(", ", ModelTypes)})");
         using (GradMode.NoGrad())
-            return run(weightsPath, inputs, options);
+        {
+            var result = run(weightsPath, inputs, options);
+            // Outputs are written from the host, in f32 (bf16 activations widened exactly).
+            var outputs = result.Outputs.ToDictionary(kv => kv.Key, kv => OnHost(kv.Value));
+            return result with { Outputs = outputs };
+        }
+    }
+
+    private static Tensor OnHost(Tensor t)
+    {
+        var host = t.To(Device.Cpu);
+        return host.DType == DType.BF16 ? host.To(DType.F32) : host;
     }
 
     /// <summary>CLIP: image and/or text embeddings (projected, L2-normalized) and logits_per_image when both are given.</summary>
     private static ForwardResult RunClip(string weightsPath, ForwardInputs inputs, ForwardOptions options)
     {
-        var model = ClipModel.Load(weightsPath);
+        var model = ClipModel.Load(weightsPath, options.OnDevice);
         var outputs = new Dictionary<string, Tensor>();
         Tensor? image = null, text = null;
         if (inputs.Has("pixel_values"))
@@ -65,9 +80,10 @@ public static class ModelForward
 
     private static ForwardResult RunQwen(string weightsPath, ForwardInputs inputs, ForwardOptions options)
     {
-        var model = Qwen25VLModel.Load(weightsPath);
+        var onCpu = options.OnDevice.IsCpu;
+        var model = Qwen25VLModel.Load(weightsPath, new Placement(options.OnDevice, onCpu ? DType.F32 : options.DType));
         var notes = new List<string>();
-        if (options.DType == DType.BF16)
+        if (onCpu && options.DType == DType.BF16)
         {
             notes.Add("the CPU computes in f32: weights are rounded to bf16, activations stay f32");
             RoundToBf16(model);

@@ -17,8 +17,6 @@ public sealed record CheckpointMatch(
 /// </summary>
 public static class ModelLoading
 {
-    /// <summary>Parameters held as f32 on load.</summary>
-    private const int BytesPerParameter = sizeof(float);
 
     /// <summary>Names, shapes and dtypes of the checkpoint against the model, from the header alone.</summary>
     public static CheckpointMatch Check<TModel>(ISafetensorsSource checkpoint, string description, Func<IParameterSource, TModel> build,
@@ -35,18 +33,19 @@ public static class ModelLoading
     /// reads the weights; any problem is one <see cref="InvalidInputException"/> raised before a weight is read.
     /// </summary>
     public static TModel Load<TModel>(ISafetensorsSource checkpoint, string description, Func<IParameterSource, TModel> build,
-        Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null, Device? device = null)
+        Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null, Device? device = null,
+        DType dtype = DType.F32)
     {
         var check = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: true);
         var planned = build(check);
         check.Finish(name => ignorable(planned, name));
-        EnsureFits(parameters(planned).Count, description);
-        var source = new CheckpointParameterSource(checkpoint, description, normalize, device);
+        EnsureFits(parameters(planned).Count, dtype.SizeOf(), description);
+        var source = new CheckpointParameterSource(checkpoint, description, normalize, device, dtype: dtype);
         var model = build(source);
         source.Finish(name => ignorable(model, name));
         return model;
     }
 
-    private static void EnsureFits(long parameterCount, string what) =>
-        MemoryBudget.EnsureFits(parameterCount * BytesPerParameter, what, $"{parameterCount:N0} parameters × {BytesPerParameter} bytes");
+    private static void EnsureFits(long parameterCount, int bytesPerParameter, string what) =>
+        MemoryBudget.EnsureFits(parameterCount * bytesPerParameter, what, $"{parameterCount:N0} parameters × {bytesPerParameter} bytes");
 }

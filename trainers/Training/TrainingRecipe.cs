@@ -1,4 +1,6 @@
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO.Tokenizers;
+using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Engine.Vision;
 using StyleAlign.Trainers.Batching;
@@ -40,6 +42,9 @@ public sealed record TrainingRecipe
     public bool TrainVision { get; init; }
     public LoraOptions Lora { get; init; } = new();
     public TrainerOptions Trainer { get; init; } = new();
+    /// <summary>The device the model and every tensor of a step live on, and the frozen weights' dtype (full
+    /// fine-tuning trains f32 weights whatever this says).</summary>
+    public Placement Placement { get; init; } = Placement.Cpu;
     public CollatorOptions Collator { get; init; } = new();
     /// <summary>β; null takes the method's default (DPO/CW-DPO 0.1, SimPO 2.0).</summary>
     public double? Beta { get; init; }
@@ -80,7 +85,7 @@ public sealed record TrainingRecipe
         var loadOptions = (needsRejected ? DataLoadOptions.Preference : DataLoadOptions.Sft) with { SkipBad = SkipBad };
         var train = TrainExamples ?? PreferenceDataset.Load(DataPath, loadOptions).Examples;
         var eval = EvalDataPath is null ? null : PreferenceDataset.Load(EvalDataPath, DataLoadOptions.Preference with { SkipBad = SkipBad }).Examples;
-        var model = Qwen25VLModel.Load(WeightsPath);
+        var model = Qwen25VLModel.Load(WeightsPath, Full ? Placement with { WeightDType = DType.F32 } : Placement);
         model.Config.CheckTokenizer(tokenizer, Qwen25VLModel.ConfigFolder(WeightsPath));
         processor.CheckModel(model.Config.Vision, Qwen25VLModel.ConfigFolder(WeightsPath));
         if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval);

@@ -43,7 +43,7 @@ public static class CompletionGather
 
         var rows = positions.ToArray();
         var flat = hidden.Reshape(b * t, hidden.Shape[2]);
-        var selected = CompletionGatherOp.Apply(flat, rows);
+        var selected = EagerLogProbs.Serves(hidden.Device) ? EagerLogProbs.GatherRows(flat, rows) : CompletionGatherOp.Apply(flat, rows);
         var device = hidden.Device;
         return new CompletionSelection(
             selected,

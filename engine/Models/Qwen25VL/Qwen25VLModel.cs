@@ -46,12 +46,15 @@ public sealed class Qwen25VLModel
 
     /// <summary>Loads a checkpoint folder (or one .safetensors file with config.json beside it), strictly: the header
     /// is checked against the config and the size against memory before any weight is read.</summary>
-    public static Qwen25VLModel Load(string weightsPath, Device? device = null)
+    public static Qwen25VLModel Load(string weightsPath, Device? device = null) => Load(weightsPath, new Placement(device ?? Device.Cpu, DType.F32));
+
+    /// <summary>Loads onto the placement's device with the weights stored in its dtype.</summary>
+    public static Qwen25VLModel Load(string weightsPath, Placement placement)
     {
         var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
         using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
         return ModelLoading.Load(checkpoint, $"checkpoint '{weightsPath}'", source => new Qwen25VLModel(config, source),
-            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, device);
+            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, placement.Device, placement.WeightDType);
     }
 
     /// <summary>What the checkpoint lacks or holds in excess for the model its config describes, from the header
@@ -124,6 +127,13 @@ public sealed class Qwen25VLModel
     /// <summary>cos/sin [B, T, D] for position ids [3, B, T].</summary>
     public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length) =>
         Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length).To(LmHead.Device), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
+
+    /// <summary>An additive attention mask made on the host, moved to the model's device in its activations' dtype.</summary>
+    public Tensor PlaceMask(Tensor mask)
+    {
+        var placed = mask.To(LmHead.Device);
+        return placed.DType == LmHead.DType ? placed : placed.To(LmHead.DType);
+    }
 
     /// <summary>hidden [.., hidden] → logits [.., V].</summary>
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, LmHead, null);

@@ -54,12 +54,13 @@ public sealed class VisionTower
         if (pixelValues.Shape[0] != layout.PatchCount || pixelValues.Shape[1] != PatchVolume)
             throw new ArgumentException($"pixel_values has shape {pixelValues.Shape}, the grids need [{layout.PatchCount}, {PatchVolume}]");
 
-        var x = pixelValues.MatMul(_patchWeight.Reshape(_config.HiddenSize, PatchVolume).T);
+        // The pixels arrive from the host in f32; the tower runs on its weights' device and dtype.
+        var x = OnWeights(pixelValues).MatMul(_patchWeight.Reshape(_config.HiddenSize, PatchVolume).T);
         if (trace is not null) trace.PatchEmbed = x;
 
         var (cos, sin) = RotaryTables(layout);
         var unit = layout.MergeUnit;
-        var patchOrder = Tensor.FromArray(layout.WindowIndex.SelectMany(m => Enumerable.Range(m * unit, unit)).Select(i => (long)i).ToArray());
+        var patchOrder = Tensor.FromArray(layout.WindowIndex.SelectMany(m => Enumerable.Range(m * unit, unit)).Select(i => (long)i).ToArray()).To(Device);
         x = x.IndexSelect(0, patchOrder);
         cos = cos.IndexSelect(0, patchOrder).Unsqueeze(1);
         sin = sin.IndexSelect(0, patchOrder).Unsqueeze(1);
@@ -77,8 +78,17 @@ public sealed class VisionTower
         merged = Functional.Linear(merged, _merger0Weight, _merger0Bias).Gelu();
         merged = Functional.Linear(merged, _merger2Weight, _merger2Bias);
         if (trace is not null) trace.MergerWindowOrder = merged;
-        var reverse = Tensor.FromArray(layout.ReverseIndex().Select(i => (long)i).ToArray());
+        var reverse = Tensor.FromArray(layout.ReverseIndex().Select(i => (long)i).ToArray()).To(Device);
         return merged.IndexSelect(0, reverse);
+    }
+
+    /// <summary>The device the tower's weights live on; every tensor a pass makes is created there.</summary>
+    public Device Device => _patchWeight.Device;
+
+    private Tensor OnWeights(Tensor t)
+    {
+        var placed = t.To(Device);
+        return placed.DType == _patchWeight.DType ? placed : placed.To(_patchWeight.DType);
     }
 
     /// <summary>Rotary angles: per patch [h·inv_freq, w·inv_freq] (grid row, then column), duplicated to the head dim; fp32.</summary>
@@ -94,7 +104,7 @@ public sealed class VisionTower
                 emb[r * HeadDim + j] = angles[r * half + j];
                 emb[r * HeadDim + half + j] = angles[r * half + j];
             }
-        var t = Tensor.FromFloats(emb, new Shape(n, HeadDim));
+        var t = Tensor.FromFloats(emb, new Shape(n, HeadDim), Device);
         return (t.Cos(), t.Sin());
     }
 
