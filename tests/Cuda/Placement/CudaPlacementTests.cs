@@ -1,0 +1,80 @@
+using System.Globalization;
+using System.Text.Json;
+using NUnit.Framework;
+using StyleAlign.Cli;
+using StyleAlign.Engine.IO;
+using StyleAlign.Tests.Cli;
+using StyleAlign.Tests.TestSupport;
+using StyleAlign.Tests.Training;
+
+namespace StyleAlign.Tests.Cuda.Placement;
+
+/// <summary>
+/// The CLI's verbs with --device cuda against the same verbs on the CPU, on the tiny model: a forward pass and a
+/// short SimPO run must agree with the CPU, and the demo must complete. Sizes are the smallest that still exercise
+/// the vision tower, the decoder, the completion log-probs, the objective and the optimizer, because the CPU stand-in
+/// runs every kernel on CPU threads.
+/// </summary>
+[TestFixture, Category("Cuda"), NonParallelizable]
+public class CudaPlacementTests
+{
+    /// <summary>f32 on both devices: only the order of floating-point sums differs.</summary>
+    private const double F32Tolerance = 1e-3;
+    private const double Bf16Tolerance = 2e-2;
+
+    [SetUp]
+    public void RequireDevice() => CudaTestSupport.RequireDevice();
+
+    [TestCase("f32", F32Tolerance)]
+    public void Forward_on_cuda_matches_the_cpu_logits(string dtype, double tolerance)
+    {
+        using var temp = new TempDirectory();
+        var weights = Compare.FixturePath("qwen25vl_tiny");
+        var inputs = Compare.FixturePath("qwen25vl_tiny", "case2_image_text.safetensors");
+        var cpu = Path.Combine(temp.Path, "cpu.safetensors");
+        var cuda = Path.Combine(temp.Path, "cuda.safetensors");
+        var (code, _, error) = CliRunner.Run("forward", "--weights", weights, "--inputs", inputs, "--out", cpu);
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), error);
+        (code, _, error) = CliRunner.Run("forward", "--weights", weights, "--inputs", inputs, "--out", cuda, "--device", "cuda", "--dtype", dtype);
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), error);
+        using var expected = SafetensorsFile.Open(cpu);
+        using var actual = SafetensorsFile.Open(cuda);
+        Compare.AllClose(actual.ReadAsFloat32("logits"), expected.ReadAsFloat32("logits"), tolerance, tolerance, $"logits on cuda ({dtype}) against the CPU");
+    }
+
+    [TestCase("f32", F32Tolerance)]
+    public void Five_simpo_steps_on_cuda_match_the_cpu_run(string dtype, double tolerance)
+    {
+        using var temp = new TempDirectory();
+        var model = TinyTraining.WriteModelFolder(Path.Combine(temp.Path, "model"));
+        var (train, _) = TinyTraining.WriteData(Path.Combine(temp.Path, "data"), 2, 1);
+        var cpu = FinalLoss(Simpo(model, train, Path.Combine(temp.Path, "cpu")));
+        var cuda = FinalLoss(Simpo(model, train, Path.Combine(temp.Path, "cuda"), "--device", "cuda", "--dtype", dtype));
+        TestContext.Out.WriteLine(string.Create(CultureInfo.InvariantCulture, $"final_loss: cpu {cpu:R}, cuda ({dtype}) {cuda:R}"));
+        Assert.That(Math.Abs(cuda - cpu), Is.LessThanOrEqualTo(tolerance * Math.Abs(cpu)), $"final_loss cuda {cuda} against cpu {cpu}");
+    }
+
+    [Test]
+    public void Demo_completes_on_cuda()
+    {
+        using var temp = new TempDirectory();
+        var (code, output, error) = CliRunner.Run("demo", "--device", "cuda", "--out", temp.Path, "--images", "4", "--steps", "1", "--warmup-steps", "1", "--quiet", "--json");
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), error);
+        var summary = JsonDocument.Parse(output.TrimEnd().Split('\n')[^1]).RootElement;
+        foreach (var key in new[] { "wr_logp_before", "wr_logp_after", "style_acc_before", "style_acc_after" })
+            Assert.That(double.IsFinite(summary.GetProperty(key).GetDouble()), key);
+        Assert.That(File.Exists(Path.Combine(temp.Path, "report.md")));
+    }
+
+    /// <summary>Five steps of one pair, eight caption tokens; returns the --json summary line.</summary>
+    private static string Simpo(string model, string train, string run, params string[] placement)
+    {
+        string[] args = ["simpo", "--weights", model, "--data", train, "--out", run, "--max-steps", "5", "--batch-size", "1", "--lr", "3e-3",
+            "--lora-rank", "4", "--max-caption-tokens", "8", "--quiet", "--json", .. placement];
+        var (code, output, error) = CliRunner.Run(args);
+        Assert.That(code, Is.EqualTo(ExitCodes.Ok), $"{string.Join(' ', placement)}: {error}");
+        return output.TrimEnd().Split('\n')[^1];
+    }
+
+    private static double FinalLoss(string json) => JsonDocument.Parse(json).RootElement.GetProperty("final_loss").GetDouble();
+}
