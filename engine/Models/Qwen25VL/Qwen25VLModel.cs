@@ -124,9 +124,13 @@ public sealed class Qwen25VLModel
         return Decoder.Forward(x, cos, sin, DecoderMask.FromAttentionMask(inputs.AttentionMask), hiddenStates);
     }
 
-    /// <summary>cos/sin [B, T, D] for position ids [3, B, T].</summary>
-    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length) =>
-        Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length).To(LmHead.Device), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
+    /// <summary>cos/sin [B, T, D] for position ids [3, B, T], computed in f32 and cast to the activations' dtype (as the
+    /// reference casts them before rotating).</summary>
+    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length)
+    {
+        var (cos, sin) = Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length).To(LmHead.Device), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
+        return cos.DType == LmHead.DType ? (cos, sin) : (cos.To(LmHead.DType), sin.To(LmHead.DType));
+    }
 
     /// <summary>An additive attention mask made on the host, moved to the model's device in its activations' dtype.</summary>
     public Tensor PlaceMask(Tensor mask)

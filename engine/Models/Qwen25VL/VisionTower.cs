@@ -157,14 +157,19 @@ internal sealed class VisionBlock
         _downBias = p.Bias("mlp.down_proj.bias", _hidden);
     }
 
+    /// <summary>The vision rotary runs in f32 with f32 tables whatever the activations' dtype, then casts back (as the
+    /// reference does), so bf16 weights round q and k once, after rotation.</summary>
+    private static Tensor Rotate(Tensor x, Tensor cos, Tensor sin) =>
+        x.DType == cos.DType ? Functional.Rotary(x, cos, sin) : Functional.Rotary(x.To(cos.DType), cos, sin).To(x.DType);
+
     /// <param name="x">[P, hidden] in window order</param>
     /// <param name="cos">[P, 1, D]</param>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionSegments segments)
     {
         var n = x.Shape[0];
         var qkv = Functional.Linear(Functional.RmsNorm(x, _norm1, NormEps), _qkvWeight, _qkvBias).Reshape(n, 3, _heads, _headDim);
-        var q = Functional.Rotary(qkv.Narrow(1, 0, 1).Squeeze(1), cos, sin);
-        var k = Functional.Rotary(qkv.Narrow(1, 1, 1).Squeeze(1), cos, sin);
+        var q = Rotate(qkv.Narrow(1, 0, 1).Squeeze(1), cos, sin);
+        var k = Rotate(qkv.Narrow(1, 1, 1).Squeeze(1), cos, sin);
         var v = qkv.Narrow(1, 2, 1).Squeeze(1);
         // Non-causal attention inside each window (or whole image) of the packed [P, H, D] rows.
         var attn = FusedAttention.Varlen(q, k, v, segments, causal: false, 1.0 / Math.Sqrt(_headDim)).Reshape(n, _hidden);
