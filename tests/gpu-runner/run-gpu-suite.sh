@@ -11,7 +11,8 @@
 #
 #   ./run-gpu-suite.sh [extra test-runner arguments]
 # Environment:
-#   STYLEALIGN_GPU_QUICK=1         tiny sizes throughout (to rehearse the script on the CPU stand-in, tests/cuda-standin)
+#   STYLEALIGN_GPU_QUICK=1         tiny sizes throughout (to rehearse the script on the CPU stand-in, tests/cuda-standin):
+#                                  T 256, V 4096, 3 SimPO steps of one pair and 8 caption tokens, no 3B model
 #   STYLEALIGN_GPU_LOG_DIR=DIR     where the log goes (default: this folder)
 #   STYLEALIGN_GPU_TEST_FILTER=F   the test runner's filter (default: TestCategory=KernelCompile|TestCategory=Cuda)
 set -uo pipefail
@@ -31,9 +32,9 @@ mkdir -p "$log_dir"
 log="$log_dir/$(date -u +%Y-%m-%d)-${gpu:-unknown-gpu}$([ "$quick" = 1 ] && echo -quick).log"
 
 if [ "$quick" = 1 ]; then
-  seq=256 vocab=4096 logprob_tokens=256 simpo_steps=3 train_config="" 
+  seq=256 vocab=4096 logprob_tokens=256 simpo_steps=3 simpo_batch=1 simpo_tokens=8 train_config=""
 else
-  seq=4096 vocab=151936 logprob_tokens=4096 simpo_steps=20 train_config="$here/config/qwen2.5-vl-3b-instruct.config.json"
+  seq=4096 vocab=151936 logprob_tokens=4096 simpo_steps=20 simpo_batch=2 simpo_tokens=16 train_config="$here/config/qwen2.5-vl-3b-instruct.config.json"
 fi
 
 # has_verb "bench attention": true when this engine-cli knows the (sub)verb.
@@ -55,8 +56,8 @@ losses() { grep -o '"loss":[-0-9.eE+]*' "$1/metrics.jsonl" | cut -d: -f2; }
 simpo_compare() {
   "$cli" init-tiny "$work/tiny" > /dev/null || return 1
   "$cli" dataset synth --out "$work/data" --train 4 --validation 1 --test 0 --size 32 --style humor > /dev/null || return 1
-  local common=(simpo --weights "$work/tiny" --data "$work/data/train.jsonl" --max-steps "$simpo_steps" --batch-size 2 --lr 3e-3
-                --lora-rank 4 --max-caption-tokens 16 --quiet --json)
+  local common=(simpo --weights "$work/tiny" --data "$work/data/train.jsonl" --max-steps "$simpo_steps" --batch-size "$simpo_batch"
+                --lr 3e-3 --lora-rank 4 --max-caption-tokens "$simpo_tokens" --quiet --json)
   local run
   for run in "cpu --device cpu" "cuda-f32 --device cuda --dtype f32" "cuda-bf16 --device cuda --dtype bf16"; do
     set -- $run
