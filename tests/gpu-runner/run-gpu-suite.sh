@@ -37,8 +37,9 @@ else
   seq=4096 vocab=151936 logprob_tokens=4096 simpo_steps=20 simpo_batch=2 simpo_tokens=16 train_config="$here/config/qwen2.5-vl-3b-instruct.config.json"
 fi
 
-# has_verb "bench attention": true when this engine-cli knows the (sub)verb.
-has_verb() { "$cli" $1 --help > /dev/null 2>&1; }
+# has_verb "bench attention": true when this engine-cli knows the (sub)verb. Help exits 0 even for an unknown
+# subverb (it shows the parent's help), so the usage line must name the whole verb.
+has_verb() { "$cli" $1 --help 2>/dev/null | grep -q "engine-cli $1 "; }
 
 # step TITLE COMMAND...: a heading, the command line, its output and its exit code and duration.
 step() {
