@@ -148,8 +148,11 @@ public sealed class LoraAdapters : ITrainableParameters
                 using var noGrad = GradMode.NoGrad();
                 using var product = adapter.B.MatMul(adapter.A);
                 using var scaled = product * Options.Scale;
-                using var merged = adapter.Weight + scaled;
-                adapter.Weight.CopyFrom(merged);
+                // bf16 base weights merge in f32 and are rounded once.
+                using var wide = adapter.Weight.DType == scaled.DType ? null : adapter.Weight.To(scaled.DType);
+                using var merged = (wide ?? adapter.Weight) + scaled;
+                using var stored = merged.DType == adapter.Weight.DType ? null : merged.To(adapter.Weight.DType);
+                adapter.Weight.CopyFrom(stored ?? merged);
                 return 0;
             });
         Release();
