@@ -6,7 +6,7 @@
 #   4. fused attention forward+backward throughput: T 4096, D 128, causal, GQA 16:2 (the 3B decoder), and D 80 in
 #      windows of 64 tokens (the vision tower);  5. fused linear + log-prob at V 151 936;
 #   6. `bench train-step` on a random Qwen2.5-VL-3B (config/qwen2.5-vl-3b-instruct.config.json), LoRA and full SimPO;
-#   7. 20 SimPO steps of the tiny model on the GPU and on the CPU, loss by loss.
+#   7. 20 SimPO steps of the tiny model on the GPU and on the CPU, loss by loss;  8. a short demo on the GPU.
 # A step whose verb this build lacks is skipped with a line saying so; a failing step is logged and the suite goes on.
 #
 #   ./run-gpu-suite.sh [extra test-runner arguments]
@@ -119,5 +119,10 @@ simpo_compare() {
       "$cli" bench train-step --config "$train_config" --device cuda --dtype bf16 --method simpo --batch-pairs 1 --full --steps 3 --json
   fi
   step "SimPO, $simpo_steps steps of the tiny model: CPU, CUDA f32, CUDA bf16" simpo_compare
+  if [ "$quick" = 1 ]; then
+    echo "## skipped: demo --device cuda — quick mode (on the CPU stand-in it runs far longer than this suite)"
+  else
+    step "demo --device cuda (tiny models, short run)" "$cli" demo --device cuda --out "$work/demo" --images 8 --steps 10 --warmup-steps 20 --quiet --json
+  fi
 } 2>&1 | tee "$log"
 echo "log written to $log"

@@ -81,7 +81,9 @@ public class CudaPlacementTests
         Assert.That(Math.Abs(cuda - cpu), Is.LessThanOrEqualTo(tolerance * Math.Abs(cpu)), $"final_loss cuda {cuda} against cpu {cpu}");
     }
 
-    [Test]
+    /// <summary>Explicit: on the CPU stand-in the demo (CLIP classifier, generation before and after, SFT and SimPO
+    /// steps) takes more CPU time than the whole stand-in pass may; the GPU suite runs `demo --device cuda` instead.</summary>
+    [Test, Explicit("the demo on the CPU stand-in needs more than the stand-in pass's few minutes; run by name, or on a GPU through tests/gpu-runner")]
     public void Demo_completes_on_cuda()
     {
         using var temp = new TempDirectory();
