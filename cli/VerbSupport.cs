@@ -1,5 +1,7 @@
 using System.CommandLine;
 using StyleAlign.Engine.Core;
+using StyleAlign.Engine.Cuda;
+using StyleAlign.Engine.Models;
 
 namespace StyleAlign.Cli;
 
@@ -52,4 +54,43 @@ public static class GenerationLimits
     /// further.
     /// </summary>
     public const int MaxNewTokens = 4096;
+}
+
+/// <summary>
+/// --device and --dtype, the one definition every verb that runs a model takes: where the model and every tensor
+/// of a pass live, and the dtype of the frozen weights (bf16 by default on CUDA, f32 on the CPU).
+/// </summary>
+public sealed class PlacementOptions
+{
+    public Option<string> Device { get; } = VerbSupport.DeviceOption();
+
+    public Option<string?> DType { get; } = new("--dtype")
+    {
+        Description = "bf16 or f32: the frozen weights' dtype (default bf16 on CUDA, f32 on the CPU; LoRA weights and optimizer state are always f32)",
+    };
+
+    public PlacementOptions(Command command)
+    {
+        command.Options.Add(Device);
+        command.Options.Add(DType);
+    }
+
+    /// <summary>The parsed placement; a CUDA device is checked to exist, so a machine without one gets one clear line.</summary>
+    public Placement Parse(ParseResult parse)
+    {
+        Device device;
+        try { device = Engine.Core.Device.Parse(parse.GetValue(Device)!); }
+        catch (FormatException e) { throw new UsageException($"--device: {e.Message}"); }
+        var placement = Placement.On(device);
+        placement = parse.GetValue(DType) switch
+        {
+            null => placement,
+            "f32" => placement with { WeightDType = Engine.Core.DType.F32 },
+            "bf16" => placement with { WeightDType = Engine.Core.DType.BF16 },
+            var other => throw new UsageException($"--dtype {other} is not one of: f32, bf16"),
+        };
+        if (!device.IsCpu && !CudaContext.IsAvailable)
+            throw new UsageException($"--device {device}: no CUDA device is available ({CudaContext.UnavailableReason}); run `engine-cli doctor` for details, or use --device cpu");
+        return placement;
+    }
 }

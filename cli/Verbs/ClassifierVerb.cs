@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Core;
 using System.CommandLine;
 using System.Globalization;
 using StyleAlign.Trainers.Data;
@@ -42,6 +43,7 @@ public sealed class ClassifierVerb : IVerb
         var train = new Command("train", "Train a style classifier on CLIP embeddings of reference captions (stylized = 1, factual = 0).");
         foreach (Option option in new Option[] { clip, data, style, output, validation, epochs, hidden, layers, dropout, learningRate, batchSize, patience, seed, cache, VerbSupport.AllowOutsidePaths() })
             train.Options.Add(option);
+        var placement = new PlacementOptions(train);
         train.SetAction(parse =>
         {
             var options = new StyleClassifierTrainingOptions
@@ -56,7 +58,7 @@ public sealed class ClassifierVerb : IVerb
                 Seed = parse.GetValue(seed),
             };
             return RunTrain(parse.GetValue(clip)!, parse.GetValue(data)!, parse.GetValue(style)!, parse.GetValue(output)!,
-                parse.GetValue(validation), CacheRoot(parse.GetValue(cache)), options, parse.InvocationConfiguration.Output);
+                parse.GetValue(validation), CacheRoot(parse.GetValue(cache)), options, parse.InvocationConfiguration.Output, placement.Parse(parse).Device);
         });
         return train;
     }
@@ -73,16 +75,17 @@ public sealed class ClassifierVerb : IVerb
         var eval = new Command("eval", "Accuracy of a style classifier on reference captions (the Style-Acc ceiling).");
         foreach (Option option in new Option[] { clip, classifierFolder, data, json, records, cache, VerbSupport.AllowOutsidePaths() })
             eval.Options.Add(option);
+        var placement = new PlacementOptions(eval);
         eval.SetAction(parse =>
         {
             return RunEval(parse.GetValue(clip)!, parse.GetValue(classifierFolder)!, parse.GetValue(data)!,
-                parse.GetValue(json), parse.GetValue(records), CacheRoot(parse.GetValue(cache)), parse.InvocationConfiguration.Output);
+                parse.GetValue(json), parse.GetValue(records), CacheRoot(parse.GetValue(cache)), parse.InvocationConfiguration.Output, placement.Parse(parse).Device);
         });
         return eval;
     }
 
     internal static int RunTrain(string clipFolder, string dataPath, string style, string outFolder, string? validationPath, string? cacheRoot,
-        StyleClassifierTrainingOptions options, TextWriter output)
+        StyleClassifierTrainingOptions options, TextWriter output, Device? device = null)
     {
         var loadOptions = new DataLoadOptions { Style = style };
         var training = PreferenceDataset.Load(dataPath, loadOptions).Examples;
@@ -97,7 +100,7 @@ public sealed class ClassifierVerb : IVerb
             (training, validation) = StyleClassifier.HoldOut(training, options.Seed);
         }
 
-        using var judge = ClipStyleJudge.Open(clipFolder, null, cacheRoot);
+        using var judge = ClipStyleJudge.Open(clipFolder, null, cacheRoot, device);
         var trainInputs = judge.LabeledExamples(training);
         var validationInputs = judge.LabeledExamples(validation);
         output.WriteLine($"embeddings: {judge.Embeddings.Computed} computed, the rest from the cache ({judge.Embeddings.Identity})");
@@ -109,9 +112,9 @@ public sealed class ClassifierVerb : IVerb
         return ExitCodes.Ok;
     }
 
-    internal static int RunEval(string clipFolder, string classifierFolder, string dataPath, bool asJson, string? recordsPath, string? cacheRoot, TextWriter output)
+    internal static int RunEval(string clipFolder, string classifierFolder, string dataPath, bool asJson, string? recordsPath, string? cacheRoot, TextWriter output, Device? device = null)
     {
-        using var judge = ClipStyleJudge.Open(clipFolder, classifierFolder, cacheRoot);
+        using var judge = ClipStyleJudge.Open(clipFolder, classifierFolder, cacheRoot, device);
         var style = judge.Classifier.Info.Style;
         var examples = PreferenceDataset.Load(dataPath).Examples.Where(e => e.Style is null || e.Style == style).ToList();
         if (examples.Count == 0) throw new DataFormatException(Path.GetFullPath(dataPath), 0, $"no examples of style '{style}', the style of the classifier {classifierFolder}");

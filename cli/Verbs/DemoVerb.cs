@@ -15,7 +15,6 @@ public sealed class DemoVerb : IVerb
         var style = new Option<string>("--style") { Description = "humor or romantic", DefaultValueFactory = _ => "humor" };
         var method = new Option<string>("--method") { Description = "sft, dpo, simpo or cwdpo", DefaultValueFactory = _ => "simpo" };
         var output = new Option<string>("--out") { Description = "Run folder", DefaultValueFactory = _ => Path.Combine("runs", "demo") };
-        var device = VerbSupport.DeviceOption();
         var steps = new Option<int>("--steps") { Description = "Preference-training steps", DefaultValueFactory = _ => new DemoOptions().PreferenceSteps }.AtLeast(1);
         var warmup = new Option<int>("--warmup-steps") { Description = "SFT warm-up steps on factual captions", DefaultValueFactory = _ => new DemoOptions().WarmupSteps }.AtLeast(1);
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => new DemoOptions().Seed }.AnyValue();
@@ -32,7 +31,8 @@ public sealed class DemoVerb : IVerb
               engine-cli demo
               engine-cli demo --style romantic --method dpo --out runs/romantic
             """);
-        foreach (var o in new Option[] { style, method, output, device, steps, warmup, seed, images, quiet, json }) command.Options.Add(o);
+        foreach (var o in new Option[] { style, method, output, steps, warmup, seed, images, quiet, json }) command.Options.Add(o);
+        var placement = new PlacementOptions(command);
         command.SetAction(parse =>
         {
             var styleName = parse.GetValue(style)!;
@@ -45,8 +45,7 @@ public sealed class DemoVerb : IVerb
                 "cwdpo" => TrainingMethod.CwDpo,
                 var other => throw new UsageException($"--method {other} is not one of: sft, dpo, simpo, cwdpo"),
             };
-            var dev = Device.Parse(parse.GetValue(device)!);
-            if (!dev.IsCpu) throw new UsageException($"--device {dev}: model training on CUDA is not wired into the trainer yet; run the demo on the CPU");
+            var dev = placement.Parse(parse).Device;
             var options = new DemoOptions
             {
                 Style = styleName,
@@ -55,6 +54,7 @@ public sealed class DemoVerb : IVerb
                 PreferenceSteps = parse.GetValue(steps),
                 WarmupSteps = parse.GetValue(warmup),
                 Seed = parse.GetValue(seed),
+                Device = dev,
                 TrainImages = Math.Max(4, parse.GetValue(images)),
                 ValidationImages = Math.Max(2, parse.GetValue(images) / 4),
                 TestImages = Math.Max(2, parse.GetValue(images) / 4),

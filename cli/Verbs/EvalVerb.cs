@@ -39,6 +39,7 @@ public sealed class EvalVerb : IVerb
               engine-cli eval --weights run/merged --data data/test.jsonl --classifier clf/ --clip tiny-clip --json
             """);
         foreach (var o in new Option[] { weights, data, classifier, clip, style, limit, maxNew, records, json, skipBad, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
+        var placement = new PlacementOptions(command);
         command.SetAction(parse =>
         {
             var classifierPath = parse.GetValue(classifier);
@@ -47,11 +48,12 @@ public sealed class EvalVerb : IVerb
             var dataPath = parse.GetValue(data)!;
             var examples = PreferenceDataset.Load(dataPath, DataLoadOptions.Preference with { SkipBad = parse.GetValue(skipBad), Style = parse.GetValue(style) }).Examples;
             if (parse.GetValue(limit) > 0) examples = examples.Take(parse.GetValue(limit)).ToList();
-            var session = CaptionSession.Load(parse.GetValue(weights)!);
+            var place = placement.Parse(parse);
+            var session = CaptionSession.Load(parse.GetValue(weights)!, place);
             var collator = new PreferenceCollator(session.Tokenizer, session.Processor);
             examples = SequenceBudget.Fit(examples, collator, session.Model.Config.Text.MaxPositionEmbeddings, parse.GetValue(skipBad), message => CliErrors.Warn(parse, message));
             var qwen = new QwenCaptionModel(session.Model, collator, new GenerationOptions { MaxNewTokens = parse.GetValue(maxNew) });
-            using var judge = classifierPath is null ? null : ClipStyleJudge.Open(clipPath!, classifierPath, null);
+            using var judge = classifierPath is null ? null : ClipStyleJudge.Open(clipPath!, classifierPath, null, place.Device);
             var result = StyleEvaluator.Evaluate(examples, qwen, judge is null ? null : qwen, judge, contentClip: judge?.Embeddings);
             var recordsPath = parse.GetValue(records) ?? Path.Combine(Path.GetDirectoryName(Path.GetFullPath(dataPath))!, "eval-records.jsonl");
             StyleEvaluationJson.WriteRecords(recordsPath, result.Records);

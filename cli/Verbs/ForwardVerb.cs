@@ -15,8 +15,6 @@ public sealed class ForwardVerb : IVerb
         var weights = VerbSupport.Weights();
         var inputs = new Option<string>("--inputs") { Description = "safetensors file with the model inputs", Required = true };
         var output = new Option<string>("--out") { Description = "safetensors file to write the outputs to", Required = true };
-        var device = VerbSupport.DeviceOption();
-        var dtype = new Option<string>("--dtype") { Description = "f32 or bf16 (bf16 weights; on the CPU they multiply f32 activations with f32 accumulation)", DefaultValueFactory = _ => "f32" };
         var hidden = new Option<bool>("--hidden-states") { Description = "Also write image_embeds, position_ids and hidden_states.N" };
         var command = new Command("forward", """
             Run one forward pass. Qwen2.5-VL inputs: input_ids (I64 [B,T]), attention_mask (I64 [B,T], optional),
@@ -27,7 +25,8 @@ public sealed class ForwardVerb : IVerb
             Example:
               engine-cli forward --weights tiny-qwen --inputs in.safetensors --out out.safetensors --hidden-states
             """);
-        foreach (var o in new Option[] { weights, inputs, output, device, dtype, hidden, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
+        foreach (var o in new Option[] { weights, inputs, output, hidden, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
+        var placement = new PlacementOptions(command);
         command.SetAction(parse =>
         {
             var weightsPath = parse.GetValue(weights)!;
@@ -35,17 +34,10 @@ public sealed class ForwardVerb : IVerb
             var modelType = HfConfig.ReadModelType(configFolder);
             if (!ModelForward.Supports(modelType))
                 throw new InvalidInputException($"{Path.Combine(Path.GetFullPath(configFolder), "config.json")}: model_type '{modelType}' has no forward pass here (supported: {string.Join(", ", ModelForward.ModelTypes)})");
-            var dt = parse.GetValue(dtype) switch
-            {
-                "f32" => DType.F32,
-                "bf16" => DType.BF16,
-                var other => throw new UsageException($"--dtype {other} is not one of: f32, bf16"),
-            };
-            var dev = Device.Parse(parse.GetValue(device)!);
-            if (!dev.IsCpu) throw new UsageException($"--device {dev}: forward runs on the CPU in this build; CUDA model execution is not wired yet");
+            var place = placement.Parse(parse);
             using var inputFile = SafetensorsFile.Open(parse.GetValue(inputs)!);
             var forwardInputs = new ForwardInputs(inputFile);
-            var result = ModelForward.Run(weightsPath, forwardInputs, new ForwardOptions(dt, parse.GetValue(hidden)));
+            var result = ModelForward.Run(weightsPath, forwardInputs, new ForwardOptions(place.WeightDType, parse.GetValue(hidden), place.Device));
             foreach (var note in result.Notes) CliErrors.Warn(parse, note);
             foreach (var unused in forwardInputs.Unused) CliErrors.Warn(parse, $"input '{unused}' is not used by {modelType} and was ignored");
             TensorFiles.Write(parse.GetValue(output)!, result.Outputs.Select(kv => (kv.Key, kv.Value)));

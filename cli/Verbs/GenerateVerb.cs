@@ -21,10 +21,11 @@ public sealed class GenerateVerb : IVerb
         var seed = new Option<ulong>("--seed") { DefaultValueFactory = _ => 0UL, Description = "Sampling seed" }.AnyValue();
         var command = new Command("generate", "Caption images with a Qwen2.5-VL checkpoint (KV cache; greedy or temperature/top-p).\n\nExample:\n  engine-cli generate --weights tiny-qwen --image cat.png --prompt \"Describe this image in a humorous way.\"");
         foreach (var o in new Option[] { weights, image, prompt, maxNew, temperature, topP, seed, VerbSupport.AllowOutsidePaths() }) command.Options.Add(o);
+        var placement = new PlacementOptions(command);
         command.SetAction(parse =>
         {
             var topPValue = parse.GetValue(topP);
-            var session = CaptionSession.Load(parse.GetValue(weights)!);
+            var session = CaptionSession.Load(parse.GetValue(weights)!, placement.Parse(parse));
             var text = parse.GetValue(prompt)!;
             var paths = parse.GetValue(image)!;
             var requests = paths.Select(path => new CaptionRequest(session.Processor.Process(ImageDecoder.Load(path)), text)).ToList();

@@ -45,8 +45,11 @@ internal sealed class CommonOptions(TrainingMethod method)
     public Option<bool?> CheckpointActivations { get; } = CheckpointActivationsOption();
     public Option<string> LoraTargets { get; } = new("--lora-targets") { Description = "Comma-separated decoder projections.", DefaultValueFactory = _ => string.Join(",", LoraOptions.AllTargetModules) };
 
+    private PlacementOptions? _placement;
+
     public void AddTo(Command command)
     {
+        _placement = new PlacementOptions(command);
         foreach (Option option in new Option[] { Weights, Data, EvalData, Out, MaxSteps, Epochs, BatchSize, GradAccum, Lr, WarmupRatio, Scheduler, WeightDecay, MaxGradNorm, SaveEvery, EvalEvery, MaxEvalPairs, Seed, Resume, Force, AllowOutsidePaths, Quiet, Json, SkipBad, MaxCaptionTokens, Full, TrainVision, LoraRank, LoraAlpha, LoraDropout, LoraTargets, CheckpointActivations })
             command.Options.Add(option);
     }
@@ -69,6 +72,7 @@ internal sealed class CommonOptions(TrainingMethod method)
         return new TrainingRecipe
         {
             Method = method,
+            Placement = _placement!.Parse(parse),
             WeightsPath = parse.GetValue(Weights)!,
             DataPath = parse.GetValue(Data)!,
             EvalDataPath = parse.GetValue(EvalData),

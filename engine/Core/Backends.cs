@@ -29,6 +29,12 @@ public static class Backends
         return factory(device);
     }
 
+    /// <summary>The implementation of <typeparamref name="TCapability"/> for the device, or null when none is registered for its kind
+    /// (a caller that has a composite path of ordinary ops takes it then).</summary>
+    public static TCapability? TryFor<TCapability>(Device device)
+        where TCapability : class =>
+        Volatile.Read(ref Slot<TCapability>.ByKind[(int)device.Kind])?.Invoke(device);
+
     private static string KindName(DeviceKind kind) => kind switch
     {
         DeviceKind.Cpu => "CPU",

@@ -18,6 +18,7 @@ public sealed class CheckpointParameterSource : IParameterSource
     private readonly ISafetensorsSource _checkpoint;
     private readonly string _description;
     private readonly Device _device;
+    private readonly DType _dtype;
     private readonly bool _headerOnly;
     private readonly WeightOptions _weights;
     private readonly bool _bf16Matrices;
@@ -33,9 +34,12 @@ public sealed class CheckpointParameterSource : IParameterSource
     /// null reads every tensor into f32 memory</param>
     /// <param name="bf16Matrices">whether the model takes frozen weights of two or more dims as bf16 (it uses each of
     /// them only in a matmul or an embedding lookup)</param>
+    /// <param name="dtype">off the CPU, the float dtype frozen weights are stored in once read (F32 or BF16); trained
+    /// weights stay F32</param>
     public CheckpointParameterSource(ISafetensorsSource checkpoint, string description, Func<string, string>? normalize = null, Device? device = null,
-        bool headerOnly = false, WeightOptions? weights = null, bool bf16Matrices = false)
+        bool headerOnly = false, WeightOptions? weights = null, bool bf16Matrices = false, DType dtype = DType.F32)
     {
+        _dtype = dtype;
         _checkpoint = checkpoint;
         _description = description;
         _device = device ?? Device.Cpu;
@@ -75,7 +79,7 @@ public sealed class CheckpointParameterSource : IParameterSource
         {
             WeightResidency.Mapped => 0,
             WeightResidency.Bfloat16 => sizeof(ushort),
-            _ => sizeof(float),
+            _ => _device.IsCpu || _weights.Trainable(name) ? sizeof(float) : _dtype.SizeOf(),
         };
         if (_headerOnly) return Placeholder(shape);
         switch (residency)
@@ -86,7 +90,9 @@ public sealed class CheckpointParameterSource : IParameterSource
                 using (var mapped = _checkpoint.MapTensor(stored))
                     return mapped.To(DType.BF16);
             default:
-                return Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
+                var weight = Tensor.FromFloats(_checkpoint.ReadAsFloat32(stored), shape, _device);
+                if (_dtype == DType.F32 || _device.IsCpu || _weights.Trainable(name)) return weight;
+                using (weight) return weight.To(_dtype);
         }
     }
 

@@ -7,8 +7,12 @@ using StyleAlign.Engine.Models.Qwen25VL;
 
 namespace StyleAlign.Engine.Models;
 
-/// <summary>How to run a forward pass: the weights' dtype and whether to return the intermediate states too.</summary>
-public sealed record ForwardOptions(DType DType = DType.F32, bool HiddenStates = false);
+/// <summary>How to run a forward pass: the weights' dtype, whether to return the intermediate states too, and the
+/// device (the CPU when null).</summary>
+public sealed record ForwardOptions(DType DType = DType.F32, bool HiddenStates = false, Device? Device = null)
+{
+    public Device OnDevice => Device ?? Core.Device.Cpu;
+}
 
 /// <summary>The named output tensors, and notes on how the pass ran (e.g. a dtype the CPU emulates).</summary>
 public sealed record ForwardResult(IReadOnlyDictionary<string, Tensor> Outputs, IReadOnlyList<string> Notes);
@@ -41,7 +45,10 @@ public static class ModelForward
         {
             try
             {
-                return run(weightsPath, inputs, options);
+                var result = run(weightsPath, inputs, options);
+                // Outputs are written from the host, in f32 (bf16 activations widened exactly).
+                var outputs = result.Outputs.ToDictionary(kv => kv.Key, kv => OnHost(kv.Value));
+                return result with { Outputs = outputs };
             }
             catch (ArgumentException e)
             {
@@ -51,11 +58,17 @@ public static class ModelForward
         }
     }
 
+    private static Tensor OnHost(Tensor t)
+    {
+        var host = t.To(Device.Cpu);
+        return host.DType == DType.BF16 ? host.To(DType.F32) : host;
+    }
+
     /// <summary>CLIP: image and/or text embeddings (projected, L2-normalized) and logits_per_image when both are given.</summary>
     private static ForwardResult RunClip(string weightsPath, ForwardInputs inputs, ForwardOptions options)
     {
         ForwardInputChecks.CheckClip(inputs, ClipConfig.Load(Qwen25VLModel.ConfigFolder(weightsPath)));
-        var model = ClipModel.Load(weightsPath);
+        var model = ClipModel.Load(weightsPath, options.OnDevice);
         var outputs = new Dictionary<string, Tensor>();
         Tensor? image = null, text = null;
         if (inputs.Has("pixel_values"))
@@ -77,8 +90,9 @@ public static class ModelForward
     private static ForwardResult RunQwen(string weightsPath, ForwardInputs inputs, ForwardOptions options)
     {
         ForwardInputChecks.CheckQwen(inputs, Qwen25VLConfig.Load(Qwen25VLModel.ConfigFolder(weightsPath)));
-        // bf16: the matrices are held as bf16 (mapped when the checkpoint stores them so) and multiply f32 activations.
-        var model = Qwen25VLModel.Load(weightsPath, weights: new WeightOptions { Bf16 = options.DType == DType.BF16 });
+        // bf16 on the CPU: the matrices are held as bf16 (mapped when the checkpoint stores them so) and multiply f32
+        // activations; on a GPU the weights and activations are bf16.
+        var model = Qwen25VLModel.Load(weightsPath, new Placement(options.OnDevice, options.DType));
         var ids = inputs.Matrix("input_ids", required: true)!;
         var mask = inputs.Matrix("attention_mask", required: false);
         Tensor? pixels = null;

@@ -35,14 +35,14 @@ public static class ModelLoading
     /// </summary>
     public static TModel Load<TModel>(ISafetensorsSource checkpoint, string description, Func<IParameterSource, TModel> build,
         Func<TModel, ParameterSet> parameters, Func<TModel, string, bool> ignorable, Func<string, string>? normalize = null, Device? device = null,
-        WeightOptions? weights = null, bool bf16Matrices = false)
+        WeightOptions? weights = null, bool bf16Matrices = false, DType dtype = DType.F32)
     {
-        var check = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: true, weights, bf16Matrices);
+        var check = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: true, weights, bf16Matrices, dtype);
         var planned = build(check);
         check.Finish(name => ignorable(planned, name));
         var count = parameters(planned).Count;
         MemoryBudget.EnsureFits(check.MaterializedBytes, description, $"{count:N0} parameters, {check.MaterializedBytes:N0} bytes of them held in memory");
-        var source = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: false, weights, bf16Matrices);
+        var source = new CheckpointParameterSource(checkpoint, description, normalize, device, headerOnly: false, weights, bf16Matrices, dtype);
         var model = build(source);
         source.Finish(name => ignorable(model, name));
         return model;

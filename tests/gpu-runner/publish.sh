@@ -2,7 +2,9 @@
 # Publishes what a GPU machine without .NET needs, self-contained for linux-x64:
 #   publish/gpu-runner/cli/engine-cli          engine-cli (doctor, kernels --compile-all, ...)
 #   publish/gpu-runner/tests/StyleAlign.Tests  the NUnit suite (NUnit's own runner; --filter "TestCategory=Cuda")
-#   publish/gpu-runner.tar.gz                  both, to copy over
+#   publish/gpu-runner/config/                 the model configs the suite's train-step benchmark builds (docs/configs)
+#   publish/gpu-runner/run-gpu-suite.sh        the suite: one log of checks, tests and measurements
+#   publish/gpu-runner.tar.gz                  all of it, to copy over
 # Trimming is partial (only framework assemblies that declare themselves trimmable), because the CLI finds its
 # verbs and NUnit finds its tests by reflection. Each executable is checked to start before the script ends.
 set -euo pipefail
@@ -16,6 +18,8 @@ common=(-c Release -r linux-x64 --self-contained true -p:PublishTrimmed=true -p:
 dotnet publish cli/StyleAlign.Cli.csproj "${common[@]}" -o "$out/cli"
 dotnet publish tests/gpu-runner/StyleAlign.GpuTests.csproj "${common[@]}" -o "$out/tests"
 cp tests/gpu-runner/run-gpu-suite.sh "$out/"
+mkdir -p "$out/config"
+cp docs/configs/*.json "$out/config/"
 
 "$out/cli/engine-cli" doctor > /dev/null
 "$out/cli/engine-cli" kernels --compile-all --arch sm_80 --json > /dev/null || echo "note: kernels --compile-all failed here (is libnvrtc installed?)"

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Core;
 using StyleAlign.Trainers.Evaluation;
 using StyleAlign.Trainers.Training;
 
@@ -43,6 +44,8 @@ public sealed record DemoOptions
     public int MaxNewTokens { get; init; } = 24;
 
     public bool Quiet { get; init; }
+    /// <summary>Where the models run. The demo fine-tunes every decoder weight, so they are f32 master weights on any device.</summary>
+    public Device Device { get; init; } = Device.Cpu;
 }
 
 /// <summary>What the demo measured (percentages 0–100; CLIPScore on its 0–2.5 scale) and where it wrote its run.</summary>

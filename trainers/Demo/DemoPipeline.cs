@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Core;
 using System.Diagnostics;
 using System.Globalization;
 using System.Text;
@@ -47,10 +48,10 @@ public static class DemoPipeline
         var test = PreferenceDataset.Load(Path.Combine(dataDir, SyntheticStyleDataset.SplitFileName(DataSplits.Test)), load).Examples;
 
         phase("training the CLIP style classifier");
-        using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation, options.Classifier);
+        using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation, options.Classifier, options.Device);
         var ceiling = StyleEvaluator.Evaluate(test, null, null, judge).Summary.ClassifierCeiling ?? double.NaN;
 
-        var model = Qwen25VLModel.Load(baseModel);
+        var model = Qwen25VLModel.Load(baseModel, options.Device);
         var tokenizer = QwenTokenizer.Load(baseModel);
         var processor = QwenImageProcessor.Load(baseModel);
         var collator = new PreferenceCollator(tokenizer, processor);
@@ -98,14 +99,14 @@ public static class DemoPipeline
     }
 
     private static ClipStyleJudge TrainClassifier(string clipDir, string classifierDir, string style, IReadOnlyList<PreferenceExample> train,
-        IReadOnlyList<PreferenceExample> validation, StyleClassifierTrainingOptions classifierOptions)
+        IReadOnlyList<PreferenceExample> validation, StyleClassifierTrainingOptions classifierOptions, Device device)
     {
-        var judge = ClipStyleJudge.Open(clipDir, null, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"));
+        var judge = ClipStyleJudge.Open(clipDir, null, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"), device);
         var classifier = StyleClassifier.Train(judge.LabeledExamples(train), judge.LabeledExamples(validation), style, ClipIdentity.Of(clipDir), classifierOptions);
         classifier.Save(classifierDir);
         classifier.Dispose();
         judge.Dispose();
-        return ClipStyleJudge.Open(clipDir, classifierDir, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"));
+        return ClipStyleJudge.Open(clipDir, classifierDir, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"), device);
     }
 
     private static StyleEvaluationResult Evaluate(Qwen25VLModel model, PreferenceCollator collator, ClipStyleJudge judge, IReadOnlyList<PreferenceExample> test, DemoOptions options)

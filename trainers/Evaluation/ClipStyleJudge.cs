@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Trainers.Data;
 
@@ -21,10 +22,11 @@ public sealed class ClipStyleJudge : ICaptionStyleJudge, IDisposable
 
     public StyleClassifier Classifier => _classifier ?? throw new InvalidOperationException("this judge has no classifier; train or load one first");
 
-    /// <summary>Loads the CLIP folder and, when given, a classifier folder; embeddings are cached under cacheRoot (null: memory only).</summary>
-    public static ClipStyleJudge Open(string clipFolder, string? classifierFolder, string? cacheRoot)
+    /// <summary>Loads the CLIP folder (onto the device; the CPU when null) and, when given, a classifier folder; embeddings
+    /// are cached under cacheRoot (null: memory only). The classifier itself is a small MLP over host embeddings.</summary>
+    public static ClipStyleJudge Open(string clipFolder, string? classifierFolder, string? cacheRoot, Device? device = null)
     {
-        var embeddings = new ClipEmbeddingCache(ClipPipeline.Load(clipFolder), ClipIdentity.Of(clipFolder), cacheRoot);
+        var embeddings = new ClipEmbeddingCache(ClipPipeline.Load(clipFolder, device), ClipIdentity.Of(clipFolder), cacheRoot);
         return new ClipStyleJudge(embeddings, classifierFolder is null ? null : StyleClassifier.Load(classifierFolder));
     }
 

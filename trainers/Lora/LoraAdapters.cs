@@ -97,8 +97,12 @@ public sealed class LoraAdapters : ITrainableParameters
         var input = Options.Dropout > 0 && GradMode.IsDifferentiating
             ? Functional.Dropout(x, Options.Dropout, DropoutSeed(adapter), training: true)
             : x;
-        var update = Functional.Linear(Functional.Linear(input, adapter.A), adapter.B) * Options.Scale;
-        return Functional.Linear(x, weight, bias) + update;
+        // The adapters are f32 whatever the base weights' dtype: the update is computed in f32 and joins the base
+        // projection in the activations' dtype.
+        var wide = input.DType == adapter.A.DType ? input : input.To(adapter.A.DType);
+        var update = Functional.Linear(Functional.Linear(wide, adapter.A), adapter.B) * Options.Scale;
+        var projected = Functional.Linear(x, weight, bias);
+        return projected + (update.DType == projected.DType ? update : update.To(projected.DType));
     }
 
     private ulong DropoutSeed(Adapter adapter)

@@ -2,7 +2,7 @@ using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Trainers.Objectives;
 
-/// <summary>The chosen and rejected halves of a [chosen…; rejected…] batch, as float64 tensors and values.</summary>
+/// <summary>The chosen and rejected halves of a [chosen…; rejected…] batch, as tensors in the device's scalar dtype (<see cref="ScalarMath.ScalarDType"/>) and as values.</summary>
 internal sealed class PairRows
 {
     public PairRows(RowLogProbs policy, double[]? referenceSums, bool needReference)

@@ -2,7 +2,10 @@ using StyleAlign.Engine.Core;
 
 namespace StyleAlign.Trainers.Objectives;
 
-/// <summary>Numerically stable pieces of the loss graphs (docs/objectives.md), evaluated in float64.</summary>
+/// <summary>
+/// Numerically stable pieces of the loss graphs (docs/objectives.md). The per-sequence scalars are evaluated in
+/// float64 on the CPU and in float32 on a GPU, whose backend has no float64 (see <see cref="ScalarDType"/>).
+/// </summary>
 public static class ScalarMath
 {
     private const double Huge = 1e300;
@@ -22,10 +25,14 @@ public static class ScalarMath
 
     public static double Sigmoid(double x) => x >= 0 ? 1 / (1 + Math.Exp(-x)) : Math.Exp(x) / (1 + Math.Exp(x));
 
-    /// <summary>A float64 tensor [n] of constants.</summary>
-    public static Tensor Constant(double[] values, Device device) => Tensor.FromDoubles(values, new Shape(values.Length), DType.F64, device);
+    /// <summary>The dtype of the objective's scalar graph on a device: float64 on the CPU, float32 elsewhere.</summary>
+    public static DType ScalarDType(Device device) => device.IsCpu ? DType.F64 : DType.F32;
 
-    public static Tensor Wide(Tensor t) => t.DType == DType.F64 ? t : t.To(DType.F64);
+    /// <summary>A tensor [n] of constants in the device's scalar dtype.</summary>
+    public static Tensor Constant(double[] values, Device device) => Tensor.FromDoubles(values, new Shape(values.Length), ScalarDType(device), device);
+
+    /// <summary>The per-sequence values in the device's scalar dtype.</summary>
+    public static Tensor Wide(Tensor t) => t.DType == ScalarDType(t.Device) ? t : t.To(ScalarDType(t.Device));
 
     public static double Mean(IEnumerable<double> values)
     {

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Core;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Models;
 using StyleAlign.Engine.Models.Qwen25VL;
@@ -41,6 +42,9 @@ public sealed record TrainingRecipe
     public bool TrainVision { get; init; }
     public LoraOptions Lora { get; init; } = new();
     public TrainerOptions Trainer { get; init; } = new();
+    /// <summary>The device the model and every tensor of a step live on, and the frozen weights' dtype (full
+    /// fine-tuning trains f32 weights whatever this says).</summary>
+    public Placement Placement { get; init; } = Placement.Cpu;
     public CollatorOptions Collator { get; init; } = new();
     /// <summary>β; null takes the method's default (DPO/CW-DPO 0.1, SimPO 2.0).</summary>
     public double? Beta { get; init; }
@@ -81,8 +85,10 @@ public sealed record TrainingRecipe
         var loadOptions = (needsRejected ? DataLoadOptions.Preference : DataLoadOptions.Sft) with { SkipBad = SkipBad };
         var train = TrainExamples ?? PreferenceDataset.Load(DataPath, loadOptions).Examples;
         var eval = EvalDataPath is null ? null : PreferenceDataset.Load(EvalDataPath, DataLoadOptions.Preference with { SkipBad = SkipBad }).Examples;
-        // What full fine-tuning trains is read into f32 memory; every frozen weight stays in the mapped checkpoint.
-        var model = Qwen25VLModel.Load(WeightsPath, weights: new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) });
+        // What full fine-tuning trains is read into f32 memory (and a full run holds every weight in f32); on the CPU
+        // every frozen weight stays in the mapped checkpoint.
+        var model = Qwen25VLModel.Load(WeightsPath, Full ? Placement with { WeightDType = DType.F32 } : Placement,
+            new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) });
         model.Config.CheckTokenizer(tokenizer, Qwen25VLModel.ConfigFolder(WeightsPath));
         processor.CheckModel(model.Config.Vision, Qwen25VLModel.ConfigFolder(WeightsPath));
         var positions = model.Config.Text.MaxPositionEmbeddings;

@@ -14,7 +14,17 @@ public static class FusedAttention
         Varlen(q, k, v, AttentionSegments.FromTensors(cuSeqlensQ, cuSeqlensK), causal, scale);
 
     public static Tensor Varlen(Tensor q, Tensor k, Tensor v, AttentionSegments segments, bool causal, double? scale = null) =>
-        VarlenWithLogSumExp(q, k, v, segments, causal, scale).Output;
+        HasFusedPath(q)
+            ? VarlenWithLogSumExp(q, k, v, segments, causal, scale).Output
+            : EagerAttention.Varlen(q, k, v, segments, causal, scale ?? DefaultScale(q));
+
+    /// <summary>
+    /// Whether the device has a fused implementation for q's dtype: the CPU's serves every float dtype; a GPU's
+    /// kernels are bf16 only, so f32 there (and a device with no fused implementation registered) takes the
+    /// composite path of <see cref="EagerAttention"/>, which holds the T×T scores but runs on any backend.
+    /// </summary>
+    public static bool HasFusedPath(Tensor q) =>
+        (q.Device.IsCpu || q.DType == DType.BF16) && Backends.TryFor<IFusedAttention>(q.Device) is not null;
 
     /// <summary>Attention output and the row log-sum-exp [Hq, Tq] of the scaled scores.</summary>
     public static (Tensor Output, Tensor LogSumExp) VarlenWithLogSumExp(

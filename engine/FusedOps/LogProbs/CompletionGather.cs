@@ -56,7 +56,7 @@ public static class CompletionGather
         if (hidden.Rank != 2) throw new ArgumentException($"completion gather: hidden must be [R, D], got {hidden.Shape}");
         if (targets.Length != rows.Length || segmentIds.Length != rows.Length)
             throw new ArgumentException($"completion gather: {rows.Length} rows, {targets.Length} targets and {segmentIds.Length} segment ids must agree");
-        var selected = CompletionGatherOp.Apply(hidden, rows);
+        var selected = EagerLogProbs.Serves(hidden.Device) ? EagerLogProbs.GatherRows(hidden, rows) : CompletionGatherOp.Apply(hidden, rows);
         var device = hidden.Device;
         return new CompletionSelection(
             selected,

@@ -6,13 +6,16 @@ namespace StyleAlign.Engine.FusedOps.LogProbs;
 public static class Segments
 {
     /// <summary>S[s] = Σ values[i] with segmentIds[i] = s; differentiable in values.</summary>
-    public static Tensor Sum(Tensor values, Tensor segmentIds, int numSegments) => SegmentSumOp.Apply(values, segmentIds, numSegments);
+    public static Tensor Sum(Tensor values, Tensor segmentIds, int numSegments) =>
+        EagerLogProbs.Serves(values.Device) ? EagerLogProbs.SegmentSum(values, segmentIds, numSegments) : SegmentSumOp.Apply(values, segmentIds, numSegments);
 
     /// <summary>L[s]: how many values belong to segment s, in the given float dtype (no gradient).</summary>
     public static Tensor Count(Tensor segmentIds, int numSegments, DType dtype = DType.F32)
     {
         var ones = Tensor.Ones(segmentIds.Shape, dtype, segmentIds.Device);
-        return Backends.For<IFusedLogProbs>(segmentIds.Device).SegmentSum(ones, segmentIds, numSegments);
+        return EagerLogProbs.Serves(segmentIds.Device)
+            ? EagerLogProbs.SegmentSum(ones, segmentIds, numSegments)
+            : Backends.For<IFusedLogProbs>(segmentIds.Device).SegmentSum(ones, segmentIds, numSegments);
     }
 
     /// <summary>A[s] = S[s] / L[s]; a segment with no values has mean 0 (its count is clamped to 1).</summary>

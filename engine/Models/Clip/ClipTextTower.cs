@@ -46,11 +46,12 @@ public sealed class ClipTextTower
         foreach (var id in ids)
             if (id < 0 || id >= _config.VocabSize) throw new ArgumentException($"CLIP token id {id} is outside the vocabulary [0, {_config.VocabSize})");
 
-        var ids64 = inputIds.DType == DType.I64 ? inputIds : Tensor.FromArray(ids, b, l);
+        var device = _tokenEmbedding.Device;
+        var ids64 = (inputIds.DType == DType.I64 ? inputIds : Tensor.FromArray(ids, b, l)).To(device);
         var x = Functional.Embedding(_tokenEmbedding, ids64) + _positionEmbedding.Narrow(0, 0, l);
         trace?.TextHiddenStates.Add(x);
 
-        var mask = EagerAttention.CausalMask(b, l, KeyMask(attentionMask, b, l));
+        var mask = EagerAttention.CausalMask(b, l, KeyMask(attentionMask, b, l)).To(device);
         foreach (var layer in _layers)
         {
             x = layer.Forward(x, mask);
@@ -59,7 +60,7 @@ public sealed class ClipTextTower
         x = Functional.LayerNorm(x, _finalNormWeight, _finalNormBias, _config.LayerNormEps);
 
         var eos = EosPositions(ids, b, l, _config.EosTokenId);
-        var rows = Tensor.FromArray(eos.Select((pos, row) => (long)(row * l + pos)).ToArray(), b);
+        var rows = Tensor.FromArray(eos.Select((pos, row) => (long)(row * l + pos)).ToArray(), b).To(device);
         var pooled = x.Reshape(b * l, _config.HiddenSize).IndexSelect(0, rows);
         if (trace is not null)
         {

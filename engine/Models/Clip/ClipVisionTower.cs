@@ -40,7 +40,8 @@ public sealed class ClipVisionTower
             throw new ArgumentException($"CLIP pixel_values has shape {pixelValues.Shape}, expected [B, {ch}, {s}, {s}]");
         var b = pixelValues.Shape[0];
         var grid = s / ps;
-        var pixels = pixelValues.DType == DType.F32 ? pixelValues : pixelValues.To(DType.F32);
+        var onDevice = pixelValues.To(_classEmbedding.Device);
+        var pixels = onDevice.DType == DType.F32 ? onDevice : onDevice.To(DType.F32);
         // [B, 3, g, p, g, p] → [B, g, g, 3, p, p]: raster-ordered patches flattened as (c, ky, kx) like the conv weight.
         var patches = pixels.Reshape(b, ch, grid, ps, grid, ps).Permute(0, 2, 4, 1, 3, 5).Reshape(b, grid * grid, ch * ps * ps);
         var patchEmbeds = patches.MatMul(_patchWeight.Reshape(c, ch * ps * ps).T);

@@ -34,12 +34,15 @@ public sealed class CaptionSession
     public string? SystemPrompt { get; }
 
     /// <summary>Loads model, tokenizer and preprocessor_config.json from one checkpoint folder, checked against each other.</summary>
-    public static CaptionSession Load(string folder)
+    public static CaptionSession Load(string folder) => Load(folder, Placement.Cpu);
+
+    /// <summary>Loads onto the placement's device with the weights in its dtype.</summary>
+    public static CaptionSession Load(string folder, Placement placement)
     {
         var configFolder = Qwen25VLModel.ConfigFolder(folder);
         var tokenizer = QwenTokenizer.Load(configFolder);
         var processor = QwenImageProcessor.Load(configFolder);
-        var model = Qwen25VLModel.Load(folder);
+        var model = Qwen25VLModel.Load(folder, placement);
         model.Config.CheckTokenizer(tokenizer, configFolder);
         processor.CheckModel(model.Config.Vision, configFolder);
         return new(model, tokenizer, processor);

@@ -49,7 +49,7 @@ internal static class Generation
         var (positions, deltas) = model.PositionIds(inputs);
         var (cos, sin) = model.RopeTables(positions, batch, length);
         var x = model.Embed(ids, imageEmbeds);
-        var hidden = model.Decoder.Forward(x, cos, sin, new DecoderMask(KeyPadding: null, Additive: EagerAttention.CausalMask(batch, length, mask)), null, cache);
+        var hidden = model.Decoder.Forward(x, cos, sin, new DecoderMask(KeyPadding: null, Additive: model.PlaceMask(EagerAttention.CausalMask(batch, length, mask))), null, cache);
         var keyMask = new List<long[]>();
         for (var b = 0; b < batch; b++) keyMask.Add(Enumerable.Range(0, length).Select(t => mask[b, t]).ToArray());
 
@@ -84,7 +84,7 @@ internal static class Generation
                 for (var t = 0; t < cached; t++)
                     stepMask[b * (cached + 1) + t] = (t < length ? keyMask[b][t] : 1) != 0 ? 0f : (float)EagerAttention.MaskValue;
             }
-            var maskTensor = Tensor.FromFloats(stepMask, new Shape(batch, 1, 1, cached + 1));
+            var maskTensor = model.PlaceMask(Tensor.FromFloats(stepMask, new Shape(batch, 1, 1, cached + 1)));
             hidden = model.Decoder.Forward(model.Embed(next, null, imagePadsAreText: true), cos, sin, new DecoderMask(KeyPadding: null, Additive: maskTensor), null, cache);
         }
         return outputs.Select(o => o.ToArray()).ToList();

@@ -50,13 +50,23 @@ public sealed class Qwen25VLModel
     /// is checked against the config and the size against memory before any weight is read. On the CPU, weights that
     /// <paramref name="weights"/> does not name as trained stay in the mapped checkpoint, bf16 matrices as bf16 (every
     /// matrix of this model feeds a matmul or the embedding lookup); see <see cref="WeightOptions"/>.</summary>
-    public static Qwen25VLModel Load(string weightsPath, Device? device = null, WeightOptions? weights = null)
+    public static Qwen25VLModel Load(string weightsPath, Device? device = null, WeightOptions? weights = null) =>
+        Load(weightsPath, new Placement(device ?? Device.Cpu, DType.F32), weights);
+
+    /// <summary>
+    /// Loads onto the placement's device. A bf16 placement on the CPU holds frozen matrices as bf16 and computes in f32
+    /// (<see cref="WeightOptions.Bf16"/>); on a GPU every frozen weight is stored in the placement's dtype and the
+    /// activations follow it. Trained weights stay f32 either way.
+    /// </summary>
+    public static Qwen25VLModel Load(string weightsPath, Placement placement, WeightOptions? weights = null)
     {
         var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
+        weights ??= WeightOptions.Frozen;
+        if (placement.Device.IsCpu && placement.WeightDType == DType.BF16) weights = weights with { Bf16 = true };
         using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
         return ModelLoading.Load(checkpoint, $"checkpoint '{weightsPath}'", source => new Qwen25VLModel(config, source),
-            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, device,
-            weights ?? WeightOptions.Frozen, bf16Matrices: true);
+            model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, placement.Device,
+            weights, bf16Matrices: true, dtype: placement.Device.IsCpu ? DType.F32 : placement.WeightDType);
     }
 
     /// <summary>What the checkpoint lacks or holds in excess for the model its config describes, from the header
@@ -160,9 +170,20 @@ public sealed class Qwen25VLModel
         return Decoder.ForwardPacked(x, cos.Reshape(tokens, -1), sin.Reshape(tokens, -1), packed.Segments, hiddenStates);
     }
 
-    /// <summary>cos/sin [B, T, D] for position ids [3, B, T].</summary>
-    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length) =>
-        Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length).To(LmHead.Device), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
+    /// <summary>cos/sin [B, T, D] for position ids [3, B, T], computed in f32 and cast to the activations' dtype (as the
+    /// reference casts them before rotating).</summary>
+    public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length)
+    {
+        var (cos, sin) = Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length).To(LmHead.Device), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
+        return cos.DType == LmHead.DType ? (cos, sin) : (cos.To(LmHead.DType), sin.To(LmHead.DType));
+    }
+
+    /// <summary>An additive attention mask made on the host, moved to the model's device in its activations' dtype.</summary>
+    public Tensor PlaceMask(Tensor mask)
+    {
+        var placed = mask.To(LmHead.Device);
+        return placed.DType == LmHead.DType ? placed : placed.To(LmHead.DType);
+    }
 
     /// <summary>hidden [.., hidden] → logits [.., V].</summary>
     public Tensor Logits(Tensor hidden) => Functional.Linear(hidden, LmHead, null);

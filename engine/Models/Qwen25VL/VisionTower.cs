@@ -56,13 +56,13 @@ public sealed class VisionTower
         if (pixelValues.Shape[0] != layout.PatchCount || pixelValues.Shape[1] != PatchVolume)
             throw new ArgumentException($"pixel_values has shape {pixelValues.Shape}, the grids need [{layout.PatchCount}, {PatchVolume}]");
 
-        var x = pixelValues.MatMul(_patchWeight.Reshape(_config.HiddenSize, PatchVolume).T);
+        // The pixels arrive from the host in f32; the tower runs on its weights' device and dtype.
+        var x = OnWeights(pixelValues).MatMul(_patchWeight.Reshape(_config.HiddenSize, PatchVolume).T);
         if (trace is not null) trace.PatchEmbed = x;
 
         var (cos, sin) = RotaryTables(layout);
         var unit = layout.MergeUnit;
-        var device = _patchWeight.Device;
-        var patchOrder = Tensor.FromArray(layout.WindowIndex.SelectMany(m => Enumerable.Range(m * unit, unit)).Select(i => (long)i).ToArray()).To(device);
+        var patchOrder = Tensor.FromArray(layout.WindowIndex.SelectMany(m => Enumerable.Range(m * unit, unit)).Select(i => (long)i).ToArray()).To(Device);
         x = x.IndexSelect(0, patchOrder);
         cos = cos.IndexSelect(0, patchOrder).Unsqueeze(1);
         sin = sin.IndexSelect(0, patchOrder).Unsqueeze(1);
@@ -80,8 +80,17 @@ public sealed class VisionTower
         merged = Functional.Linear(merged, _merger0Weight, _merger0Bias).Gelu();
         merged = Functional.Linear(merged, _merger2Weight, _merger2Bias);
         if (trace is not null) trace.MergerWindowOrder = merged;
-        var reverse = Tensor.FromArray(layout.ReverseIndex().Select(i => (long)i).ToArray()).To(device);
+        var reverse = Tensor.FromArray(layout.ReverseIndex().Select(i => (long)i).ToArray()).To(Device);
         return merged.IndexSelect(0, reverse);
+    }
+
+    /// <summary>The device the tower's weights live on; every tensor a pass makes is created there.</summary>
+    public Device Device => _patchWeight.Device;
+
+    private Tensor OnWeights(Tensor t)
+    {
+        var placed = t.To(Device);
+        return placed.DType == _patchWeight.DType ? placed : placed.To(_patchWeight.DType);
     }
 
     /// <summary>Rotary angles: per patch [h·inv_freq, w·inv_freq] (grid row, then column), duplicated to the head dim; fp32.</summary>
@@ -97,7 +106,7 @@ public sealed class VisionTower
                 emb[r * HeadDim + j] = angles[r * half + j];
                 emb[r * HeadDim + half + j] = angles[r * half + j];
             }
-        var t = Tensor.FromFloats(emb, new Shape(n, HeadDim), _patchWeight.Device);
+        var t = Tensor.FromFloats(emb, new Shape(n, HeadDim), Device);
         return (t.Cos(), t.Sin());
     }
 
@@ -150,14 +159,19 @@ internal sealed class VisionBlock
         _downBias = p.Bias("mlp.down_proj.bias", _hidden);
     }
 
+    /// <summary>The vision rotary runs in f32 with f32 tables whatever the activations' dtype, then casts back (as the
+    /// reference does), so bf16 weights round q and k once, after rotation.</summary>
+    private static Tensor Rotate(Tensor x, Tensor cos, Tensor sin) =>
+        x.DType == cos.DType ? Functional.Rotary(x, cos, sin) : Functional.Rotary(x.To(cos.DType), cos, sin).To(x.DType);
+
     /// <param name="x">[P, hidden] in window order</param>
     /// <param name="cos">[P, 1, D]</param>
     public Tensor Forward(Tensor x, Tensor cos, Tensor sin, AttentionSegments segments)
     {
         var n = x.Shape[0];
         var qkv = Functional.Linear(Functional.RmsNorm(x, _norm1, NormEps), _qkvWeight, _qkvBias).Reshape(n, 3, _heads, _headDim);
-        var q = Functional.Rotary(qkv.Narrow(1, 0, 1).Squeeze(1), cos, sin);
-        var k = Functional.Rotary(qkv.Narrow(1, 1, 1).Squeeze(1), cos, sin);
+        var q = Rotate(qkv.Narrow(1, 0, 1).Squeeze(1), cos, sin);
+        var k = Rotate(qkv.Narrow(1, 1, 1).Squeeze(1), cos, sin);
         var v = qkv.Narrow(1, 2, 1).Squeeze(1);
         // Non-causal attention inside each window (or whole image) of the packed [P, H, D] rows.
         var attn = FusedAttention.Varlen(q, k, v, segments, causal: false, 1.0 / Math.Sqrt(_headDim)).Reshape(n, _hidden);
