@@ -175,14 +175,20 @@ public sealed class Qwen25VLModel
     public (Tensor Cos, Tensor Sin) RopeTables(long[] positions, int batch, int length)
     {
         var (cos, sin) = Functional.MRopeCosSin(Tensor.FromArray(positions, 3, batch, length).To(LmHead.Device), Config.Text.HeadDim, Config.Text.RopeTheta, Config.Text.MropeSection);
-        return cos.DType == LmHead.DType ? (cos, sin) : (cos.To(LmHead.DType), sin.To(LmHead.DType));
+        return cos.DType == ActivationDType ? (cos, sin) : (cos.To(ActivationDType), sin.To(ActivationDType));
     }
+
+    /// <summary>
+    /// The dtype activations flow in: f32 on the CPU, whose bf16 mode keeps bf16 weights only as GEMM operands
+    /// (docs/models.md, "Numerics"); on a GPU, the weights' dtype.
+    /// </summary>
+    public DType ActivationDType => LmHead.Device.IsCpu ? DType.F32 : LmHead.DType;
 
     /// <summary>An additive attention mask made on the host, moved to the model's device in its activations' dtype.</summary>
     public Tensor PlaceMask(Tensor mask)
     {
         var placed = mask.To(LmHead.Device);
-        return placed.DType == LmHead.DType ? placed : placed.To(LmHead.DType);
+        return placed.DType == ActivationDType ? placed : placed.To(ActivationDType);
     }
 
     /// <summary>hidden [.., hidden] → logits [.., V].</summary>

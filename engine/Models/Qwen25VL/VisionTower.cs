@@ -90,7 +90,9 @@ public sealed class VisionTower
     private Tensor OnWeights(Tensor t)
     {
         var placed = t.To(Device);
-        return placed.DType == _patchWeight.DType ? placed : placed.To(_patchWeight.DType);
+        // f32 on the CPU, whose bf16 mode keeps bf16 weights only as GEMM operands; the weights' dtype on a GPU.
+        var activations = Device.IsCpu ? DType.F32 : _patchWeight.DType;
+        return placed.DType == activations ? placed : placed.To(activations);
     }
 
     /// <summary>Rotary angles: per patch [h·inv_freq, w·inv_freq] (grid row, then column), duplicated to the head dim; fp32.</summary>
