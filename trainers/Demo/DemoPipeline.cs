@@ -50,8 +50,8 @@ public static class DemoPipeline
         using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation, options.Classifier);
         var ceiling = StyleEvaluator.Evaluate(test, null, null, judge).Summary.ClassifierCeiling ?? double.NaN;
 
-        var model = Qwen25VLModel.Load(baseModel);
         var tokenizer = QwenTokenizer.Load(baseModel);
+        var model = Qwen25VLModel.Load(baseModel, tokenizer: tokenizer);
         var processor = QwenImageProcessor.Load(baseModel);
         var collator = new PreferenceCollator(tokenizer, processor);
 

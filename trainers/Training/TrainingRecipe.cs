@@ -82,8 +82,7 @@ public sealed record TrainingRecipe
         var train = TrainExamples ?? PreferenceDataset.Load(DataPath, loadOptions).Examples;
         var eval = EvalDataPath is null ? null : PreferenceDataset.Load(EvalDataPath, DataLoadOptions.Preference with { SkipBad = SkipBad }).Examples;
         // What full fine-tuning trains is read into f32 memory; every frozen weight stays in the mapped checkpoint.
-        var model = Qwen25VLModel.Load(WeightsPath, weights: new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) });
-        model.Config.CheckTokenizer(tokenizer, Qwen25VLModel.ConfigFolder(WeightsPath));
+        var model = Qwen25VLModel.Load(WeightsPath, weights: new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) }, tokenizer: tokenizer);
         processor.CheckModel(model.Config.Vision, Qwen25VLModel.ConfigFolder(WeightsPath));
         var positions = model.Config.Text.MaxPositionEmbeddings;
         train = SequenceBudget.Fit(train, collator, positions, SkipBad, Trainer.Warn);

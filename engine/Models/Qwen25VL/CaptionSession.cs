@@ -39,8 +39,7 @@ public sealed class CaptionSession
         var configFolder = Qwen25VLModel.ConfigFolder(folder);
         var tokenizer = QwenTokenizer.Load(configFolder);
         var processor = QwenImageProcessor.Load(configFolder);
-        var model = Qwen25VLModel.Load(folder);
-        model.Config.CheckTokenizer(tokenizer, configFolder);
+        var model = Qwen25VLModel.Load(folder, tokenizer: tokenizer);
         processor.CheckModel(model.Config.Vision, configFolder);
         return new(model, tokenizer, processor);
     }

@@ -3,6 +3,7 @@ using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
+using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Qwen25VL;
@@ -49,10 +50,15 @@ public sealed class Qwen25VLModel
     /// <summary>Loads a checkpoint folder (or one .safetensors file with config.json beside it), strictly: the header
     /// is checked against the config and the size against memory before any weight is read. On the CPU, weights that
     /// <paramref name="weights"/> does not name as trained stay in the mapped checkpoint, bf16 matrices as bf16 (every
-    /// matrix of this model feeds a matmul or the embedding lookup); see <see cref="WeightOptions"/>.</summary>
-    public static Qwen25VLModel Load(string weightsPath, Device? device = null, WeightOptions? weights = null)
+    /// matrix of this model feeds a matmul or the embedding lookup); see <see cref="WeightOptions"/>. The config's
+    /// special-token ids are checked against <paramref name="tokenizer"/>, or against the tokenizer in the config's
+    /// folder when none is given and one is there, before any weight is read.</summary>
+    public static Qwen25VLModel Load(string weightsPath, Device? device = null, WeightOptions? weights = null, QwenTokenizer? tokenizer = null)
     {
-        var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
+        var configFolder = ConfigFolder(weightsPath);
+        var config = Qwen25VLConfig.Load(configFolder);
+        tokenizer ??= QwenTokenizer.IsPresentIn(configFolder) ? QwenTokenizer.Load(configFolder) : null;
+        if (tokenizer is not null) config.CheckTokenizer(tokenizer, Path.Combine(configFolder, "config.json"));
         using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);
         return ModelLoading.Load(checkpoint, $"checkpoint '{weightsPath}'", source => new Qwen25VLModel(config, source),
             model => model.Parameters, (model, name) => model.IsIgnorable(name), WeightNames.NormalizeQwen, device,
