@@ -93,6 +93,7 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
             json.WriteNumber("num_attention_heads", Text.NumAttentionHeads);
             json.WriteNumber("num_hidden_layers", Text.NumHiddenLayers);
             json.WriteNumber("num_key_value_heads", Text.NumKeyValueHeads);
+            if (Text.PadTokenId is { } pad) json.WriteNumber("pad_token_id", pad);
             json.WriteNumber("rms_norm_eps", Text.RmsNormEps);
             json.WriteStartObject("rope_scaling");
             WriteIntArray(json, "mrope_section", Text.MropeSection);
@@ -123,6 +124,7 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
             json.WriteEndObject();
             json.WriteNumber("vision_end_token_id", Text.VisionEndTokenId);
             json.WriteNumber("vision_start_token_id", Text.VisionStartTokenId);
+            if (Text.VisionTokenId is { } visionPad) json.WriteNumber("vision_token_id", visionPad);
             json.WriteNumber("vocab_size", Text.VocabSize);
             json.WriteEndObject();
         }

@@ -36,6 +36,8 @@ public sealed record Qwen25VLTextConfig
     /// <summary>Not stored in the JSON: hidden_size / num_attention_heads.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
+    /// <summary>Equal when they describe the same model: the optional pad and vision-pad ids, which the model never
+    /// reads (only the tokenizer check does), are left out.</summary>
     public bool Equals(Qwen25VLTextConfig? other) =>
         other is not null
         && HiddenSize == other.HiddenSize && NumHiddenLayers == other.NumHiddenLayers
@@ -46,8 +48,7 @@ public sealed record Qwen25VLTextConfig
         && TieWordEmbeddings == other.TieWordEmbeddings && MaxPositionEmbeddings == other.MaxPositionEmbeddings
         && HiddenAct == other.HiddenAct && BosTokenId == other.BosTokenId && EosTokenId == other.EosTokenId
         && ImageTokenId == other.ImageTokenId && VideoTokenId == other.VideoTokenId
-        && VisionStartTokenId == other.VisionStartTokenId && VisionEndTokenId == other.VisionEndTokenId
-        && PadTokenId == other.PadTokenId && VisionTokenId == other.VisionTokenId;
+        && VisionStartTokenId == other.VisionStartTokenId && VisionEndTokenId == other.VisionEndTokenId;
 
     public override int GetHashCode() =>
         HashCode.Combine(HiddenSize, NumHiddenLayers, NumAttentionHeads, NumKeyValueHeads, IntermediateSize, VocabSize, HiddenAct);
