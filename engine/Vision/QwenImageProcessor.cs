@@ -59,6 +59,42 @@ public sealed class QwenImageProcessor
         return processor;
     }
 
+    /// <summary>The processor Qwen2.5-VL ships for a vision tower: its patch, temporal patch and merge sizes, the
+    /// default pixel bounds unless <paramref name="maxPixels"/> lowers the upper one.</summary>
+    public static QwenImageProcessor For(Qwen25VLVisionConfig vision, int maxPixels = SmartResize.DefaultMaxPixels) => new()
+    {
+        PatchSize = vision.PatchSize,
+        TemporalPatchSize = vision.TemporalPatchSize,
+        MergeSize = vision.SpatialMergeSize,
+        MaxPixels = maxPixels,
+    };
+
+    /// <summary>Writes <c>preprocessor_config.json</c> into <paramref name="folder"/> atomically, with the keys and
+    /// processor class names transformers reads for Qwen2.5-VL.</summary>
+    public void Save(string folder)
+    {
+        var values = new Dictionary<string, object>
+        {
+            ["image_processor_type"] = "Qwen2VLImageProcessor",
+            ["processor_class"] = "Qwen2_5_VLProcessor",
+            ["do_resize"] = DoResize,
+            ["do_rescale"] = DoRescale,
+            ["do_normalize"] = DoNormalize,
+            ["do_convert_rgb"] = true,
+            ["resample"] = 3,
+            ["rescale_factor"] = RescaleFactor,
+            ["image_mean"] = Mean.ToArray(),
+            ["image_std"] = Std.ToArray(),
+            ["min_pixels"] = MinPixels,
+            ["max_pixels"] = MaxPixels,
+            ["patch_size"] = PatchSize,
+            ["temporal_patch_size"] = TemporalPatchSize,
+            ["merge_size"] = MergeSize,
+        };
+        IO.AtomicFile.WriteAllText(Path.Combine(folder, ProcessorConfig.FileName),
+            JsonSerializer.Serialize(values, new JsonSerializerOptions { WriteIndented = true }) + "\n");
+    }
+
     /// <summary>Checks that this processor's patches are the ones the vision tower embeds.</summary>
     /// <param name="modelConfigPath">the model's config.json (or its folder), named in the message</param>
     public void CheckModel(Qwen25VLVisionConfig vision, string modelConfigPath)

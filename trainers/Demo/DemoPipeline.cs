@@ -51,8 +51,8 @@ public static class DemoPipeline
         using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation, options.Classifier, options.Device);
         var ceiling = StyleEvaluator.Evaluate(test, null, null, judge).Summary.ClassifierCeiling ?? double.NaN;
 
-        var model = Qwen25VLModel.Load(baseModel, options.Device);
         var tokenizer = QwenTokenizer.Load(baseModel);
+        var model = Qwen25VLModel.Load(baseModel, options.Device, tokenizer: tokenizer);
         var processor = QwenImageProcessor.Load(baseModel);
         var collator = new PreferenceCollator(tokenizer, processor);
 

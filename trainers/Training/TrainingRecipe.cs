@@ -88,8 +88,7 @@ public sealed record TrainingRecipe
         // What full fine-tuning trains is read into f32 memory (and a full run holds every weight in f32); on the CPU
         // every frozen weight stays in the mapped checkpoint.
         var model = Qwen25VLModel.Load(WeightsPath, Full ? Placement with { WeightDType = DType.F32 } : Placement,
-            new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) });
-        model.Config.CheckTokenizer(tokenizer, Qwen25VLModel.ConfigFolder(WeightsPath));
+            new WeightOptions { Trainable = name => Full && FullParameters.Trains(name, TrainVision) }, tokenizer);
         processor.CheckModel(model.Config.Vision, Qwen25VLModel.ConfigFolder(WeightsPath));
         var positions = model.Config.Text.MaxPositionEmbeddings;
         train = SequenceBudget.Fit(train, collator, positions, SkipBad, Trainer.Warn);

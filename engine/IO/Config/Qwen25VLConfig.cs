@@ -29,11 +29,22 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
     }
 
     /// <summary>
-    /// Checks that a tokenizer fits this model: its ids stay inside vocab_size and the image and vision markers
-    /// are the tokens the config names. Throws one error listing every disagreement.
+    /// Checks that a tokenizer fits this model: its ids stay inside vocab_size, the image and vision markers are the
+    /// tokens the config names, and the config's bos, eos and pad ids name added tokens. Throws one single-line
+    /// error naming every disagreement (key, the config's value, the tokenizer's).
     /// </summary>
     /// <param name="configPath">the config.json (or its folder) these values came from, named in the message</param>
     public void CheckTokenizer(Tokenizers.QwenTokenizer tokenizer, string configPath)
+    {
+        var problems = TokenizerMismatches(tokenizer);
+        if (problems.Count > 0)
+            throw new HfConfigException(
+                $"{Path.GetFullPath(configPath)}: does not match the tokenizer {tokenizer.Source}: {string.Join("; ", problems)}");
+    }
+
+    /// <summary>Each way the tokenizer disagrees with this config, as "'key' = config value but the tokenizer's …";
+    /// empty when they agree.</summary>
+    public IReadOnlyList<string> TokenizerMismatches(Tokenizers.QwenTokenizer tokenizer)
     {
         var problems = new List<string>();
         if (tokenizer.VocabSize > Text.VocabSize)
@@ -47,9 +58,16 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
         Same("vision_start_token_id", Text.VisionStartTokenId, tokenizer.VisionStartId, Tokenizers.QwenTokenizer.VisionStart);
         Same("vision_end_token_id", Text.VisionEndTokenId, tokenizer.VisionEndId, Tokenizers.QwenTokenizer.VisionEnd);
         if (tokenizer.VideoPadId >= 0) Same("video_token_id", Text.VideoTokenId, tokenizer.VideoPadId, Tokenizers.QwenTokenizer.VideoPad);
-        foreach (var (key, id) in new[] { ("bos_token_id", Text.BosTokenId), ("eos_token_id", Text.EosTokenId) })
-            if (tokenizer.IdToToken(id) is null) problems.Add($"'{key}' = {id} names no token of the tokenizer");
-        HfConfigException.ThrowIfAny(problems, configPath, $"does not match the tokenizer {tokenizer.Source}");
+        if (Text.VisionTokenId is { } visionPad && tokenizer.TryTokenToId(Tokenizers.QwenTokenizer.VisionPad, out int tokenizerVisionPad))
+            Same("vision_token_id", visionPad, tokenizerVisionPad, Tokenizers.QwenTokenizer.VisionPad);
+        // Generation stops at, and batches pad with, tokens the tokenizer adds; an id that is an ordinary word is a mismatch.
+        foreach (var (key, id) in new[] { ("bos_token_id", (int?)Text.BosTokenId), ("eos_token_id", Text.EosTokenId), ("pad_token_id", Text.PadTokenId) })
+        {
+            if (id is not { } value) continue;
+            if (tokenizer.IdToToken(value) is not { } token) problems.Add($"'{key}' = {value} names no token of the tokenizer");
+            else if (!tokenizer.IsAddedToken(value)) problems.Add($"'{key}' = {value} is the tokenizer's ordinary token '{token}', not one of its special tokens");
+        }
+        return problems;
     }
 
     /// <summary>The flat 2.5 form that transformers 4.49+ and v5 both read.</summary>
@@ -75,6 +93,7 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
             json.WriteNumber("num_attention_heads", Text.NumAttentionHeads);
             json.WriteNumber("num_hidden_layers", Text.NumHiddenLayers);
             json.WriteNumber("num_key_value_heads", Text.NumKeyValueHeads);
+            if (Text.PadTokenId is { } pad) json.WriteNumber("pad_token_id", pad);
             json.WriteNumber("rms_norm_eps", Text.RmsNormEps);
             json.WriteStartObject("rope_scaling");
             WriteIntArray(json, "mrope_section", Text.MropeSection);
@@ -105,6 +124,7 @@ public sealed record Qwen25VLConfig(Qwen25VLTextConfig Text, Qwen25VLVisionConfi
             json.WriteEndObject();
             json.WriteNumber("vision_end_token_id", Text.VisionEndTokenId);
             json.WriteNumber("vision_start_token_id", Text.VisionStartTokenId);
+            if (Text.VisionTokenId is { } visionPad) json.WriteNumber("vision_token_id", visionPad);
             json.WriteNumber("vocab_size", Text.VocabSize);
             json.WriteEndObject();
         }

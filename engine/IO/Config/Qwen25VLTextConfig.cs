@@ -27,9 +27,17 @@ public sealed record Qwen25VLTextConfig
     public required int VisionStartTokenId { get; init; }
     public required int VisionEndTokenId { get; init; }
 
+    /// <summary><c>pad_token_id</c>, null when the config has none (Qwen2.5-VL's own configs leave it out).</summary>
+    public int? PadTokenId { get; init; }
+
+    /// <summary><c>vision_token_id</c> (the vision pad), null when the config has none.</summary>
+    public int? VisionTokenId { get; init; }
+
     /// <summary>Not stored in the JSON: hidden_size / num_attention_heads.</summary>
     public int HeadDim => HiddenSize / NumAttentionHeads;
 
+    /// <summary>Equal when they describe the same model: the optional pad and vision-pad ids, which the model never
+    /// reads (only the tokenizer check does), are left out.</summary>
     public bool Equals(Qwen25VLTextConfig? other) =>
         other is not null
         && HiddenSize == other.HiddenSize && NumHiddenLayers == other.NumHiddenLayers
@@ -80,10 +88,10 @@ public sealed record Qwen25VLTextConfig
             VideoTokenId = json.Int(0, idMax, TopKey("video_token_id")),
             VisionStartTokenId = json.Int(0, idMax, TopKey("vision_start_token_id")),
             VisionEndTokenId = json.Int(0, idMax, TopKey("vision_end_token_id")),
+            // The engine takes these from the tokenizer; they are kept to be checked against it.
+            PadTokenId = OptionalId(json, idMax, TopKey("pad_token_id")),
+            VisionTokenId = OptionalId(json, idMax, TopKey("vision_token_id")),
         };
-        // Read only to be checked: ids the engine takes from the tokenizer must still name a token.
-        json.IntOr(0, 0, idMax, TopKey("pad_token_id"));
-        json.IntOr(0, 0, idMax, TopKey("vision_token_id"));
         CheckUnimplemented(json, TextKey);
 
         bool headsDivide = json.CheckMultiple("hidden_size", config.HiddenSize, "num_attention_heads", config.NumAttentionHeads);
@@ -93,6 +101,9 @@ public sealed record Qwen25VLTextConfig
                 $"'mrope_section' = [{string.Join(", ", config.MropeSection)}] must have 3 parts summing to head_dim / 2 = {config.HeadDim / 2} (head_dim = hidden_size / num_attention_heads = {config.HeadDim})");
         return config;
     }
+
+    private static int? OptionalId(ConfigJson json, int idMax, string[] keys) =>
+        json.Has(keys) ? json.IntOr(0, 0, idMax, keys) : null;
 
     private static readonly string[] MropeKeys =
         ["text_config.rope_parameters.mrope_section", "text_config.rope_scaling.mrope_section", "rope_scaling.mrope_section", "rope_parameters.mrope_section"];

@@ -29,6 +29,14 @@ internal sealed partial record BpeModelFiles(
         throw new InputFileException(fullFolder, "holds no tokenizer: expected tokenizer.json, or vocab.json together with merges.txt");
     }
 
+    /// <summary>Whether the folder holds files <see cref="Load"/> would read (it may still find them malformed).</summary>
+    public static bool IsPresent(string folder)
+    {
+        string tokenizerJson = Path.Combine(folder, "tokenizer.json");
+        return File.Exists(tokenizerJson) || Directory.Exists(tokenizerJson)
+            || (File.Exists(Path.Combine(folder, "vocab.json")) && File.Exists(Path.Combine(folder, "merges.txt")));
+    }
+
     public static BpeModelFiles FromTokenizerJson(string path)
     {
         using var doc = ParseJson(path, InputFiles.MaxTokenizerBytes);

@@ -68,6 +68,9 @@ public sealed class QwenTokenizer
     /// <summary>Loads <c>tokenizer.json</c>, or <c>vocab.json</c> + <c>merges.txt</c> + <c>tokenizer_config.json</c>.</summary>
     public static QwenTokenizer Load(string folder) => new(BpeModelFiles.Load(folder));
 
+    /// <summary>Whether the folder holds tokenizer files (<c>tokenizer.json</c>, or <c>vocab.json</c> with <c>merges.txt</c>).</summary>
+    public static bool IsPresentIn(string folder) => BpeModelFiles.IsPresent(folder);
+
     /// <summary>The file the vocabulary was read from.</summary>
     public string Source { get; }
 

@@ -93,22 +93,9 @@ public static class TinyTokenizers
             ["decoder"] = byteLevel,
             ["model"] = BpeModelJson(vocab, merges, unknownToken: null, endOfWordSuffix: ""),
         };
-        var config = new Dictionary<string, object?>
-        {
-            ["add_bos_token"] = false,
-            ["add_prefix_space"] = false,
-            ["added_tokens_decoder"] = QwenAdded.ToDictionary(a => a.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), a => AddedTokenJson(null, a.Content)),
-            ["additional_special_tokens"] = QwenAdded.Where(a => a.Id != QwenSpecialIds.EndOfText).Select(a => a.Content).ToList(),
-            ["bos_token"] = null,
-            ["clean_up_tokenization_spaces"] = false,
-            ["eos_token"] = QwenTokenizer.ImEnd,
-            ["errors"] = "replace",
-            ["model_max_length"] = 32768,
-            ["pad_token"] = QwenTokenizer.EndOfText,
-            ["split_special_tokens"] = false,
-            ["tokenizer_class"] = "Qwen2Tokenizer",
-            ["unk_token"] = null,
-        };
+        var config = QwenConfigJson(
+            QwenAdded.ToDictionary(a => a.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), a => (object?)AddedTokenJson(null, a.Content)),
+            QwenAdded.Where(a => a.Id != QwenSpecialIds.EndOfText).Select(a => a.Content), modelMaxLength: 32768);
         WriteFiles(folder, tokenizer, config, vocab, merges);
     }
 
@@ -226,6 +213,27 @@ public static class TinyTokenizers
             .Select(g => (g.Key, g.Count()))
             .OrderBy(w => w.Key, StringComparer.Ordinal)
             .ToList();
+
+    /// <summary>A Qwen2 <c>tokenizer_config.json</c>: no BOS added, end of turn as EOS, end of text as pad.</summary>
+    internal static Dictionary<string, object?> QwenConfigJson(
+        Dictionary<string, object?> addedTokensDecoder, IEnumerable<string> additionalSpecialTokens, int modelMaxLength) => new()
+    {
+        ["add_bos_token"] = false,
+        ["add_prefix_space"] = false,
+        ["added_tokens_decoder"] = addedTokensDecoder,
+        ["additional_special_tokens"] = additionalSpecialTokens.ToList(),
+        ["bos_token"] = null,
+        ["clean_up_tokenization_spaces"] = false,
+        ["eos_token"] = QwenTokenizer.ImEnd,
+        ["errors"] = "replace",
+        ["model_max_length"] = modelMaxLength,
+        ["pad_token"] = QwenTokenizer.EndOfText,
+        ["split_special_tokens"] = false,
+        ["tokenizer_class"] = "Qwen2Tokenizer",
+        ["unk_token"] = null,
+    };
+
+    internal static string ToJson(object value) => JsonSerializer.Serialize(value, JsonOptions);
 
     private static Dictionary<string, object?> AddedTokenJson(int? id, string content)
     {

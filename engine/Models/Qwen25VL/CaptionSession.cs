@@ -42,8 +42,7 @@ public sealed class CaptionSession
         var configFolder = Qwen25VLModel.ConfigFolder(folder);
         var tokenizer = QwenTokenizer.Load(configFolder);
         var processor = QwenImageProcessor.Load(configFolder);
-        var model = Qwen25VLModel.Load(folder, placement);
-        model.Config.CheckTokenizer(tokenizer, configFolder);
+        var model = Qwen25VLModel.Load(folder, placement, tokenizer: tokenizer);
         processor.CheckModel(model.Config.Vision, configFolder);
         return new(model, tokenizer, processor);
     }

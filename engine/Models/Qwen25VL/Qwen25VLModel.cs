@@ -3,6 +3,7 @@ using StyleAlign.Engine.Core;
 using StyleAlign.Engine.FusedOps.Attention;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
+using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Nn;
 
 namespace StyleAlign.Engine.Models.Qwen25VL;
@@ -49,18 +50,23 @@ public sealed class Qwen25VLModel
     /// <summary>Loads a checkpoint folder (or one .safetensors file with config.json beside it), strictly: the header
     /// is checked against the config and the size against memory before any weight is read. On the CPU, weights that
     /// <paramref name="weights"/> does not name as trained stay in the mapped checkpoint, bf16 matrices as bf16 (every
-    /// matrix of this model feeds a matmul or the embedding lookup); see <see cref="WeightOptions"/>.</summary>
-    public static Qwen25VLModel Load(string weightsPath, Device? device = null, WeightOptions? weights = null) =>
-        Load(weightsPath, new Placement(device ?? Device.Cpu, DType.F32), weights);
+    /// matrix of this model feeds a matmul or the embedding lookup); see <see cref="WeightOptions"/>. The config's
+    /// special-token ids are checked against <paramref name="tokenizer"/>, or against the tokenizer in the config's
+    /// folder when none is given and one is there, before any weight is read.</summary>
+    public static Qwen25VLModel Load(string weightsPath, Device? device = null, WeightOptions? weights = null, QwenTokenizer? tokenizer = null) =>
+        Load(weightsPath, new Placement(device ?? Device.Cpu, DType.F32), weights, tokenizer);
 
     /// <summary>
     /// Loads onto the placement's device. A bf16 placement on the CPU holds frozen matrices as bf16 and computes in f32
     /// (<see cref="WeightOptions.Bf16"/>); on a GPU every frozen weight is stored in the placement's dtype and the
     /// activations follow it. Trained weights stay f32 either way.
     /// </summary>
-    public static Qwen25VLModel Load(string weightsPath, Placement placement, WeightOptions? weights = null)
+    public static Qwen25VLModel Load(string weightsPath, Placement placement, WeightOptions? weights = null, QwenTokenizer? tokenizer = null)
     {
-        var config = Qwen25VLConfig.Load(ConfigFolder(weightsPath));
+        var configFolder = ConfigFolder(weightsPath);
+        var config = Qwen25VLConfig.Load(configFolder);
+        tokenizer ??= QwenTokenizer.IsPresentIn(configFolder) ? QwenTokenizer.Load(configFolder) : null;
+        if (tokenizer is not null) config.CheckTokenizer(tokenizer, Path.Combine(configFolder, "config.json"));
         weights ??= WeightOptions.Frozen;
         if (placement.Device.IsCpu && placement.WeightDType == DType.BF16) weights = weights with { Bf16 = true };
         using var checkpoint = SafetensorsCheckpoint.Open(weightsPath);

@@ -1,8 +1,8 @@
-using System.Text.Json;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Nn;
+using StyleAlign.Engine.Vision;
 
 namespace StyleAlign.Engine.Models.Qwen25VL;
 
@@ -65,34 +65,10 @@ public static class TinyQwen
         Directory.CreateDirectory(folder);
         TinyTokenizers.WriteQwen(folder);
         Config.Save(folder);
-        WriteJson(Path.Combine(folder, "preprocessor_config.json"), new Dictionary<string, object>
-        {
-            ["image_processor_type"] = "Qwen2VLImageProcessor",
-            ["processor_class"] = "Qwen2_5_VLProcessor",
-            ["do_resize"] = true,
-            ["do_rescale"] = true,
-            ["do_normalize"] = true,
-            ["do_convert_rgb"] = true,
-            ["resample"] = 3,
-            ["rescale_factor"] = 1.0 / 255,
-            ["image_mean"] = new[] { 0.48145466, 0.4578275, 0.40821073 },
-            ["image_std"] = new[] { 0.26862954, 0.26130258, 0.27577711 },
-            ["min_pixels"] = 56 * 56,
-            ["max_pixels"] = MaxPixels,
-            ["patch_size"] = 14,
-            ["temporal_patch_size"] = 2,
-            ["merge_size"] = 2,
-        });
-        WriteJson(Path.Combine(folder, "generation_config.json"), new Dictionary<string, object>
-        {
-            ["bos_token_id"] = TinyTokenizers.QwenSpecialIds.EndOfText,
-            ["eos_token_id"] = new[] { TinyTokenizers.QwenSpecialIds.ImEnd, TinyTokenizers.QwenSpecialIds.EndOfText },
-            ["pad_token_id"] = TinyTokenizers.QwenSpecialIds.EndOfText,
-        });
+        QwenImageProcessor.For(Config.Vision, MaxPixels).Save(folder);
+        GenerationConfigFile.Write(folder, TinyTokenizers.QwenSpecialIds.EndOfText,
+            [TinyTokenizers.QwenSpecialIds.ImEnd, TinyTokenizers.QwenSpecialIds.EndOfText], TinyTokenizers.QwenSpecialIds.EndOfText);
         var model = Qwen25VLModel.Create(Config, new RandomParameterSource(seed, std: 0.1));
         ModelWriter.WriteParameters(Path.Combine(folder, "model.safetensors"), model.Parameters);
     }
-
-    private static void WriteJson(string path, object value) =>
-        AtomicFile.WriteAllText(path, JsonSerializer.Serialize(value, new JsonSerializerOptions { WriteIndented = true }) + "\n");
 }
