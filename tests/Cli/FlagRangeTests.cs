@@ -42,6 +42,14 @@ public sealed class FlagRangeTests
     [TestCase("bench gemm --repeat 0", "--repeat 0")]
     [TestCase("bench attention --seq -4", "--seq -4")]
     [TestCase("simpo --lr 1,5", "--lr 1,5")]
+    [TestCase("bench train-step --batch-pairs 0", "--batch-pairs 0")]
+    [TestCase("bench train-step --image-size 27", "--image-size 27")]
+    [TestCase("bench train-step --image-size 8193", "--image-size 8193")]
+    [TestCase("bench train-step --caption-tokens 0", "--caption-tokens 0")]
+    [TestCase("bench train-step --steps 0", "--steps 0")]
+    [TestCase("bench train-step --cpu-ghz -1e400", "--cpu-ghz -1e400")]
+    [TestCase("bench train-step --cpu-ghz 0", "--cpu-ghz 0")]
+    [TestCase("bench train-step --cpu-fma-lanes 0", "--cpu-fma-lanes 0")]
     public void A_flag_out_of_its_range_is_one_usage_line_naming_it(string line, string named)
     {
         var args = line.Split(' ').ToList();

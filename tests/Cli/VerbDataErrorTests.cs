@@ -45,6 +45,16 @@ public sealed class VerbDataErrorTests
         Assert.That(CliRunner.AssertOneErrorLine(error)[1..].Select(l => l.Trim()), Is.EqualTo(new[] { "missing (1):", "visual_projection.weight [16, 32]" }), "the error lists the tensors under it");
     }
 
+    [TestCase("generate", "--image", "x.png")]
+    [TestCase("inspect")]
+    [TestCase("forward", "--inputs", "in.safetensors", "--out", "out.safetensors")]
+    public void A_weights_folder_that_does_not_exist_is_named_as_missing(string verb, params string[] rest)
+    {
+        var missing = _temp.File("no-such-checkpoint");
+        var (code, _, error) = CliRunner.Run([verb, "--weights", missing, .. rest.Select(r => r.Contains('.') ? _temp.File(r) : r)]);
+        Assert.That(OneLine(code, error), Does.Contain($"{missing}: no such folder or file").And.Not.Contain("tokenizer"));
+    }
+
     [Test]
     public void Forward_on_a_model_type_it_cannot_run_is_bad_data_naming_the_config()
     {

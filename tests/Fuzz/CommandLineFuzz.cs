@@ -17,7 +17,7 @@ internal sealed class CommandLineFuzz : IFuzzTarget
 
     /// <summary>Verbs whose required inputs, when missing, stop them before any work (so an accepted flag cannot start a long run).</summary>
     private static readonly HashSet<string> NeedInputs =
-        ["sft", "dpo", "simpo", "cwdpo", "sweep", "eval", "generate", "forward", "inspect", "merge", "classifier train", "classifier eval", "clip train", "init-random", "bench model-forward"];
+        ["sft", "dpo", "simpo", "cwdpo", "sweep", "eval", "generate", "forward", "inspect", "merge", "classifier train", "classifier eval", "clip train", "init-random", "bench model-forward", "bench train-step"];
 
     private readonly List<(string Path, Command Command, Option Option)> _numeric = [];
     private readonly List<(string Path, Command Command)> _verbs = [];
@@ -99,9 +99,10 @@ internal sealed class CommandLineFuzz : IFuzzTarget
     private static FuzzCase Usage(string mutation, string[] args, string flag) =>
         FuzzCase.Command(mutation, Expect.Refuse, new VerbCommand(args, Usage: true, Flag: flag), [flag]);
 
-    /// <summary>Values for the verb's required options (paths that do not exist), except <paramref name="except"/>.</summary>
+    /// <summary>Values for the verb's required options (paths that do not exist), except <paramref name="except"/>. A verb
+    /// that takes its model from --weights or --config (neither required alone) gets --weights.</summary>
     private static string[] Required(Command command, string folder, Option? except, bool skip = false) =>
-        command.Options.Where(o => o.Required && o != except && !(skip && o == except))
+        command.Options.Where(o => (o.Required || o.Name == "--weights") && o != except && !(skip && o == except))
             .SelectMany(o => new[] { o.Name, o.Name == "--style" ? "humor" : Path.Combine(folder, "missing" + o.Name) })
             .Concat(command.Arguments.SelectMany(a => new[] { Path.Combine(folder, "missing-" + a.Name) }))
             .ToArray();

@@ -52,8 +52,10 @@ internal sealed class DataFuzz : IFuzzTarget
         var (mutation, expect, named, text) = MutateLines(rng, lines, index, data, jsonl, classifier);
         if (text is not null) File.WriteAllBytes(jsonl, text);
 
-        // With --skip-bad a refused line is skipped and the rest trains (unless the damage is to the whole file).
-        bool skipBad = !classifier && expect == Expect.Refuse && named == LineMark(jsonl, index + 1) && rng.Next(4) == 0;
+        // With --skip-bad a refused line is skipped and the rest trains (unless the damage is to the whole file, or no
+        // good line is left: a file cut short inside its first line holds none, and a run without examples is refused).
+        bool goodLineLeft = !(mutation == "line cut short" && index == 0);
+        bool skipBad = !classifier && expect == Expect.Refuse && named == LineMark(jsonl, index + 1) && goodLineLeft && rng.Next(4) == 0;
         var verb = verbChoice switch
         {
             < 4 => Eval(jsonl, folder, skipBad),

@@ -19,10 +19,11 @@ internal enum Expect
 /// <paramref name="MustName"/> (the case folder, so the file is named, and for a bad key the key).
 /// <paramref name="CheckAccepted"/>, when given, checks what an accepted input produced (an invariant oracle).
 /// A case with a <paramref name="Verb"/> runs that engine-cli command line instead of <paramref name="Run"/> and is
-/// judged on what the user sees (<see cref="VerbOracle"/>).
+/// judged on what the user sees (<see cref="VerbOracle"/>). <paramref name="ExpectForImage"/>, when given, says what
+/// must happen when the case's file is used on an image of another height and width than the library case's own.
 /// </summary>
 internal sealed record FuzzCase(string Mutation, Expect Expect, Action Run, IReadOnlyList<string> MustName, Action? CheckAccepted = null,
-    VerbCommand? Verb = null)
+    VerbCommand? Verb = null, Func<int, int, Expect>? ExpectForImage = null)
 {
     /// <summary>A case that runs an engine-cli command line.</summary>
     public static FuzzCase Command(string mutation, Expect expect, VerbCommand verb, IReadOnlyList<string> mustName, Action? checkAccepted = null) =>

@@ -31,6 +31,7 @@ internal sealed class ProcessorFuzz : IFuzzTarget
         new("image_mean", ["image_mean"], false, ["[1, 2]", "\"x\"", "[1, \"a\", 2]", "[1e400, 0, 0]", "{}"], [("0.5", Expect.Accept), ("[0, 0, 0]", Expect.Accept)]),
         new("image_std", ["image_std"], false, ["[1, 2]", "[0, 0, 0]", "[-1, 1, 1]", "0"], [("[1, 1, 1]", Expect.Accept), ("0.5", Expect.Accept)]),
         new("resample", ["resample"], false, ["2", "\"3\"", "0", "3.5"], [("3", Expect.Accept)]),
+        // "false": what must happen depends on the image's size; ExpectWithoutResize decides it, not this entry.
         new("do_resize", ["do_resize"], false, ["\"yes\"", "1"], [("false", Expect.Refuse), ("true", Expect.Accept)]),
         new("do_normalize", ["do_normalize"], false, ["\"no\"", "0"], [("false", Expect.Accept)]),
         new("do_rescale", ["do_rescale"], false, ["[]", "\"false\""], [("false", Expect.Accept)]),
@@ -55,6 +56,7 @@ internal sealed class ProcessorFuzz : IFuzzTarget
     private readonly Qwen25VLVisionConfig _qwenVision;
     private readonly ClipVisionConfig _clipVision;
     private readonly string _qwenSeed;
+    private readonly int _qwenPatchUnit;
     private readonly RgbImage _image;
 
     public ProcessorFuzz(FuzzWorkspace workspace)
@@ -63,6 +65,8 @@ internal sealed class ProcessorFuzz : IFuzzTarget
         _qwenVision = Qwen25VLConfig.Load(FuzzWorkspace.Fixture("qwen25vl_tiny")).Vision;
         _clipVision = ClipConfig.Load(FuzzWorkspace.Fixture("clip_tiny")).Vision;
         _qwenSeed = File.ReadAllText(FuzzWorkspace.Fixture("qwen25vl_tiny", "processor", "preprocessor_config.json"));
+        var seed = Mutate.ParseObject(_qwenSeed);
+        _qwenPatchUnit = (int)seed["patch_size"]! * (int)seed["merge_size"]!;
         _image = ImageDecoder.Load(FuzzWorkspace.Fixture("qwen25vl_tiny", "processor", "img100x150.png"));
     }
 
@@ -123,8 +127,15 @@ internal sealed class ProcessorFuzz : IFuzzTarget
             }
         }
         string[] names = outcome.Key is null ? [folder] : [folder, outcome.Key];
-        return new FuzzCase($"{(qwen ? "qwen" : "clip")}: {outcome.Mutation}", outcome.Expect, () => Use(folder, qwen), names);
+        Func<int, int, Expect>? expectForImage = qwen && outcome.Mutation == "do_resize = false (valid)" ? ExpectWithoutResize : null;
+        var caseExpect = expectForImage?.Invoke(_image.Height, _image.Width) ?? outcome.Expect;
+        return new FuzzCase($"{(qwen ? "qwen" : "clip")}: {outcome.Mutation}", caseExpect, () => Use(folder, qwen), names, ExpectForImage: expectForImage);
     }
+
+    /// <summary>Without resizing, the Qwen2-VL processor takes an image only when both its sides are multiples of
+    /// patch × merge size (the seed's; the do_resize case changes no other key).</summary>
+    private Expect ExpectWithoutResize(int height, int width) =>
+        height % _qwenPatchUnit == 0 && width % _qwenPatchUnit == 0 ? Expect.Accept : Expect.Refuse;
 
     private void Use(string folder, bool qwen)
     {

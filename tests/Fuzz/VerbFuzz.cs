@@ -1,6 +1,10 @@
+using System.Runtime.InteropServices;
+using System.Text.RegularExpressions;
 using StyleAlign.Engine.IO;
+using StyleAlign.Engine.IO.Config;
 using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Models.Clip;
+using StyleAlign.Engine.Vision;
 using StyleAlign.Trainers.Data;
 
 namespace StyleAlign.Tests.Fuzz;
@@ -11,12 +15,14 @@ namespace StyleAlign.Tests.Fuzz;
 /// <c>classifier train</c> (CLIP), a mutated image through <c>generate</c>. Each case's folder is completed with the
 /// tiny model's other files; what must happen is what the library case says, judged on the command's output.
 /// </summary>
-internal sealed class VerbFuzz : IFuzzTarget
+internal sealed partial class VerbFuzz : IFuzzTarget
 {
     private static readonly string[] InnerKinds = ["safetensors", "qwen-config", "clip-config", "tokenizer", "preprocessor", "image"];
 
     private readonly Dictionary<string, IFuzzTarget> _inner;
     private readonly string _qwen, _clip, _data, _qwenInputs, _clipInputs, _image;
+    private readonly int _imageHeight, _imageWidth;
+    private readonly HashSet<long> _clipIdsInEveryRow;
 
     public VerbFuzz(FuzzWorkspace workspace, Func<string, IFuzzTarget> library)
     {
@@ -34,6 +40,9 @@ internal sealed class VerbFuzz : IFuzzTarget
         _qwenInputs = InputsOnly("qwen25vl_tiny", "case1_text_leftpad.safetensors", Path.Combine(workspace.Seeds, "verbs-qwen-inputs.safetensors"), "input_ids", "attention_mask");
         _clipInputs = InputsOnly("clip_tiny", "case_forward.safetensors", Path.Combine(workspace.Seeds, "verbs-clip-inputs.safetensors"), "input_ids", "attention_mask", "pixel_values");
         _image = FuzzWorkspace.Fixture("qwen25vl_tiny", "processor", "img84x112.png");
+        var image = ImageDecoder.Load(_image);
+        (_imageHeight, _imageWidth) = (image.Height, image.Width);
+        _clipIdsInEveryRow = IdsInEveryRow(_clipInputs);
     }
 
     public string Kind => "verbs";
@@ -53,7 +62,32 @@ internal sealed class VerbFuzz : IFuzzTarget
             "preprocessor" => ModelVerb(Complete(folder, clip, _ => true), clip, output),
             _ => Generate(_qwen, ImagePath(folder, inner.Mutation)),
         };
-        return FuzzCase.Command($"{kind} → {string.Join(' ', verb.Args.TakeWhile(a => !a.StartsWith('-')))}: {inner.Mutation}", inner.Expect, verb, inner.MustName, inner.CheckAccepted);
+        var expect = inner.ExpectForImage is { } forImage && kind == "preprocessor" && !clip ? forImage(_imageHeight, _imageWidth) : inner.Expect;
+        var mustName = inner.MustName;
+        // A refusal then concerns the inputs file, which it must name with the key.
+        if (expect == Expect.Accept && clip && verb.Args[0] == "forward" && PoolsAtAbsentEos(inner.Mutation))
+            (expect, mustName) = (Expect.Either, [_clipInputs, "eos_token_id"]);
+        return FuzzCase.Command($"{kind} → {string.Join(' ', verb.Args.TakeWhile(a => !a.StartsWith('-')))}: {inner.Mutation}", expect, verb, mustName, inner.CheckAccepted);
+    }
+
+    /// <summary>
+    /// A valid CLIP eos_token_id that some row of the forward inputs does not hold: CLIP pools each row's text at that
+    /// token (at the highest id for the legacy value), so forward may refuse the inputs, and must do so cleanly.
+    /// </summary>
+    private bool PoolsAtAbsentEos(string mutation) =>
+        ValidEosMutation().Match(mutation) is { Success: true } match && long.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture) is var id &&
+        id != ClipConfig.LegacyEosTokenId && !_clipIdsInEveryRow.Contains(id);
+
+    [GeneratedRegex(@"text_config\.eos_token_id = (\d+) \(valid\)$")]
+    private static partial Regex ValidEosMutation();
+
+    private static HashSet<long> IdsInEveryRow(string inputs)
+    {
+        using var file = SafetensorsFile.Open(inputs);
+        long[] ids = MemoryMarshal.Cast<byte, long>(file.GetBytes("input_ids")).ToArray();
+        int length = (int)file.GetEntry("input_ids").Shape[^1];
+        var rows = Enumerable.Range(0, ids.Length / length).Select(r => ids[(r * length)..((r + 1) * length)].ToHashSet()).ToList();
+        return rows.Skip(1).Aggregate(rows[0], (common, row) => { common.IntersectWith(row); return common; });
     }
 
     private VerbCommand CheckpointVerb(Random rng, string weights, bool clip, string output) => rng.Next(2) == 0

@@ -20,15 +20,15 @@ public sealed class TrainStepBench : IBenchSubverb
         var device = VerbSupport.DeviceOption();
         var dtype = new Option<string?>("--dtype") { Description = "f32 or bf16 weights (default: the config's torch_dtype with --config, f32 with --weights)" };
         var method = new Option<string>("--method") { Description = "sft | dpo | simpo | cwdpo", DefaultValueFactory = _ => "simpo" };
-        var pairs = new Option<int>("--batch-pairs") { Description = "Preference pairs per step", DefaultValueFactory = _ => 1 };
-        var imageSize = new Option<int>("--image-size") { Description = "Square image side in pixels, one image per pair", DefaultValueFactory = _ => 448 };
-        var captionTokens = new Option<int>("--caption-tokens") { Description = "Tokens of each caption (then <|im_end|>)", DefaultValueFactory = _ => 32 };
+        var pairs = new Option<int>("--batch-pairs") { Description = "Preference pairs per step", DefaultValueFactory = _ => 1 }.AtLeast(1);
+        var imageSize = new Option<int>("--image-size") { Description = "Square image side in pixels, one image per pair (28 to 8192: one merged patch at least, the pixel limit at most)", DefaultValueFactory = _ => 448 }.Between(28, 8192);
+        var captionTokens = new Option<int>("--caption-tokens") { Description = "Tokens of each caption (then <|im_end|>)", DefaultValueFactory = _ => 32 }.AtLeast(1);
         var full = new Option<bool>("--full") { Description = "Full fine-tuning of the decoder (default: LoRA r 16, α 32, on all seven projections)" };
-        var steps = new Option<int>("--steps") { Description = "Optimizer steps; the median is reported", DefaultValueFactory = _ => 1 };
+        var steps = new Option<int>("--steps") { Description = "Optimizer steps; the median is reported", DefaultValueFactory = _ => 1 }.AtLeast(1);
         var checkpoint = CommonOptions.CheckpointActivationsOption();
         var unshared = new Option<bool>("--no-shared-prefix") { Description = "Run every row alone instead of each pair's prompt once (to measure the saving)" };
-        var cpuGhz = new Option<double?>("--cpu-ghz") { Description = "Nominal CPU clock for the MFU peak (default: /proc/cpuinfo)" };
-        var cpuLanes = new Option<int?>("--cpu-fma-lanes") { Description = "fp32 FMAs per core per cycle for the MFU peak (default: widest vector's lanes × 2 pipes)" };
+        var cpuGhz = new Option<double?>("--cpu-ghz") { Description = "Nominal CPU clock for the MFU peak (default: /proc/cpuinfo)" }.Positive();
+        var cpuLanes = new Option<int?>("--cpu-fma-lanes") { Description = "fp32 FMAs per core per cycle for the MFU peak (default: widest vector's lanes × 2 pipes)" }.AtLeast(1);
         var json = new Option<bool>("--json") { Description = "Print only the JSON report" };
         var command = new Command("train-step", """
             Time training steps (vision, forward, backward, optimizer) on a synthetic batch and report step time, tokens/s,
@@ -51,9 +51,6 @@ public sealed class TrainStepBench : IBenchSubverb
             var options = new TrainStepOptions(source, Device.Parse(parse.GetValue(device)!), ParseMethod(parse.GetValue(method)!),
                 parse.GetValue(pairs), parse.GetValue(imageSize), parse.GetValue(captionTokens), parse.GetValue(full), parse.GetValue(steps),
                 CommonOptions.CheckpointFlag(parse, checkpoint), !parse.GetValue(unshared), parse.GetValue(cpuGhz), parse.GetValue(cpuLanes));
-            if (options.BatchPairs < 1 || options.Steps < 1 || options.CaptionTokens < 1)
-                throw new UsageException("--batch-pairs, --steps and --caption-tokens must be at least 1");
-            if (options.ImageSize < 28) throw new UsageException($"--image-size {options.ImageSize}: an image needs at least 28 px a side");
             if (!options.Device.IsCpu) throw new UsageException($"--device {options.Device}: models run on the CPU in this build; CUDA model execution is not wired yet");
             var output = parse.InvocationConfiguration.Output;
             var report = TrainStepBenchmark.Run(options, parse.GetValue(json) ? null : output);

@@ -35,6 +35,8 @@ public sealed partial class ConfigJson
     public static string ResolveConfigPath(string path, string fileName = "config.json")
     {
         string fullPath = Path.GetFullPath(path);
+        if (!File.Exists(fullPath) && !Directory.Exists(fullPath))
+            throw new InputFileException(fullPath, $"no such folder or file (expected the {fileName}, or a folder holding it)");
         if (Directory.Exists(fullPath)) fullPath = Path.Combine(fullPath, fileName);
         if (!File.Exists(fullPath) && !Directory.Exists(fullPath)) throw new InputFileException(fullPath, $"no such file (expected the {fileName})");
         return fullPath;

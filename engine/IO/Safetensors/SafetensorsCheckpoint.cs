@@ -37,7 +37,7 @@ public sealed class SafetensorsCheckpoint : ISafetensorsSource
     /// every shard path must be a relative path that stays inside it); null: <see cref="InputPaths.OutsideAllowed"/></param>
     public static SafetensorsCheckpoint Open(string path, bool? allowShardsOutsideFolder = null)
     {
-        string fullPath = System.IO.Path.GetFullPath(path);
+        string fullPath = WeightsPath.RequireExisting(path);
         if (!Directory.Exists(fullPath)) return FromFiles(fullPath, [fullPath], indexMetadata: null, weightMap: null);
 
         string indexPath = System.IO.Path.Combine(fullPath, SafetensorsWriter.IndexFileName);

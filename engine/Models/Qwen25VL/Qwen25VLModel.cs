@@ -86,8 +86,7 @@ public sealed class Qwen25VLModel
     }
 
     /// <summary>The folder holding config.json: the weights folder itself, or the folder of a weights file.</summary>
-    public static string ConfigFolder(string weightsPath) =>
-        Directory.Exists(weightsPath) ? weightsPath : Path.GetDirectoryName(Path.GetFullPath(weightsPath))!;
+    public static string ConfigFolder(string weightsPath) => WeightsPath.ConfigFolder(weightsPath);
 
     /// <summary>A tied checkpoint may still carry lm_head.weight; the reference ignores it.</summary>
     public bool IsIgnorable(string name) => Config.Text.TieWordEmbeddings && name == "lm_head.weight";
