@@ -60,8 +60,10 @@ public static class StudyRunner
         var validation = Split(DataSplits.Validation);
         var test = Split(DataSplits.Test);
 
-        using var judge = OpenJudge(options, root, train, validation);
+        // The base folder's tokenizer and processor are read first, so a wrong --weights is named before the judge is trained.
         var weights = options.Template.WeightsPath;
+        var baseCollator = new PreferenceCollator(QwenTokenizer.Load(weights), QwenImageProcessor.Load(weights), options.Template.Collator);
+        using var judge = OpenJudge(options, root, train, validation);
         var cellsRun = 0;
         foreach (var method in options.Methods)
         {
@@ -70,9 +72,7 @@ public static class StudyRunner
                 if (cells.Find(method.Name, 0) is not null) continue;
                 options.Log.WriteLine($"study: {method.Name} on {test.Count} test examples");
                 var clock = Stopwatch.StartNew();
-                var model = Qwen25VLModel.Load(weights);
-                var collator = new PreferenceCollator(QwenTokenizer.Load(weights), QwenImageProcessor.Load(weights), options.Template.Collator);
-                cells.Record(Row(method.Name, 0, 0, 0, QwenCaptionModel.Evaluate(model, collator, judge, test, options.MaxNewTokens), clock));
+                cells.Record(Row(method.Name, 0, 0, 0, QwenCaptionModel.Evaluate(Qwen25VLModel.Load(weights), baseCollator, judge, test, options.MaxNewTokens), clock));
                 cellsRun++;
                 StudyReport.Write(root, Ordered(cells, options));
                 continue;
