@@ -65,9 +65,10 @@ public sealed class StudyVerb : IVerb
                 Resume = parse.GetValue(common.Resume),
                 Log = parse.GetValue(common.Quiet) ? TextWriter.Null : parse.InvocationConfiguration.Output,
             };
-            if (!Directory.Exists(options.DataDirectory)) throw new UsageException($"--data '{options.DataDirectory}': no such folder (it holds train.jsonl, validation.jsonl and test.jsonl)");
             common.PrepareRunFolder(parse);
             CliErrors.AsUsage(() => StudyRunner.CheckFolder(options));
+            if (!Directory.Exists(options.DataDirectory))
+                throw new DirectoryNotFoundException($"--data '{options.DataDirectory}': no such folder (it holds train.jsonl, validation.jsonl and test.jsonl)");
             var result = StudyRunner.Run(options);
             var output = parse.InvocationConfiguration.Output;
             output.WriteLine(StudyReport.Markdown(result.Rows));

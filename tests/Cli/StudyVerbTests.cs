@@ -103,10 +103,10 @@ public class StudyVerbTests
     }
 
     [Test]
-    public void A_missing_data_folder_is_one_usage_line_naming_it()
+    public void A_missing_data_folder_is_one_error_line_naming_it()
     {
         var (code, _, error) = CliRunner.Run("study", "--weights", _model, "--data", _temp.File("nowhere"), "--out", _temp.File("none"));
-        Assert.That(code, Is.EqualTo(ExitCodes.Usage));
+        Assert.That(code, Is.EqualTo(ExitCodes.Failure));
         Assert.That(CliRunner.AssertOneErrorLine(error)[0], Does.Contain("nowhere").And.Contain("no such folder"));
     }
 }
