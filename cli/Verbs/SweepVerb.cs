@@ -31,9 +31,7 @@ public sealed class SweepVerb : IVerb
                 "simpo" => TrainingMethod.SimPo,
                 var other => throw new UsageException($"--method '{other}': the sweep runs sft, dpo or simpo"),
             };
-            var percents = parse.GetValue(fractions)!.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-                .Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 100 ? v : throw new UsageException($"--fractions: '{p}' is not a percentage in (0, 100]"))
-                .ToList();
+            var percents = Percents(parse.GetValue(fractions)!);
             var recipe = common.Recipe(parse) with { Method = m, Beta = parse.GetValue(beta), GammaBetaRatio = parse.GetValue(gammaRatio) };
             if (parse.GetValue(common.Lr) is null)
                 recipe = recipe with { Trainer = recipe.Trainer with { LearningRate = TrainingRecipe.DefaultLearningRate(m, recipe.Full) } };
@@ -43,5 +41,14 @@ public sealed class SweepVerb : IVerb
             return rows.Count == percents.Count ? ExitCodes.Ok : ExitCodes.Failure;
         });
         return command;
+    }
+
+    /// <summary>The comma-separated percentages of --fractions, each in (0, 100].</summary>
+    internal static List<double> Percents(string list)
+    {
+        var percents = list.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(p => double.TryParse(p, NumberStyles.Float, CultureInfo.InvariantCulture, out var v) && v > 0 && v <= 100 ? v : throw new UsageException($"--fractions: '{p}' is not a percentage in (0, 100]"))
+            .ToList();
+        return percents.Count > 0 ? percents : throw new UsageException("--fractions: no percentage given");
     }
 }

@@ -17,7 +17,7 @@ internal sealed class CommandLineFuzz : IFuzzTarget
 
     /// <summary>Verbs whose required inputs, when missing, stop them before any work (so an accepted flag cannot start a long run).</summary>
     private static readonly HashSet<string> NeedInputs =
-        ["sft", "dpo", "simpo", "cwdpo", "sweep", "eval", "generate", "forward", "inspect", "merge", "classifier train", "classifier eval", "clip train", "init-random", "bench model-forward", "bench train-step"];
+        ["sft", "dpo", "simpo", "cwdpo", "sweep", "study", "eval", "generate", "forward", "inspect", "merge", "classifier train", "classifier eval", "clip train", "init-random", "bench model-forward", "bench train-step"];
 
     private readonly List<(string Path, Command Command, Option Option)> _numeric = [];
     private readonly List<(string Path, Command Command)> _verbs = [];

@@ -33,12 +33,8 @@ public sealed record DemoOptions
     /// <summary>Weight of SimPO's optional SFT term on the stylized caption.</summary>
     public double PreferenceSftWeight { get; init; } = 1.0;
 
-    /// <summary>
-    /// The style classifier of the judge: three layers and up to 100 epochs (stopping after 20 without a better
-    /// validation result). The library default (two layers, 10 epochs) stops at about 90 % on the demo's reference
-    /// captions; this setting reaches 95–97 % on the demo's data with the built-in tiny CLIP.
-    /// </summary>
-    public StyleClassifierTrainingOptions Classifier { get; init; } = new() { Layers = 3, Epochs = 100, Patience = 20 };
+    /// <summary>The style classifier of the judge (see <see cref="StyleClassifierTrainingOptions.ForTinyClip"/>).</summary>
+    public StyleClassifierTrainingOptions Classifier { get; init; } = StyleClassifierTrainingOptions.ForTinyClip;
 
     /// <summary>Generated tokens per caption when measuring Style-Acc.</summary>
     public int MaxNewTokens { get; init; } = 24;

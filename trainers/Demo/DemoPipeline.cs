@@ -48,7 +48,7 @@ public static class DemoPipeline
         var test = PreferenceDataset.Load(Path.Combine(dataDir, SyntheticStyleDataset.SplitFileName(DataSplits.Test)), load).Examples;
 
         phase("training the CLIP style classifier");
-        using var judge = TrainClassifier(clipDir, Dir("classifier"), options.Style, train, validation, options.Classifier, options.Device);
+        using var judge = ClipStyleJudge.Train(clipDir, Dir("classifier"), Dir("clip-cache"), options.Style, train, validation, options.Classifier, options.Device);
         var ceiling = StyleEvaluator.Evaluate(test, null, null, judge).Summary.ClassifierCeiling ?? double.NaN;
 
         var tokenizer = QwenTokenizer.Load(baseModel);
@@ -57,7 +57,7 @@ public static class DemoPipeline
         var collator = new PreferenceCollator(tokenizer, processor);
 
         phase("evaluating the base model");
-        var before = Evaluate(model, collator, judge, test, options);
+        var before = QwenCaptionModel.Evaluate(model, collator, judge, test, options.MaxNewTokens);
 
         phase($"SFT warm-up on factual captions ({options.WarmupSteps} steps)");
         var factual = train.Select(e => e with { Prompt = StylePrompts.Factual, Chosen = e.Rejected!, Rejected = null }).ToList();
@@ -80,7 +80,7 @@ public static class DemoPipeline
             new Trainer(model, trainables, objective, collator, TrainerSettings(preferenceDir, options.PreferenceSteps, options.PreferenceLearningRate, options) with { EvalEvery = Math.Max(1, options.PreferenceSteps / 3) }).Train(train, validation);
 
         phase("evaluating the aligned model and writing the checkpoint");
-        var after = Evaluate(model, collator, judge, test, options);
+        var after = QwenCaptionModel.Evaluate(model, collator, judge, test, options.MaxNewTokens);
         var aligned = Dir("aligned-model");
         WriteCheckpoint(model, baseModel, aligned);
         StyleEvaluationJson.WriteRecords(Path.Combine(root, "eval-before.jsonl"), before.Records);
@@ -96,24 +96,6 @@ public static class DemoPipeline
         };
         DemoReport.Write(Path.Combine(root, "report.md"), options, result);
         return result;
-    }
-
-    private static ClipStyleJudge TrainClassifier(string clipDir, string classifierDir, string style, IReadOnlyList<PreferenceExample> train,
-        IReadOnlyList<PreferenceExample> validation, StyleClassifierTrainingOptions classifierOptions, Device device)
-    {
-        var judge = ClipStyleJudge.Open(clipDir, null, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"), device);
-        var classifier = StyleClassifier.Train(judge.LabeledExamples(train), judge.LabeledExamples(validation), style, ClipIdentity.Of(clipDir), classifierOptions);
-        classifier.Save(classifierDir);
-        classifier.Dispose();
-        judge.Dispose();
-        return ClipStyleJudge.Open(clipDir, classifierDir, Path.Combine(Path.GetDirectoryName(classifierDir)!, "clip-cache"), device);
-    }
-
-    private static StyleEvaluationResult Evaluate(Qwen25VLModel model, PreferenceCollator collator, ClipStyleJudge judge, IReadOnlyList<PreferenceExample> test, DemoOptions options)
-    {
-        using var noGrad = GradMode.NoGrad();
-        var qwen = new QwenCaptionModel(model, collator, new GenerationOptions { MaxNewTokens = options.MaxNewTokens });
-        return StyleEvaluator.Evaluate(test, qwen, qwen, judge, contentClip: judge.Embeddings);
     }
 
     private static TrainingRecipe Recipe(TrainingMethod method, string weights, DemoOptions options) => new()

@@ -30,6 +30,20 @@ public sealed class ClipStyleJudge : ICaptionStyleJudge, IDisposable
         return new ClipStyleJudge(embeddings, classifierFolder is null ? null : StyleClassifier.Load(classifierFolder));
     }
 
+    /// <summary>
+    /// Trains a style classifier on the CLIP embeddings of the examples' captions (stylized → 1, factual → 0), saves it
+    /// to <paramref name="classifierFolder"/> and opens the judge from the saved files, so a judge trained now and one
+    /// reopened later are the same.
+    /// </summary>
+    public static ClipStyleJudge Train(string clipFolder, string classifierFolder, string? cacheRoot, string style,
+        IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample> validation, StyleClassifierTrainingOptions options, Device? device = null)
+    {
+        using (var untrained = Open(clipFolder, null, cacheRoot, device))
+        using (var classifier = StyleClassifier.Train(untrained.LabeledExamples(train), untrained.LabeledExamples(validation), style, ClipIdentity.Of(clipFolder), options))
+            classifier.Save(classifierFolder);
+        return Open(clipFolder, classifierFolder, cacheRoot, device);
+    }
+
     public IReadOnlyList<double> StyleProbabilities(IReadOnlyList<(PreferenceExample Example, string Caption)> items)
     {
         var images = Embeddings.ImageEmbeddings(items.Select(i => i.Example.ImagePath).ToList());

@@ -1,3 +1,4 @@
+using StyleAlign.Engine.Autograd;
 using StyleAlign.Engine.Models.Qwen25VL;
 using StyleAlign.Trainers.Batching;
 using StyleAlign.Trainers.Data;
@@ -25,5 +26,16 @@ public sealed class QwenCaptionModel(Qwen25VLModel model, PreferenceCollator col
     {
         var options = (generation ?? new GenerationOptions { MaxNewTokens = collator.Options.MaxCaptionTokens }) with { StopTokens = [collator.Tokenizer.ImEndId] };
         return _captions.Caption([collator.CaptionRequest(example)], options)[0];
+    }
+
+    /// <summary>
+    /// WR-LogP, Style-Acc (greedy captions of at most <paramref name="maxNewTokens"/> tokens, judged by
+    /// <paramref name="judge"/>), the judge's ceiling and the captions' content, with CLIPScore from the judge's CLIP.
+    /// </summary>
+    public static StyleEvaluationResult Evaluate(Qwen25VLModel model, PreferenceCollator collator, ClipStyleJudge judge, IReadOnlyList<PreferenceExample> test, int maxNewTokens)
+    {
+        using var noGrad = GradMode.NoGrad();
+        var qwen = new QwenCaptionModel(model, collator, new GenerationOptions { MaxNewTokens = maxNewTokens });
+        return StyleEvaluator.Evaluate(test, qwen, qwen, judge, contentClip: judge.Embeddings);
     }
 }

@@ -6,6 +6,9 @@ using StyleAlign.Trainers.Data;
 
 namespace StyleAlign.Trainers.Training;
 
+/// <summary>One planned run of a sweep: its share of the data, the examples, the steps and the recipe that trains it.</summary>
+public sealed record FractionRun(double Percent, IReadOnlyList<PreferenceExample> Examples, int Steps, string Directory, TrainingRecipe Recipe);
+
 /// <summary>One data budget of a sweep.</summary>
 public sealed record SweepRow(double Percent, int Examples, int Steps, double? WinRateBefore, double? WinRateAfter, double FinalLoss, double Seconds, string RunDirectory);
 
@@ -19,21 +22,34 @@ public static class SaturationSweep
     public static IReadOnlyList<SweepRow> Run(TrainingRecipe template, IReadOnlyList<double> percents, string outputDirectory, TextWriter? log = null)
     {
         var all = PreferenceDataset.Load(template.DataPath, DataLoadOptions.Preference with { SkipBad = template.SkipBad }).Examples;
-        var perStep = template.Trainer.BatchSize * template.Trainer.GradientAccumulation;
-        var steps = template.Trainer.MaxSteps > 0 ? template.Trainer.MaxSteps : Math.Max(1, (int)Math.Ceiling(template.Trainer.Epochs * all.Count / perStep));
         Directory.CreateDirectory(outputDirectory);
         var rows = new List<SweepRow>();
+        foreach (var run in Plan(template, all, percents, outputDirectory))
+        {
+            log?.WriteLine($"sweep: {run.Percent} % = {run.Examples.Count} examples, {run.Steps} steps → {run.Directory}");
+            var result = run.Recipe.Run();
+            rows.Add(new SweepRow(run.Percent, run.Examples.Count, result.Steps, result.EvalWinRateBefore, result.EvalWinRateAfter, result.FinalLoss, result.Seconds, run.Directory));
+            Write(rows, outputDirectory, template.Method.ToString());
+        }
+        return rows;
+    }
+
+    /// <summary>
+    /// The runs of a sweep over <paramref name="all"/>: one per percentage, each on a nested subset (the same seed
+    /// orders every subset, so each lies inside the next), all with the step count the whole set would get, each in
+    /// <c>fraction-P</c> under <paramref name="outputDirectory"/>.
+    /// </summary>
+    public static IEnumerable<FractionRun> Plan(TrainingRecipe template, IReadOnlyList<PreferenceExample> all, IReadOnlyList<double> percents, string outputDirectory)
+    {
+        var perStep = template.Trainer.BatchSize * template.Trainer.GradientAccumulation;
+        var steps = template.Trainer.MaxSteps > 0 ? template.Trainer.MaxSteps : Math.Max(1, (int)Math.Ceiling(template.Trainer.Epochs * all.Count / perStep));
         foreach (var percent in percents)
         {
             var subset = DataFractions.Subset(all, percent, template.Trainer.Seed);
             var dir = Path.Combine(outputDirectory, "fraction-" + percent.ToString("0.###", CultureInfo.InvariantCulture));
-            log?.WriteLine($"sweep: {percent} % = {subset.Count} examples, {steps} steps → {dir}");
-            var recipe = template with { TrainExamples = subset, Trainer = template.Trainer with { OutputDirectory = dir, MaxSteps = steps } };
-            var result = recipe.Run();
-            rows.Add(new SweepRow(percent, subset.Count, result.Steps, result.EvalWinRateBefore, result.EvalWinRateAfter, result.FinalLoss, result.Seconds, dir));
-            Write(rows, outputDirectory, template.Method.ToString());
+            yield return new FractionRun(percent, subset, steps, dir,
+                template with { TrainExamples = subset, Trainer = template.Trainer with { OutputDirectory = dir, MaxSteps = steps } });
         }
-        return rows;
     }
 
     private static void Write(IReadOnlyList<SweepRow> rows, string outputDirectory, string method)

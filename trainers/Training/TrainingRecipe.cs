@@ -76,7 +76,9 @@ public sealed record TrainingRecipe
         return full ? fullRate : fullRate * 10;
     }
 
-    public TrainingResult Run()
+    /// <param name="afterTraining">called with the trained model while its trainable parameters (LoRA adapters
+    /// included) are still in place, e.g. to evaluate it before they are released</param>
+    public TrainingResult Run(Action<Qwen25VLModel, PreferenceCollator>? afterTraining = null)
     {
         var tokenizer = QwenTokenizer.Load(WeightsPath);
         var processor = QwenImageProcessor.Load(WeightsPath);
@@ -93,16 +95,19 @@ public sealed record TrainingRecipe
         var positions = model.Config.Text.MaxPositionEmbeddings;
         train = SequenceBudget.Fit(train, collator, positions, SkipBad, Trainer.Warn);
         if (eval is not null) eval = SequenceBudget.Fit(eval, collator, positions, SkipBad, Trainer.Warn);
-        if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval);
+        if (Method == TrainingMethod.CwDpo && Stage == CoolingStage.Both) return RunBothStages(model, collator, train, eval, afterTraining);
         // Full fine-tuning keeps a copy of the starting weights whenever reference log-probs may be needed after the
         // first update (a resumed run's cache check, on-policy negatives); LoRA gets the reference by zeroing its update.
         using var trainables = Trainables(model, keepReference: Method is TrainingMethod.Dpo || (Method == TrainingMethod.CwDpo && Stage != CoolingStage.GentleSft));
-        return new Trainer(model, trainables, Objective(Method == TrainingMethod.CwDpo && Stage == CoolingStage.GentleSft), collator, Trainer).Train(train, eval);
+        var result = new Trainer(model, trainables, Objective(Method == TrainingMethod.CwDpo && Stage == CoolingStage.GentleSft), collator, Trainer).Train(train, eval);
+        afterTraining?.Invoke(model, collator);
+        return result;
     }
 
     /// <summary>Stage 1 into out/stage1, its adapter merged into the weights in memory, then stage 2 into out/stage2
     /// with that model as the reference.</summary>
-    private TrainingResult RunBothStages(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample>? eval)
+    private TrainingResult RunBothStages(Qwen25VLModel model, PreferenceCollator collator, IReadOnlyList<PreferenceExample> train, IReadOnlyList<PreferenceExample>? eval,
+        Action<Qwen25VLModel, PreferenceCollator>? afterTraining)
     {
         var root = Trainer.OutputDirectory;
         TrainingResult first;
@@ -115,6 +120,7 @@ public sealed record TrainingRecipe
         }
         using var stage2 = Trainables(model, keepReference: true);
         var second = new Trainer(model, stage2, Objective(gentle: false), collator, Trainer with { OutputDirectory = Path.Combine(root, "stage2") }).Train(train, eval);
+        afterTraining?.Invoke(model, collator);
         return second with { EvalWinRateBefore = first.EvalWinRateBefore ?? second.EvalWinRateBefore, Seconds = first.Seconds + second.Seconds, Steps = first.Steps + second.Steps };
     }
 
