@@ -14,7 +14,8 @@ public static partial class Functional
     {
         if (weight.Rank != 2) throw new ArgumentException($"embedding weight must be [V, D], got {weight.Shape}");
         var rows = weight.IndexSelect(0, ids.Rank == 1 ? ids : ids.Reshape((int)ids.NumElements));
-        if (rows.DType == DType.BF16) rows = rows.To(DType.F32);
+        // The CPU holds a bf16 table only as storage and computes in f32; a GPU's bf16 activations stay bf16.
+        if (rows.DType == DType.BF16 && rows.Device.IsCpu) rows = rows.To(DType.F32);
         return rows.Reshape(new Shape([.. ids.Shape, weight.Shape[1]]));
     }
 

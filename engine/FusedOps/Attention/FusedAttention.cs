@@ -19,12 +19,12 @@ public static class FusedAttention
             : EagerAttention.Varlen(q, k, v, segments, causal, scale ?? DefaultScale(q));
 
     /// <summary>
-    /// Whether the device has a fused implementation for q's dtype: the CPU's serves every float dtype; a GPU's
-    /// kernels are bf16 only, so f32 there (and a device with no fused implementation registered) takes the
-    /// composite path of <see cref="EagerAttention"/>, which holds the T×T scores but runs on any backend.
+    /// Whether the device has a fused implementation registered; one without takes the composite path of
+    /// <see cref="EagerAttention"/>, which holds the T×T scores but runs on any backend. (CUDA's kernels are bf16; its
+    /// implementation serves f32 through the CPU's fused attention, so both devices give rows that see no key the
+    /// same zero output, and refuses f64 with a message naming what runs.)
     /// </summary>
-    public static bool HasFusedPath(Tensor q) =>
-        (q.Device.IsCpu || q.DType == DType.BF16) && Backends.TryFor<IFusedAttention>(q.Device) is not null;
+    public static bool HasFusedPath(Tensor q) => Backends.TryFor<IFusedAttention>(q.Device) is not null;
 
     /// <summary>Attention output and the row log-sum-exp [Hq, Tq] of the scaled scores.</summary>
     public static (Tensor Output, Tensor LogSumExp) VarlenWithLogSumExp(
