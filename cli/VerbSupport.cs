@@ -69,10 +69,16 @@ public sealed class PlacementOptions
         Description = "bf16 or f32: the frozen weights' dtype (default bf16 on CUDA, f32 on the CPU; LoRA weights and optimizer state are always f32)",
     };
 
+    public Option<bool> Tf32 { get; } = new("--tf32")
+    {
+        Description = "Let f32 matrix products on CUDA use TF32 tensor cores (inputs rounded to 10 mantissa bits, f32 accumulation); off by default",
+    };
+
     public PlacementOptions(Command command)
     {
         command.Options.Add(Device);
         command.Options.Add(DType);
+        command.Options.Add(Tf32);
     }
 
     /// <summary>The parsed placement; a CUDA device is checked to exist, so a machine without one gets one clear line.</summary>
@@ -89,6 +95,8 @@ public sealed class PlacementOptions
             "bf16" => placement with { WeightDType = Engine.Core.DType.BF16 },
             var other => throw new UsageException($"--dtype {other} is not one of: f32, bf16"),
         };
+        // Set on every parse, so one verb's --tf32 never outlives it in a process that runs several.
+        CudaGemm.AllowTf32 = parse.GetValue(Tf32);
         if (!device.IsCpu && !CudaContext.IsAvailable)
             throw new UsageException($"--device {device}: no CUDA device is available ({CudaContext.UnavailableReason}); run `engine-cli doctor` for details, or use --device cpu");
         return placement;

@@ -13,6 +13,16 @@ public enum GemmElementType { F32, BF16, F16 }
 /// </summary>
 public static unsafe class CudaGemm
 {
+    /// <summary>
+    /// Whether f32 GEMMs may run on TF32 tensor cores (inputs rounded to 10 mantissa bits, fp32 accumulation). Off by
+    /// default, so f32 means f32; set for a whole process by <c>--tf32</c>, as PyTorch's <c>allow_tf32</c> flag is.
+    /// </summary>
+    public static bool AllowTf32 { get; set; }
+
+    /// <summary>The cuBLAS compute type of a GEMM whose operands are <paramref name="type"/>: always fp32 accumulation.</summary>
+    internal static int ComputeType(GemmElementType type) =>
+        type == GemmElementType.F32 && AllowTf32 ? Cublas.Compute32FFastTF32 : Cublas.Compute32F;
+
     public static void RowMajor(CudaContext context, GemmElementType type, bool transposeA, bool transposeB,
         int m, int n, int k, ulong a, ulong b, ulong c,
         int batch = 1, long strideA = 0, long strideB = 0, long strideC = 0, float alpha = 1f, float beta = 0f, GemmElementType? outputType = null)
@@ -31,7 +41,7 @@ public static unsafe class CudaGemm
         CudaCheck.Cublas(Cublas.cublasGemmStridedBatchedEx(handle,
             transposeB ? Cublas.OpT : Cublas.OpN, transposeA ? Cublas.OpT : Cublas.OpN, n, m, k,
             &alpha, b, dataType, ldb, strideB, a, dataType, lda, strideA,
-            &beta, c, outputDataType, n, strideC, batch, Cublas.Compute32F, Cublas.GemmDefault));
+            &beta, c, outputDataType, n, strideC, batch, ComputeType(type), Cublas.GemmDefault));
     }
 
     private static int CublasType(GemmElementType type) => type switch
