@@ -26,10 +26,7 @@ public sealed class ResumeFaultTests
     public void WriteTinyRun()
     {
         _temp = new TempDirectory();
-        _model = TinyTraining.WriteModelFolder(Path.Combine(_temp.Path, "model"));
-        var (train, eval) = TinyTraining.WriteData(Path.Combine(_temp.Path, "data"), 4, 2);
-        _train = PreferenceDataset.Load(train).Examples;
-        _eval = PreferenceDataset.Load(eval).Examples;
+        (_model, _train, _eval) = TinyTraining.WriteRun(_temp.Path, 4, 2);
     }
 
     [OneTimeTearDown]

@@ -37,6 +37,14 @@ internal static class TinyTraining
 
     public static Qwen25VLModel Model(string modelFolder) => Qwen25VLModel.Load(modelFolder);
 
+    /// <summary>A tiny model folder and humor pairs for train and evaluation, written under <paramref name="root"/> and loaded.</summary>
+    public static (string Model, IReadOnlyList<PreferenceExample> Train, IReadOnlyList<PreferenceExample> Eval) WriteRun(string root, int train, int eval)
+    {
+        var model = WriteModelFolder(Path.Combine(root, "model"));
+        var (trainPath, evalPath) = WriteData(Path.Combine(root, "data"), train, eval);
+        return (model, PreferenceDataset.Load(trainPath).Examples, PreferenceDataset.Load(evalPath).Examples);
+    }
+
     /// <summary>A tiny model, its collator and a few humor pairs, all written under <paramref name="temp"/>.</summary>
     public static (Qwen25VLModel Model, PreferenceCollator Collator, IReadOnlyList<PreferenceExample> Examples) Setup(TempDirectory temp, int examples = 2, int maxCaptionTokens = 8)
     {

@@ -21,10 +21,7 @@ public class TrainerTests
     public void WriteTinyRun()
     {
         _temp = new TempDirectory();
-        _model = TinyTraining.WriteModelFolder(Path.Combine(_temp.Path, "model"));
-        var (train, eval) = TinyTraining.WriteData(Path.Combine(_temp.Path, "data"), 16, 8);
-        _train = PreferenceDataset.Load(train).Examples;
-        _eval = PreferenceDataset.Load(eval).Examples;
+        (_model, _train, _eval) = TinyTraining.WriteRun(_temp.Path, 16, 8);
     }
 
     [OneTimeTearDown]
