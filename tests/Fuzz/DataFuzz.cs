@@ -1,8 +1,8 @@
 using System.Text;
 using System.Text.Json.Nodes;
-using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Vision;
+using StyleAlign.Tests.Training;
 using StyleAlign.Trainers.Data;
 
 namespace StyleAlign.Tests.Fuzz;
@@ -23,12 +23,7 @@ internal sealed class DataFuzz : IFuzzTarget
     public DataFuzz(FuzzWorkspace workspace)
     {
         _workspace = workspace;
-        _qwen = Path.Combine(workspace.Seeds, "data-qwen");
-        Directory.CreateDirectory(_qwen);
-        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "config.json"), Path.Combine(_qwen, "config.json"));
-        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "model.safetensors"), Path.Combine(_qwen, "model.safetensors"));
-        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "processor", "preprocessor_config.json"), Path.Combine(_qwen, "preprocessor_config.json"));
-        TinyTokenizers.WriteQwen(_qwen);
+        _qwen = TinyTraining.WriteModelFolder(Path.Combine(workspace.Seeds, "data-qwen"));
         _clip = Path.Combine(workspace.Seeds, "data-clip");
         TinyClip.Write(_clip);
         _data = Path.Combine(workspace.Seeds, "data");

@@ -2,9 +2,9 @@ using System.Runtime.InteropServices;
 using System.Text.RegularExpressions;
 using StyleAlign.Engine.IO;
 using StyleAlign.Engine.IO.Config;
-using StyleAlign.Engine.IO.Tokenizers;
 using StyleAlign.Engine.Models.Clip;
 using StyleAlign.Engine.Vision;
+using StyleAlign.Tests.Training;
 using StyleAlign.Trainers.Data;
 
 namespace StyleAlign.Tests.Fuzz;
@@ -27,12 +27,7 @@ internal sealed partial class VerbFuzz : IFuzzTarget
     public VerbFuzz(FuzzWorkspace workspace, Func<string, IFuzzTarget> library)
     {
         _inner = InnerKinds.ToDictionary(k => k, library);
-        _qwen = Path.Combine(workspace.Seeds, "verbs-qwen");
-        Directory.CreateDirectory(_qwen);
-        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "config.json"), Path.Combine(_qwen, "config.json"));
-        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "model.safetensors"), Path.Combine(_qwen, "model.safetensors"));
-        File.Copy(FuzzWorkspace.Fixture("qwen25vl_tiny", "processor", "preprocessor_config.json"), Path.Combine(_qwen, "preprocessor_config.json"));
-        TinyTokenizers.WriteQwen(_qwen);
+        _qwen = TinyTraining.WriteModelFolder(Path.Combine(workspace.Seeds, "verbs-qwen"));
         _clip = Path.Combine(workspace.Seeds, "verbs-clip");
         TinyClip.Write(_clip);
         _data = Path.Combine(workspace.Seeds, "verbs-data");
